@@ -1,0 +1,107 @@
+# meld-c build.
+#
+#   make             library (build/libmeld.a) + ./meld + ./bench
+#   make test        build and run the CMocka suite
+#   make sanitize    the same suite under AddressSanitizer + UBSan
+#   make OPENMP=1    optional OpenMP variant (own build folder)
+#   make clean       back to the tree as cloned
+#
+# Layout note: the programs ./meld and ./bench live at the repository root, so
+# their sources cannot sit in folders of the same names: the MELD pipeline is
+# in pipeline/ and the benchmark program in benchmarks/.
+#
+# Every .c file in the part folders belongs to the library, except the CLI
+# (pipeline/cli/) and the programs' own folders (benchmarks/, tests/). New files are
+# picked up without editing this file.
+#
+# SIMD: no -march=native. A file named *_avx2.c is compiled with AVX2+FMA,
+# *_avx512.c with AVX-512F (+VL/BW/DQ); the code that calls them checks cpuid
+# at run time first (tensor/cpu.h), so the binary runs on any x86-64.
+
+CC      ?= cc
+OPENMP  ?= 0
+SAN     ?= 0
+
+WARN    := -Wall -Wextra -Werror
+STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -I. -pthread
+LDLIBS  := -lm -pthread
+BUILD   := build
+
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(OPENMP),1)
+BUILD   := build-omp
+ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
+LDFLAGS += -fopenmp
+endif
+
+PARTS    := tensor layers optim audio video pipeline
+LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
+CLI_SRC  := $(wildcard pipeline/cli/*.c)
+BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIB      := $(BUILD)/libmeld.a
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+AVX2_FLAGS   := -mavx2 -mfma
+AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
+
+.PHONY: all test sanitize clean bench-compare
+.SECONDARY:
+all: meld bench
+
+$(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
+$(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA) -MMD -MP -c $< -o $@
+
+$(LIB): $(call obj,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+ifeq ($(BUILD),build)
+meld: $(call obj,$(CLI_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+bench: $(call obj,$(BENCH_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+else
+meld bench:
+	$(MAKE) --no-print-directory $(BUILD)/$@
+$(BUILD)/meld: $(call obj,$(CLI_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/bench: $(call obj,$(BENCH_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+endif
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
+
+# The suite needs ./meld for the command-line tests (tests/test_cli_*.c).
+test: $(TESTS) meld
+	@MELD_BIN=$(abspath $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)) sh tests/run.sh $(TESTS)
+
+sanitize:
+	@$(MAKE) --no-print-directory SAN=1 test
+
+# Comparison bench: links OpenBLAS and oneDNN (Debian libopenblas-dev,
+# libdnnl-dev). Never a dependency of the engine.
+bench-compare: $(call obj,$(BENCH_SRC)) benchmarks/compare_blas.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -DMELD_BENCH_COMPARE=1 -I/usr/include/x86_64-linux-gnu \
+	    $(filter-out $(call obj,benchmarks/main.c),$(call obj,$(BENCH_SRC))) benchmarks/main.c benchmarks/compare_blas.c $(LIB) \
+	    -o $@ -lopenblas -ldnnl $(LDLIBS)
+
+clean:
+	rm -rf build build-san build-omp meld bench bench-compare
+
+-include $(shell find build build-san build-omp -name '*.d' 2>/dev/null)

@@ -1,0 +1,15 @@
+/* Shared declarations of the ./bench program: one function per benchmark. */
+#ifndef MELD_BENCH_H
+#define MELD_BENCH_H
+
+typedef int (*BenchFn)(int argc, char **argv);
+
+int bench_gemm(int argc, char **argv);
+int bench_conv(int argc, char **argv);
+int bench_eltwise(int argc, char **argv);
+int bench_audio(int argc, char **argv);
+int bench_video(int argc, char **argv);
+int bench_prepare(int argc, char **argv);
+int bench_train(int argc, char **argv);
+
+#endif

@@ -1,0 +1,50 @@
+/* ./bench: kernel and pipeline timings. Each subcommand is one entry of
+ * the table below, implemented in benchmarks/bench_NAME.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "benchmarks/bench.h"
+
+typedef struct {
+    const char *name;
+    BenchFn run;          /* NULL: not built yet */
+    const char *synopsis;
+} BenchCommand;
+
+static const BenchCommand BENCHES[] = {
+    {"gemm",    NULL, "GEMM GFLOP/s vs this machine's FMA peak, 1 and all threads"},
+    {"conv",    NULL, "Conv2D / MaxPool kernels on the frame CNN's shapes"},
+    {"eltwise", NULL, "vectorised exp/tanh/sigmoid and fused RNN cells"},
+    {"audio",   NULL, "log-Mel, MFCC and functionals on one minute of audio"},
+    {"video",   NULL, "Y4M decode + resize + normalise frames per second"},
+    {"prepare", NULL, "utterances per second of meld prepare"},
+    {"train",   NULL, "training step time per model"},
+};
+enum { N_BENCHES = sizeof BENCHES / sizeof BENCHES[0] };
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: bench NAME [OPTIONS]\n\nbenchmarks:\n");
+    for (int i = 0; i < N_BENCHES; i++)
+        fprintf(out, "  %-8s %s%s\n", BENCHES[i].name, BENCHES[i].synopsis,
+                BENCHES[i].run ? "" : "  [not built yet]");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < N_BENCHES; i++) {
+        if (strcmp(argv[1], BENCHES[i].name) != 0) continue;
+        if (!BENCHES[i].run) {
+            fprintf(stderr, "bench %s: not built yet\n", argv[1]);
+            return 2;
+        }
+        return BENCHES[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "bench: unknown benchmark '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,26 @@
+/* General matrix multiply, row-major, single precision:
+ *
+ *     C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C
+ *
+ * op(X) = X (GEMM_N) or X^T (GEMM_T). Leading dimensions are in elements:
+ * A is stored M x K with lda >= K when ta == GEMM_N, K x M with lda >= M when
+ * ta == GEMM_T (likewise B: K x N / N x K with ldb; C: M x N with ldc >= N).
+ * beta == 0 means C is write-only (NaNs in C are not propagated), as BLAS.
+ * K == 0 scales C by beta. M == 0 or N == 0 is a no-op.
+ */
+#ifndef MELD_GEMM_H
+#define MELD_GEMM_H
+
+typedef enum { GEMM_N = 0, GEMM_T = 1 } GemmTrans;
+
+void gemm(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
+          const float *A, int lda, const float *B, int ldb, float beta,
+          float *C, int ldc);
+
+/* Plain triple loop with the same contract: the reference every fast path
+ * is tested against. */
+void gemm_reference(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb, float beta,
+                    float *C, int ldc);
+
+#endif
