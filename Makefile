@@ -27,7 +27,7 @@ STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -I. -pthread
 LDLIBS  := -lm -pthread
-BUILD   := build
+BUILD   ?= build
 
 ifeq ($(SAN),1)
 BUILD   := build-san
@@ -40,7 +40,7 @@ ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
 LDFLAGS += -fopenmp
 endif
 
-PARTS    := tensor layers optim audio video pipeline
+PARTS    ?= tensor layers optim audio video pipeline
 LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
 BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
