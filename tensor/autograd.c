@@ -1,0 +1,96 @@
+#include "tensor/autograd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor/error.h"
+
+int graph_init(Graph *g, uint64_t seed)
+{
+    memset(g, 0, sizeof *g);
+    arena_init(&g->arena);
+    g->grad_enabled = true;
+    g->training = true;
+    rng_seed(&g->rng, seed, 0x6d656c64 /* "meld" */);
+    return MELD_OK;
+}
+
+void graph_reset(Graph *g)
+{
+    g->n_tape = 0;
+    arena_reset(&g->arena);
+}
+
+void graph_free(Graph *g)
+{
+    arena_free(&g->arena);
+    free(g->tape);
+    memset(g, 0, sizeof *g);
+}
+
+void *graph_alloc(Graph *g, size_t bytes) { return arena_alloc(&g->arena, bytes); }
+
+static int tape_push(Graph *g, Tensor *t)
+{
+    if (g->n_tape == g->cap_tape) {
+        int cap = g->cap_tape ? g->cap_tape * 2 : 256;
+        Tensor **tape = realloc(g->tape, sizeof *tape * (size_t)cap);
+        if (!tape) return meld_errorf("out of memory growing the tape to %d nodes", cap);
+        g->tape = tape;
+        g->cap_tape = cap;
+    }
+    g->tape[g->n_tape++] = t;
+    return MELD_OK;
+}
+
+Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
+                        Tensor *const *src, int nsrc)
+{
+    Tensor *t = tensor_new(&g->arena, ndim, shape);
+    if (!t) {
+        meld_error_context("%s", op->name);
+        return NULL;
+    }
+    t->op = op;
+    t->graph = g;
+    t->nsrc = nsrc;
+    bool needs = false;
+    for (int i = 0; i < nsrc; i++) {
+        t->src[i] = src[i];
+        needs = needs || src[i]->requires_grad;
+    }
+    t->requires_grad = g->grad_enabled && needs;
+    if (t->requires_grad && tape_push(g, t) != MELD_OK) return NULL;
+    return t;
+}
+
+float *tensor_grad(Tensor *t)
+{
+    if (!t->requires_grad) return NULL;
+    if (!t->grad && t->graph) t->grad = arena_calloc(&t->graph->arena, t->size * sizeof(float));
+    return t->grad;
+}
+
+int graph_backward(Graph *g, Tensor *loss)
+{
+    if (!loss) return meld_errorf("backward: no loss (the forward pass failed)");
+    if (loss->size != 1) {
+        char s[64];
+        return meld_errorf("backward: loss must have one element, got shape %s", shape_str(loss, s, sizeof s));
+    }
+    if (!loss->requires_grad) return meld_errorf("backward: the loss does not depend on any parameter");
+    float *seed = tensor_grad(loss);
+    if (!seed) return meld_errorf("backward: out of memory");
+    seed[0] += 1.0f;
+    for (int i = g->n_tape - 1; i >= 0; i--) {
+        Tensor *node = g->tape[i];
+        if (!node->grad) continue;   /* nothing flows back through it */
+        /* Make sure every source that needs a gradient has a buffer before
+         * the rule runs, so rules can write without checking for failure. */
+        for (int s = 0; s < node->nsrc; s++)
+            if (node->src[s]->requires_grad && !tensor_grad(node->src[s]))
+                return meld_errorf("backward: out of memory in %s", node->op->name);
+        node->op->backward(node);
+    }
+    return MELD_OK;
+}

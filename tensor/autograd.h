@@ -1,0 +1,59 @@
+/* Reverse-mode automatic differentiation, define-by-run (like PyTorch).
+ *
+ * A Graph is the context of one step. Every op called with it (ops.h)
+ * computes its output at once and, when gradients are on and an input
+ * requires one, appends the output to the tape with its inputs and its
+ * backward rule. Because ops run in program order the tape is already a
+ * topological order, so backward is one reverse walk:
+ *
+ *     dL/dL = 1
+ *     for node in reversed(tape):  node.op.backward(node)   (if node.grad)
+ *
+ * Each backward rule adds its contribution to its inputs' gradients, so a
+ * tensor used twice gets the sum (the multivariate chain rule).
+ *
+ * Memory: all op outputs, gradients of non-leaves and saved buffers live in
+ * the graph's arena; graph_reset() drops the tape and recycles the memory
+ * for the next step. Parameters (heap leaves) keep their gradients across
+ * reset: zero them with the optimiser (or tensor_zero_grad) each step.
+ *
+ *     Graph g; graph_init(&g, seed);
+ *     for each step:
+ *         Tensor *loss = ... ops with &g ...;
+ *         graph_backward(&g, loss);   // grads in params
+ *         optimiser step; graph_reset(&g);
+ *     graph_free(&g);
+ */
+#ifndef MELD_AUTOGRAD_H
+#define MELD_AUTOGRAD_H
+
+#include "tensor/tensor.h"
+
+typedef struct Graph {
+    Arena arena;
+    Tensor **tape;
+    int n_tape, cap_tape;
+    bool grad_enabled;   /* false: ops record nothing (inference, no_grad) */
+    bool training;       /* dropout and batch-norm behave as in training */
+    Rng rng;             /* dropout masks; part of the run's saved RNG state */
+} Graph;
+
+int  graph_init(Graph *g, uint64_t seed);
+void graph_reset(Graph *g);
+void graph_free(Graph *g);
+/* Runs backward from a scalar (size 1) loss. */
+int  graph_backward(Graph *g, Tensor *loss);
+
+/* For op implementations ------------------------------------------------- */
+
+/* Output tensor in the graph's arena, recorded on the tape when gradients
+ * are enabled and any source requires one. NULL (error set) on failure. */
+Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
+                        Tensor *const *src, int nsrc);
+/* The gradient buffer of t for accumulation, zero-allocated on first use;
+ * NULL when t does not require a gradient (the rule then skips it). */
+float *tensor_grad(Tensor *t);
+/* Scratch memory in the graph's arena (saved activations, indices). */
+void *graph_alloc(Graph *g, size_t bytes);
+
+#endif
