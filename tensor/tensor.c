@@ -59,7 +59,7 @@ static Tensor *tensor_alloc(Arena *arena, int ndim, const int *shape, float *dat
     Tensor *t = arena ? arena_calloc(arena, sizeof *t) : meld_calloc(1, sizeof *t, "tensor");
     if (!t) return NULL;
     t->ndim = ndim;
-    memcpy(t->shape, shape, sizeof(int) * (size_t)ndim);
+    if (ndim) memcpy(t->shape, shape, sizeof(int) * (size_t)ndim);
     t->size = size;
     t->heap = arena == NULL;
     if (data) {
