@@ -12,6 +12,7 @@ const OpDef *const OP_TABLE[] = {
                        &OPDEF_RELU, &OPDEF_LEAKY_RELU,
     /* ops_matmul.c */ &OPDEF_MATMUL, &OPDEF_LINEAR,
     /* ops_shape.c */  &OPDEF_RESHAPE, &OPDEF_PERMUTE, &OPDEF_SLICE, &OPDEF_CONCAT,
+                       &OPDEF_GATHER_ROWS,
     /* ops_reduce.c */ &OPDEF_SUM, &OPDEF_MEAN, &OPDEF_MAX,
     /* ops_softmax.c */&OPDEF_SOFTMAX, &OPDEF_LOG_SOFTMAX, &OPDEF_CROSS_ENTROPY,
     /* ops_dropout.c */&OPDEF_DROPOUT,

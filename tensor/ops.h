@@ -55,6 +55,9 @@ Tensor *op_transpose(Graph *g, Tensor *a, int axis0, int axis1);
 Tensor *op_slice(Graph *g, Tensor *a, int axis, int start, int len);
 /* Up to TENSOR_MAX_SRC inputs, equal shapes except along axis. */
 Tensor *op_concat(Graph *g, Tensor *const *xs, int n, int axis);
+/* y[i] = x[index[i]] along the first axis, a zero row where index[i] < 0:
+ * x [N, ...] -> y [m, ...]. index is copied. */
+Tensor *op_gather_rows(Graph *g, Tensor *x, const int *index, int m);
 
 /* ---- reductions (ops_reduce.c): the axis disappears; OP_ALL_AXES -> scalar */
 Tensor *op_sum(Graph *g, Tensor *a, int axis);

@@ -204,3 +204,51 @@ Tensor *op_concat(Graph *g, Tensor *const *xs, int n, int axis)
     }
     return y;
 }
+
+/* ---- gather_rows: y[i] = x[index[i]] (a zero row where index[i] < 0) ----
+ * Rows are the first axis; x [N, ...] -> y [m, ...]. Used to place the
+ * encodings of a batch's real utterances into a padded dialogue grid.
+ * Backward scatters: dx[index[i]] += dy[i]. saved[0] = the index copy. */
+static void gather_rows_backward(Tensor *y)
+{
+    Tensor *x = y->src[0];
+    float *gx = tensor_grad(x);
+    if (!gx) return;
+    const int *index = y->args.saved[0];
+    size_t row = x->shape[0] ? x->size / (size_t)x->shape[0] : 0;
+    for (int i = 0; i < y->shape[0]; i++) {
+        if (index[i] < 0) continue;
+        float *dst = gx + (size_t)index[i] * row;
+        const float *src = y->grad + (size_t)i * row;
+        for (size_t k = 0; k < row; k++) dst[k] += src[k];
+    }
+}
+
+const OpDef OPDEF_GATHER_ROWS = {"gather_rows", gather_rows_backward};
+
+Tensor *op_gather_rows(Graph *g, Tensor *x, const int *index, int m)
+{
+    if (!x) return NULL;
+    if (x->ndim < 1 || m < 0) {
+        meld_errorf("gather_rows: needs a tensor with a row axis and m >= 0");
+        return NULL;
+    }
+    for (int i = 0; i < m; i++)
+        if (index[i] >= x->shape[0]) {
+            char s[64];
+            meld_errorf("gather_rows: index %d outside the %d rows of %s", index[i], x->shape[0], shape_str(x, s, sizeof s));
+            return NULL;
+        }
+    int shape[TENSOR_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[0] = m;
+    Tensor *y = graph_op_output(g, &OPDEF_GATHER_ROWS, x->ndim, shape, &x, 1);
+    int *saved = graph_alloc(g, sizeof(int) * (size_t)(m ? m : 1));
+    if (!y || !saved) return NULL;
+    memcpy(saved, index, sizeof(int) * (size_t)m);
+    y->args.saved[0] = saved;
+    size_t row = x->shape[0] ? x->size / (size_t)x->shape[0] : 0;
+    for (int i = 0; i < m; i++)
+        if (index[i] >= 0) memcpy(y->data + (size_t)i * row, x->data + (size_t)index[i] * row, row * sizeof(float));
+    return y;
+}

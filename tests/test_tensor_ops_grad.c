@@ -61,6 +61,12 @@ static Tensor *f_permute(Graph *g, Tensor *const *x, void *c)
 static Tensor *f_transpose(Graph *g, Tensor *const *x, void *c) { (void)c; return op_transpose(g, x[0], 0, -1); }
 static Tensor *f_slice(Graph *g, Tensor *const *x, void *c) { (void)c; return op_slice(g, x[0], 1, 1, 2); }
 static Tensor *f_concat(Graph *g, Tensor *const *x, void *c) { (void)c; return op_concat(g, x, 3, 1); }
+static Tensor *f_gather(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    static const int index[5] = {2, -1, 0, 2, 3};   /* row 2 twice, row 1 never, a zero row */
+    return op_gather_rows(g, x[0], index, 5);
+}
 static Tensor *f_sum_axis(Graph *g, Tensor *const *x, void *c) { (void)c; return op_sum(g, x[0], 1); }
 static Tensor *f_sum_all(Graph *g, Tensor *const *x, void *c) { (void)c; return op_sum(g, x[0], OP_ALL_AXES); }
 static Tensor *f_mean(Graph *g, Tensor *const *x, void *c) { (void)c; return op_mean(g, x[0], -1); }
@@ -103,6 +109,7 @@ static const Case CASES[] = {
     {"permute", f_transpose, 1, {2}, {{3, 5}}, -1, 1, 0},
     {"slice", f_slice, 1, {3}, {{2, 4, 3}}, -1, 1, 0},
     {"concat", f_concat, 3, {2, 2, 2}, {{2, 1}, {2, 3}, {2, 2}}, -1, 1, 0},
+    {"gather_rows", f_gather, 1, {3}, {{4, 2, 3}}, -1, 1, 0},
     {"sum", f_sum_axis, 1, {3}, {{2, 3, 4}}, -1, 1, 0},
     {"sum", f_sum_all, 1, {2}, {{3, 4}}, -1, 1, 0},
     {"mean", f_mean, 1, {3}, {{2, 3, 4}}, -1, 1, 0},
@@ -152,7 +159,7 @@ static void every_tensor_op_is_covered(void **state)
     static const char *const tensor_ops[] = {
         "add", "sub", "mul", "div", "neg", "scale", "add_scalar", "exp", "log", "sqrt", "tanh",
         "sigmoid", "relu", "leaky_relu", "matmul", "linear", "reshape", "permute", "slice",
-        "concat", "sum", "mean", "max", "softmax", "log_softmax", "cross_entropy", "dropout"};
+        "concat", "gather_rows", "sum", "mean", "max", "softmax", "log_softmax", "cross_entropy", "dropout"};
     for (size_t i = 0; i < sizeof tensor_ops / sizeof tensor_ops[0]; i++) {
         assert_non_null(op_find(tensor_ops[i]));
         int found = 0;
