@@ -95,11 +95,14 @@ sanitize:
 	@$(MAKE) --no-print-directory SAN=1 test
 
 # Comparison bench: links OpenBLAS and oneDNN (Debian libopenblas-dev,
-# libdnnl-dev). Never a dependency of the engine.
-bench-compare: $(call obj,$(BENCH_SRC)) benchmarks/compare_blas.c $(LIB)
+# libdnnl-dev). Never a dependency of the engine. The sources that have
+# comparison code (MELD_BENCH_COMPARE) are compiled again here with it; the
+# other benchmark objects are reused from $(BUILD).
+COMPARE_SRC := benchmarks/main.c benchmarks/bench_gemm.c benchmarks/compare_blas.c
+bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LIB)
 	$(CC) $(ALL_CFLAGS) -DMELD_BENCH_COMPARE=1 -I/usr/include/x86_64-linux-gnu \
-	    $(filter-out $(call obj,benchmarks/main.c),$(call obj,$(BENCH_SRC))) benchmarks/main.c benchmarks/compare_blas.c $(LIB) \
-	    -o $@ -lopenblas -ldnnl $(LDLIBS)
+	    $(filter-out $(call obj,$(COMPARE_SRC)),$(call obj,$(BENCH_SRC))) $(COMPARE_SRC) $(LIB) \
+	    -o $@ -lopenblas -ldnnl -lgomp $(LDLIBS)
 
 clean:
 	rm -rf build build-san build-omp meld bench bench-compare

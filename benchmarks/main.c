@@ -12,13 +12,13 @@ typedef struct {
 } BenchCommand;
 
 static const BenchCommand BENCHES[] = {
-    {"gemm",    NULL, "GEMM GFLOP/s vs this machine's FMA peak, 1 and all threads"},
-    {"conv",    NULL, "Conv2D / MaxPool kernels on the frame CNN's shapes"},
-    {"eltwise", NULL, "vectorised exp/tanh/sigmoid and fused RNN cells"},
-    {"audio",   NULL, "log-Mel, MFCC and functionals on one minute of audio"},
-    {"video",   NULL, "Y4M decode + resize + normalise frames per second"},
-    {"prepare", NULL, "utterances per second of meld prepare"},
-    {"train",   NULL, "training step time per model"},
+    {"gemm",    bench_gemm, "GEMM GFLOP/s vs this machine's FMA peak, 1 and all threads"},
+    {"conv",    bench_conv, "Conv2D / MaxPool kernels on the frame CNN's shapes"},
+    {"eltwise", bench_eltwise, "vectorised exp/tanh/sigmoid and fused RNN cells"},
+    {"audio",   bench_audio, "log-Mel, MFCC and functionals on one minute of audio"},
+    {"video",   bench_video, "Y4M decode + resize + normalise frames per second"},
+    {"prepare", bench_prepare, "utterances per second of meld prepare"},
+    {"train",   bench_train, "training step time per model"},
 };
 enum { N_BENCHES = sizeof BENCHES / sizeof BENCHES[0] };
 

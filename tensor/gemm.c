@@ -1,6 +1,59 @@
+/* Blocked, packed, multi-threaded SGEMM (contract in tensor/gemm.h).
+ *
+ * The design is BLIS's (Van Zee & van de Geijn, "BLIS: A Framework for
+ * Rapidly Instantiating BLAS Functionality", 2015), transposed for row-major
+ * C: the register tile has NR columns (vector lanes) and MR rows
+ * (broadcasts), see tensor/gemm_impl.h. Around the micro-kernel, five loops
+ * move blocks of the operands into the cache level where they are reused:
+ *
+ *   for ic in M by MC:               A panel  op(A)[ic.., pc..]  mc x kc  (L3 / memory)
+ *     for pc in K by KC:             pack it once: slivers of MR rows, k-major
+ *       for jc in N by NC:           B block  op(B)[pc.., jc..]  kc x nc  (L2)
+ *         pack it: slivers of NR columns, k-major
+ *         for each A sliver (MR x kc, stays in L1):
+ *           for each B sliver (kc x NR, streamed from L2):
+ *             micro-kernel: C tile (MR x NR, registers) += A sliver * B sliver
+ *
+ * Block sizes, from the cache sizes (sysconf; fallbacks 32 KiB / 1 MiB):
+ *   KC = L1d / 2 / (4 MR): an A sliver fills half of L1, the other half
+ *        holds the B and C lines streaming past (e.g. L1d 48 KiB, MR 14:
+ *        KC = 438 -> 432 after rounding to a multiple of 16, capped at 512).
+ *   NC = L2 / 2 / (4 KC): a packed B block fills half of L2 (2 MiB, KC 432:
+ *        NC = 606 -> 576, a multiple of NR).
+ *   MC = 1 Mi floats / KC: the A panel (4 MiB) only needs to live in L3; a
+ *        big MC means B is packed once per K block for most M.
+ * KC depends only on the cache size and the kernel, never on the thread
+ * count, and every C element is accumulated over k in the same order
+ * whatever the thread split, so results are bitwise identical for any
+ * number of threads (and with OpenMP).
+ *
+ * Packing. op(A) and op(B) are copied into the k-major slivers the kernel
+ * reads contiguously, which also turns every transpose case (NN, NT, TN, TT)
+ * into the same kernel. Exception: when op(B) = B (not transposed) and the A
+ * panel is short (mc <= B_DIRECT_MAX_M rows), each packed B element would
+ * be used by only a few rows and the copy would cost as much as the
+ * arithmetic, so the kernel reads B's rows in place (the row k of a B tile
+ * is contiguous in a row-major B anyway).
+ *
+ * Threads (tensor/threadpool.h). Per A panel and K block, the columns of C
+ * are split into one part per thread (each thread packs its own B blocks
+ * into its own L2 and shares the packed A panel); when N is narrower than
+ * the thread count allows, the rows are split too. Problems under
+ * GEMM_MT_MIN_FLOPS run on one thread: waking a worker costs microseconds.
+ *
+ * Edges: A slivers have heights as equal as possible (mc = 50 with MR = 14
+ * gives 13,13,12,12 rather than 14,14,14,8); the kernels take any mr <= MR
+ * and nr <= NR and touch only the valid part of C and B.
+ */
 #include "tensor/gemm.h"
 
-#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tensor/error.h"
+#include "tensor/gemm_impl.h"
+#include "tensor/threadpool.h"
 
 void gemm_reference(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb, float beta,
@@ -20,10 +73,227 @@ void gemm_reference(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha
     }
 }
 
-/* Placeholder dispatch until the blocked kernels land (issue 3). */
+/* ---- parameters ---------------------------------------------------------- */
+
+enum {
+    A_PANEL_FLOATS = 1 << 20,   /* MC * KC budget */
+    B_DIRECT_MAX_M = 128,       /* read B in place when the A panel is this short */
+};
+#define GEMM_MT_MIN_FLOPS 4.0e6 /* below this, one thread */
+
+static const GemmKernelInfo KERNELS[] = {
+    [CPU_ISA_SCALAR] = {"scalar", GEMM_SCALAR_MR, GEMM_SCALAR_NR, gemm_kernel_scalar},
+    [CPU_ISA_AVX2] = {"avx2", GEMM_AVX2_MR, GEMM_AVX2_NR, gemm_kernel_avx2},
+    [CPU_ISA_AVX512] = {"avx512", GEMM_AVX512_MR, GEMM_AVX512_NR, gemm_kernel_avx512},
+};
+
+static long cache_size(int name, long fallback)
+{
+    long v = sysconf(name);
+    return v > 0 ? v : fallback;
+}
+
+static int round_down(int x, int m) { return x / m * m; }
+static int clampi(int x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : x; }
+
+/* KC and NC for a kernel (see the header comment). */
+static void block_sizes(const GemmKernelInfo *kr, int *KC, int *NC)
+{
+    long l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
+    long l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 1 << 20);
+    int kc = clampi(round_down((int)(l1 / 2 / (4 * kr->MR)), 16), 64, 512);
+    int nc = clampi(round_down((int)(l2 / 2 / (4L * kc)), kr->NR), kr->NR, 4096);
+    *KC = kc;
+    *NC = nc;
+}
+
+/* ---- the job shared by the tasks ------------------------------------------ */
+
+typedef struct {
+    /* the problem */
+    GemmTrans ta, tb;
+    int M, N, K;
+    float alpha;
+    const float *A, *B;
+    int lda, ldb;
+    float *C;
+    int ldc;
+    const GemmKernelInfo *kr;
+    int KC, NC;
+    /* current A panel: rows [ic, ic+mc), k in [pc, pc+kc) */
+    int ic, mc, pc, kc;
+    float beta;         /* beta for this K block: the caller's, then 1 */
+    int n_sliv;         /* A slivers in the panel */
+    float *Ap;          /* packed panel, sliver q at Ap + q*MR*kc */
+    int pack_a_in_task; /* tasks pack their own slivers (columns not split) */
+    int direct_b;       /* read op(B) in place instead of packing */
+    /* task grid: m_parts x n_parts */
+    int m_parts, n_parts, part_cols;
+    float *Bp;          /* per-thread B block buffers, stride KC*NC */
+} GemmJob;
+
+/* Rows of sliver q: [ic + sliver_row(q), ic + sliver_row(q+1)). */
+static int sliver_row(const GemmJob *g, int q) { return (int)((long)q * g->mc / g->n_sliv); }
+
+/* Packs A sliver q: dst[k*MR + i] = op(A)[row0 + i][pc + k]. */
+static void pack_a_sliver(const GemmJob *g, int q)
+{
+    const int MR = g->kr->MR, r0 = g->ic + sliver_row(g, q);
+    const int h = g->ic + sliver_row(g, q + 1) - r0;
+    float *dst = g->Ap + (size_t)q * MR * g->kc;
+    if (g->ta == GEMM_N) {          /* A is M x K: row i is contiguous in k */
+        for (int i = 0; i < h; i++) {
+            const float *src = g->A + (size_t)(r0 + i) * g->lda + g->pc;
+            for (int k = 0; k < g->kc; k++) dst[(size_t)k * MR + i] = src[k];
+        }
+    } else {                        /* A is K x M: column k of op(A) is contiguous */
+        for (int k = 0; k < g->kc; k++)
+            memcpy(dst + (size_t)k * MR, g->A + (size_t)(g->pc + k) * g->lda + r0,
+                   (size_t)h * sizeof(float));
+    }
+}
+
+/* Packs op(B)[pc.., j0 .. j0+nc) into NR-column slivers:
+ * dst[s*NR*kc + k*NR + j] = op(B)[pc + k][j0 + s*NR + j]. */
+static void pack_b_block(const GemmJob *g, int j0, int nc, float *dst)
+{
+    const int NR = g->kr->NR;
+    for (int s = 0; s * NR < nc; s++, dst += (size_t)NR * g->kc) {
+        int c0 = j0 + s * NR, w = nc - s * NR < NR ? nc - s * NR : NR;
+        if (g->tb == GEMM_N) {      /* B is K x N: row k contiguous in j */
+            for (int k = 0; k < g->kc; k++)
+                memcpy(dst + (size_t)k * NR, g->B + (size_t)(g->pc + k) * g->ldb + c0,
+                       (size_t)w * sizeof(float));
+        } else {                    /* B is N x K: column j of op(B) contiguous in k */
+            for (int j = 0; j < w; j++) {
+                const float *src = g->B + (size_t)(c0 + j) * g->ldb + g->pc;
+                for (int k = 0; k < g->kc; k++) dst[(size_t)k * NR + j] = src[k];
+            }
+        }
+    }
+}
+
+static void pack_a_task(void *ctx, int q, int thread)
+{
+    (void)thread;
+    pack_a_sliver(ctx, q);
+}
+
+/* One part of C: A slivers [q0, q1) x columns [j0, j1), for the current panel. */
+static void gemm_task(void *ctx, int task, int thread)
+{
+    const GemmJob *g = ctx;
+    const int MR = g->kr->MR, NR = g->kr->NR;
+    int mp = task / g->n_parts, np = task % g->n_parts;
+    int q0 = (int)((long)mp * g->n_sliv / g->m_parts);
+    int q1 = (int)((long)(mp + 1) * g->n_sliv / g->m_parts);
+    int j0 = np * g->part_cols, j1 = j0 + g->part_cols < g->N ? j0 + g->part_cols : g->N;
+    if (g->pack_a_in_task)
+        for (int q = q0; q < q1; q++) pack_a_sliver(g, q);
+    float *Bp = g->Bp + (size_t)thread * g->KC * g->NC;
+    for (int jc = j0; jc < j1; jc += g->NC) {
+        int nc = j1 - jc < g->NC ? j1 - jc : g->NC;
+        if (!g->direct_b) pack_b_block(g, jc, nc, Bp);
+        for (int q = q0; q < q1; q++) {
+            int r0 = g->ic + sliver_row(g, q), h = g->ic + sliver_row(g, q + 1) - r0;
+            const float *a = g->Ap + (size_t)q * MR * g->kc;
+            float *crow = g->C + (size_t)r0 * g->ldc;
+            for (int jr = 0; jr < nc; jr += NR) {
+                int w = nc - jr < NR ? nc - jr : NR;
+                if (g->direct_b)
+                    g->kr->kernel(h, w, g->kc, a, g->B + (size_t)g->pc * g->ldb + jc + jr,
+                                  (size_t)g->ldb, crow + jc + jr, (size_t)g->ldc, g->alpha,
+                                  g->beta);
+                else
+                    g->kr->kernel(h, w, g->kc, a, Bp + (size_t)jr * g->kc, (size_t)NR,
+                                  crow + jc + jr, (size_t)g->ldc, g->alpha, g->beta);
+            }
+        }
+    }
+}
+
+/* C = beta * C (the whole product vanishes: K == 0 or alpha == 0). */
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof(float));
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+}
+
+/* How the panel's rows and columns are split over T threads. */
+static void plan_parts(GemmJob *g, int T)
+{
+    const int NR = g->kr->NR;
+    int col_slivers = (g->N + NR - 1) / NR;
+    g->n_parts = T < col_slivers ? T : col_slivers;
+    g->m_parts = T / g->n_parts;
+    if (g->m_parts > g->n_sliv) g->m_parts = g->n_sliv;
+    if (g->m_parts < 1) g->m_parts = 1;
+    int per = (col_slivers + g->n_parts - 1) / g->n_parts;
+    g->part_cols = per * NR;
+    g->pack_a_in_task = g->n_parts == 1;
+}
+
+void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta,
+              float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    if (isa > cpu_isa_detected()) isa = cpu_isa_detected();
+    GemmJob g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = alpha, .A = A,
+                 .B = B, .lda = lda, .ldb = ldb, .C = C, .ldc = ldc, .kr = &KERNELS[isa]};
+    const int MR = g.kr->MR;
+    block_sizes(g.kr, &g.KC, &g.NC);
+    int kc0 = K < g.KC ? K : g.KC;
+    int MC = round_down(A_PANEL_FLOATS / kc0, MR);
+    if (MC > M) MC = M;
+
+    int T = threadpool_threads();
+    if (2.0 * M * N * K < GEMM_MT_MIN_FLOPS) T = 1;
+
+    size_t a_floats = (size_t)((MC + MR - 1) / MR) * MR * kc0;
+    size_t b_floats = (size_t)g.KC * g.NC;
+    float *buf = meld_aligned_alloc((a_floats + (size_t)T * b_floats) * sizeof(float),
+                                    "gemm packing buffers");
+    if (!buf) {
+        /* gemm cannot fail by contract: fall back to the loop that needs no memory */
+        meld_warnf("gemm %dx%dx%d: no memory for packing buffers, using the reference loop",
+                   M, N, K);
+        gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    g.Ap = buf;
+    g.Bp = buf + a_floats;
+
+    for (g.ic = 0; g.ic < M; g.ic += MC) {
+        g.mc = M - g.ic < MC ? M - g.ic : MC;
+        g.n_sliv = (g.mc + MR - 1) / MR;
+        g.direct_b = tb == GEMM_N && g.mc <= B_DIRECT_MAX_M;
+        plan_parts(&g, T);
+        for (g.pc = 0; g.pc < K; g.pc += g.KC) {
+            g.kc = K - g.pc < g.KC ? K - g.pc : g.KC;
+            g.beta = g.pc == 0 ? beta : 1.0f;
+            if (!g.pack_a_in_task) {
+                /* the column parts share the panel: pack it first */
+                int big = (size_t)g.mc * g.kc >= 65536;
+                threadpool_parallel_for_n(g.n_sliv, big ? T : 1, pack_a_task, &g);
+            }
+            threadpool_parallel_for_n(g.m_parts * g.n_parts, T, gemm_task, &g);
+        }
+    }
+    free(buf);
+}
+
 void gemm(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
           const float *A, int lda, const float *B, int ldb, float beta,
           float *C, int ldc)
 {
-    gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_isa(cpu_isa(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

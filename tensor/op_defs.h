@@ -14,5 +14,11 @@ extern const OpDef OPDEF_RESHAPE, OPDEF_PERMUTE, OPDEF_SLICE, OPDEF_CONCAT, OPDE
 extern const OpDef OPDEF_SUM, OPDEF_MEAN, OPDEF_MAX;
 extern const OpDef OPDEF_SOFTMAX, OPDEF_LOG_SOFTMAX, OPDEF_CROSS_ENTROPY;
 extern const OpDef OPDEF_DROPOUT;
+/* layers/lstm.c, layers/gru.c */
+extern const OpDef OPDEF_LSTM, OPDEF_GRU;
+/* layers/batchnorm.c, layers/dropout.c */
+extern const OpDef OPDEF_BATCHNORM, OPDEF_DROPOUT2D;
+/* layers/conv2d.c, layers/maxpool2d.c */
+extern const OpDef OPDEF_CONV2D, OPDEF_MAXPOOL2D;
 
 #endif

@@ -16,6 +16,12 @@ const OpDef *const OP_TABLE[] = {
     /* ops_reduce.c */ &OPDEF_SUM, &OPDEF_MEAN, &OPDEF_MAX,
     /* ops_softmax.c */&OPDEF_SOFTMAX, &OPDEF_LOG_SOFTMAX, &OPDEF_CROSS_ENTROPY,
     /* ops_dropout.c */&OPDEF_DROPOUT,
+    /* layers/lstm.c */&OPDEF_LSTM,
+    /* layers/gru.c */ &OPDEF_GRU,
+    /* layers/batchnorm.c */ &OPDEF_BATCHNORM,
+    /* layers/dropout.c */   &OPDEF_DROPOUT2D,
+    /* layers/conv2d.c */    &OPDEF_CONV2D,
+    /* layers/maxpool2d.c */ &OPDEF_MAXPOOL2D,
 };
 const int OP_TABLE_COUNT = (int)(sizeof OP_TABLE / sizeof OP_TABLE[0]);
 

@@ -12,16 +12,16 @@ typedef struct {
 } Command;
 
 static const Command COMMANDS[] = {
-    {"train",    NULL, "train a model (default: fusion on the built-in synthetic corpus)"},
-    {"eval",     NULL, "evaluate a checkpoint on dev or test: accuracy, F1, confusion"},
-    {"predict",  NULL, "emotion and sentiment for clips"},
-    {"prepare",  NULL, "decode clips and build the feature cache"},
-    {"synth",    NULL, "write the built-in synthetic MELD-shaped corpus"},
-    {"eda",      NULL, "exploratory analysis of the MELD annotations"},
-    {"features", NULL, "audio features of one WAV (log-Mel, MFCC, LLD, functionals)"},
-    {"frames",   NULL, "the face crops the CNN sees for one clip or image"},
-    {"models",   NULL, "list the models with parameter counts"},
-    {"summary",  NULL, "layer table of one model"},
+    {"train",    cmd_train, "train a model (default: fusion on the built-in synthetic corpus)"},
+    {"eval",     cmd_eval, "evaluate a checkpoint on dev or test: accuracy, F1, confusion"},
+    {"predict",  cmd_predict, "emotion and sentiment for clips"},
+    {"prepare",  cmd_prepare, "decode clips and build the feature cache"},
+    {"synth",    cmd_synth, "write the built-in synthetic MELD-shaped corpus"},
+    {"eda",      cmd_eda, "exploratory analysis of the MELD annotations"},
+    {"features", cmd_features, "audio features of one WAV (log-Mel, MFCC, LLD, functionals)"},
+    {"frames",   cmd_frames, "the face crops the CNN sees for one clip or image"},
+    {"models",   cmd_models, "list the models with parameter counts"},
+    {"summary",  cmd_summary, "layer table of one model"},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 

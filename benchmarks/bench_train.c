@@ -1,0 +1,619 @@
+/* ./bench train: time of one training step of each MELD model, at 1 and N
+ * threads, beside the same model in PyTorch, in one invocation.
+ *
+ * A step is exactly what pipeline/train.c's train_epoch does per batch:
+ *     forward -> meld_model_loss (emotion CE + sentiment CE, masked mean,
+ *     no class weights) -> graph_backward -> optim_clip_grad_norm (5)
+ *     -> optim_step -> optim_zero_grad -> graph_reset
+ * with the model's default optimiser and learning rate (lstm Adadelta,
+ * the others Adam). The batch is filled once, by hand, with seeded random
+ * data (tensor/rng.h), so no corpus or cache is needed; it lives on the
+ * heap, outside the graph's arena, like a torch tensor made once before
+ * the loop. Shapes (benchmarks/torch_train.py builds the same):
+ *
+ *   lstm, gru  50 dialogues x 33 utterances x 1611 features (the MELD
+ *              baseline's audio vector), right-padded: dialogue 0 has 33
+ *              utterances, dialogue i > 0 has 1 + below(27) drawn from
+ *              PCG32(seed 1, stream 7) (59 % of the grid is padding).
+ *              rnn_hidden 300.
+ *   melstm     32 utterances x 300 log-Mel frames x 40, all frames valid,
+ *              mel_hidden 128.
+ *   cnn        32 utterances x 1 face frame 3x64x64 (frames_used 1).
+ *   fusion     32 utterances: mel 300 x 40 (mel_hidden 64, `meld train`'s
+ *              default for fusion) + 4 frames 3x64x64 each; no --context.
+ *
+ * Timing: `warmup` steps, then the median (and minimum) of `steps` steps,
+ * per thread count (threadpool_set_threads). utterances/s = the batch's
+ * real utterances / median step time. The loss of the first and of the
+ * last step is printed as a sanity check (the optimiser is fitting one
+ * fixed random batch, so it should fall).
+ *
+ * PyTorch: when `/usr/bin/python3 -c 'import torch'` works, the script
+ * benchmarks/torch_train.py times the same steps in a subprocess, once with
+ * the default OpenMP wait policy (1 and N threads) and once with
+ * OMP_WAIT_POLICY=PASSIVE (N threads): on a small shared machine libgomp's
+ * spinning workers can make torch slower with 2 threads than with 1, so the
+ * comparison at N threads uses torch's faster setting. For lstm/gru torch
+ * runs both on the padded batch ("padded": the RNN computes every step,
+ * padding included) and with pack_padded_sequence ("packed": only the real
+ * steps, which is what our masked RNN does). speedup = torch ms / ours ms.
+ * The subprocess is started with posix_spawn and a fixed argument vector
+ * (model names from the table below, numbers we format): no shell, no
+ * user text in it. No timing is asserted anywhere. */
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "benchmarks/bench.h"
+#include "benchmarks/kernel_timing.h"
+#include "optim/optim.h"
+#include "pipeline/models.h"
+#include "tensor/error.h"
+#include "tensor/rng.h"
+#include "tensor/threadpool.h"
+
+extern char **environ;
+
+enum {
+    BENCH_SEED = 1,
+    LENGTH_STREAM = 7, LENGTH_SPAN = 27,       /* dialogue lengths, as torch_train.py */
+    DIALOGUES = 50, MAX_UTTS = 33, FUNC_DIM = 1611, RNN_HIDDEN = 300,
+    UTTS = 32, MEL_FRAMES = 300, N_MELS = 40, MEL_HIDDEN = 128, FUSION_MEL_HIDDEN = 64,
+    FRAME = 64, FUSION_FRAMES = 4,
+    GRAD_CLIP = 5,
+    MAX_CASES = 5, MAX_THREAD_RUNS = 2, MAX_TORCH_ROWS = 64,
+};
+
+/* ---- the models and their inputs ------------------------------------------ */
+
+typedef struct {
+    const char *model;     /* meld_model_create kind; also torch_train.py's name */
+    const char *input;     /* the batch, for the header */
+    int mel_hidden;        /* 0: no mel input */
+    int frames_used;       /* face frames per utterance, 0: none */
+} TrainCase;
+
+static const TrainCase CASES[MAX_CASES] = {
+    {"lstm", "50 dialogues x 33 utts x 1611 func (padded grid), 2x BiLSTM(300), Adadelta", 0, 0},
+    {"gru", "50 dialogues x 33 utts x 1611 func (padded grid), BiGRU(300), Adam", 0, 0},
+    {"melstm", "32 utts x 300 log-Mel frames x 40, 2x BiLSTM(128), Adam", MEL_HIDDEN, 0},
+    {"cnn", "32 utts x 1 frame 3x64x64, 4 conv blocks + dense 100, Adam", 0, 1},
+    {"fusion", "32 utts: mel 300x40 -> 2x BiLSTM(64) + 4 frames 3x64x64 -> CNN, Adam", FUSION_MEL_HIDDEN, FUSION_FRAMES},
+};
+
+static MeldModelConfig case_config(const TrainCase *c)
+{
+    MeldModelConfig cfg = {0};
+    cfg.task = TASK_BOTH;
+    cfg.func_dim = FUNC_DIM;
+    cfg.n_mels = N_MELS;
+    cfg.frame_size = FRAME;
+    cfg.frame_channels = 3;
+    cfg.frames_used = c->frames_used > 0 ? c->frames_used : 1;
+    cfg.rnn_hidden = RNN_HIDDEN;
+    cfg.mel_hidden = c->mel_hidden > 0 ? c->mel_hidden : MEL_HIDDEN;
+    cfg.mel_pool = 1;                  /* the batch holds the frames as they are */
+    cfg.mel_max_frames = MEL_FRAMES;
+    return cfg;
+}
+
+/* A Batch whose arrays and tensors are on the heap (they outlive every
+ * graph_reset); owned[] are the tensors to free. */
+typedef struct {
+    Batch b;
+    Tensor *owned[5];
+    int n_owned;
+} HeapBatch;
+
+static void heap_batch_free(HeapBatch *h)
+{
+    for (int i = 0; i < h->n_owned; i++) tensor_free(h->owned[i]);
+    free(h->b.slot), free(h->b.utt_index), free(h->b.emotion), free(h->b.sentiment);
+    memset(h, 0, sizeof *h);
+}
+
+static Tensor *heap_tensor(HeapBatch *h, int ndim, const int *shape)
+{
+    Tensor *t = tensor_new(NULL, ndim, shape);
+    if (t) h->owned[h->n_owned++] = t;
+    return t;
+}
+
+/* Dialogue lengths of the padded grid: 33, then 1 + below(27) each. */
+static void dialogue_lengths(int *len)
+{
+    Rng r;
+    rng_seed(&r, BENCH_SEED, LENGTH_STREAM);
+    len[0] = MAX_UTTS;
+    for (int i = 1; i < DIALOGUES; i++) len[i] = 1 + (int)rng_below(&r, LENGTH_SPAN);
+}
+
+/* The label grid B x T: mask, labels and the slot of every real utterance.
+ * Dialogue level: 50 x 33 right-padded; utterance level: 32 x 1. */
+static int fill_layout(HeapBatch *h, bool dialogue, Rng *r)
+{
+    Batch *b = &h->b;
+    int len[DIALOGUES];
+    b->B = dialogue ? DIALOGUES : UTTS;
+    b->T = dialogue ? MAX_UTTS : 1;
+    if (dialogue) dialogue_lengths(len);
+    else for (int i = 0; i < UTTS; i++) len[i] = 1;
+    int grid = b->B * b->T, gs[2] = {b->B, b->T};
+    b->grid_mask = heap_tensor(h, 2, gs);                    /* zeros = padding */
+    b->slot = calloc((size_t)grid, sizeof(int));
+    b->utt_index = calloc((size_t)grid, sizeof(int));
+    b->emotion = calloc((size_t)grid, sizeof(int));
+    b->sentiment = calloc((size_t)grid, sizeof(int));
+    if (!b->grid_mask || !b->slot || !b->utt_index || !b->emotion || !b->sentiment)
+        return meld_errorf("bench train: out of memory for the batch");
+    b->mask = b->grid_mask->data;
+    for (int d = 0; d < b->B; d++)
+        for (int t = 0; t < len[d]; t++) {
+            int slot = d * b->T + t;
+            b->mask[slot] = 1;
+            b->emotion[slot] = (int)rng_below(r, 7);
+            b->sentiment[slot] = (int)rng_below(r, 3);
+            b->slot[b->n_utts] = slot;
+            b->utt_index[b->n_utts++] = slot;
+        }
+    return MELD_OK;
+}
+
+/* The inputs the model asked for (spec->needs), random but seeded:
+ * functional vectors N(0,1) on real slots (0 on padding, as batch.c's
+ * z-normalised features), log-Mel N(0,1) with every frame valid, pixels
+ * U(-1, 1). */
+static int fill_inputs(HeapBatch *h, const BatchSpec *spec, const MeldModelConfig *cfg, Rng *r)
+{
+    Batch *b = &h->b;
+    if (spec->needs & NEED_FUNC) {
+        int s[3] = {b->B, b->T, FUNC_DIM};
+        if (!(b->func = heap_tensor(h, 3, s))) return MELD_ERR;
+        for (int u = 0; u < b->n_utts; u++)
+            for (int d = 0; d < FUNC_DIM; d++) b->func->data[(size_t)b->slot[u] * FUNC_DIM + d] = rng_normal(r);
+    }
+    if (spec->needs & NEED_MEL) {
+        int s[3] = {b->n_utts, MEL_FRAMES, N_MELS};
+        if (!(b->mel = heap_tensor(h, 3, s)) || !(b->mel_mask = heap_tensor(h, 2, s))) return MELD_ERR;
+        for (size_t i = 0; i < b->mel->size; i++) b->mel->data[i] = rng_normal(r);
+        tensor_fill(b->mel_mask, 1.0f);
+    }
+    if (spec->needs & NEED_FRAMES) {
+        int s[4] = {b->n_utts * cfg->frames_used, cfg->frame_channels, FRAME, FRAME};
+        if (!(b->frames = heap_tensor(h, 4, s))) return MELD_ERR;
+        tensor_fill_uniform(b->frames, r, -1.0f, 1.0f);
+    }
+    return MELD_OK;
+}
+
+/* ---- one model: create, train, time ----------------------------------------- */
+
+typedef struct {
+    MeldModel *model;
+    Optimizer *opt;
+    ParamRef params[MELD_MODEL_MAX_PARAMS];
+    int n_params;
+    HeapBatch batch;
+    Graph g;
+} Trainer;
+
+static void trainer_free(Trainer *t)
+{
+    meld_model_free(t->model);
+    optim_free(t->opt);
+    heap_batch_free(&t->batch);
+    graph_free(&t->g);
+}
+
+/* The model, its default optimiser (as train.c's create_optimizer) and the batch. */
+static int trainer_init(Trainer *t, const TrainCase *c)
+{
+    memset(t, 0, sizeof *t);
+    graph_init(&t->g, BENCH_SEED);
+    t->g.training = true;
+    MeldModelConfig cfg = case_config(c);
+    Rng init, data;
+    rng_seed(&init, BENCH_SEED, 1);
+    rng_seed(&data, BENCH_SEED, 2);
+    if (!(t->model = meld_model_create(c->model, &cfg, &init))) return MELD_ERR;
+    Tensor *p[MELD_MODEL_MAX_PARAMS];
+    t->n_params = meld_model_params(t->model, p);
+    for (int i = 0; i < t->n_params; i++) t->params[i] = (ParamRef){p[i]->name, p[i]->data, p[i]->grad, p[i]->size};
+    OptimHparams hp;
+    if (optim_defaults(t->model->kind->default_optim, &hp)) return MELD_ERR;
+    hp.lr = t->model->kind->default_lr;
+    if (!(t->opt = optim_create(t->model->kind->default_optim, &hp, t->params, t->n_params))) return MELD_ERR;
+    BatchSpec spec = meld_model_batch_spec(t->model, true);
+    if (fill_layout(&t->batch, spec.dialogue_level, &data)) return MELD_ERR;
+    return fill_inputs(&t->batch, &spec, &cfg, &data);
+}
+
+/* One training step; *loss gets its value. */
+static int train_step(Trainer *t, float *loss)
+{
+    MeldModel *m = t->model;
+    const Batch *b = &t->batch.b;
+    Tensor *le = NULL, *ls = NULL, *l = NULL;
+    float parts[2];
+    int rc = m->kind->forward(m, &t->g, b, &le, &ls);
+    if (rc == MELD_OK && !(l = meld_model_loss(m, &t->g, b, le, ls, NULL, NULL, parts))) rc = MELD_ERR;
+    if (rc == MELD_OK) rc = graph_backward(&t->g, l);
+    if (rc == MELD_OK) {
+        *loss = l->data[0];
+        optim_clip_grad_norm(t->params, t->n_params, GRAD_CLIP);
+        rc = optim_step(t->opt, t->params, t->n_params);
+        optim_zero_grad(t->params, t->n_params);
+    }
+    graph_reset(&t->g);
+    return rc;
+}
+
+typedef struct {
+    int threads;
+    double median_ms, min_ms;
+    float loss_first, loss_last;
+} StepTiming;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int time_steps(Trainer *t, int threads, int warmup, int steps, StepTiming *out)
+{
+    if (threadpool_set_threads(threads)) return MELD_ERR;
+    double ms[1000];
+    float loss = 0;
+    out->threads = threads;
+    for (int i = 0; i < warmup + steps; i++) {
+        double t0 = bench_now();
+        if (train_step(t, &loss)) return MELD_ERR;
+        if (i >= warmup) ms[i - warmup] = (bench_now() - t0) * 1e3;
+        if (i == 0) out->loss_first = loss;
+    }
+    out->loss_last = loss;
+    qsort(ms, (size_t)steps, sizeof(double), cmp_double);
+    out->median_ms = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
+    out->min_ms = ms[0];
+    return MELD_OK;
+}
+
+typedef struct {
+    const TrainCase *c;
+    size_t n_params;
+    int n_utts, grid;
+    StepTiming run[MAX_THREAD_RUNS];
+    int n_runs;
+} CaseResult;
+
+static double load_average(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* Times one case at 1 and max_threads threads, printing a line per run. */
+static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps, CaseResult *res)
+{
+    Trainer t;
+    memset(res, 0, sizeof *res);
+    res->c = c;
+    int rc = trainer_init(&t, c);
+    if (rc == MELD_OK) {
+        res->n_params = meld_model_param_count(t.model);
+        res->n_utts = t.batch.b.n_utts;
+        res->grid = t.batch.b.B * t.batch.b.T;
+        printf("%-7s %s\n        %zu parameters, %d utterances (%d grid slots, %.1f%% padding), load %.2f\n", c->model,
+               c->input, res->n_params, res->n_utts, res->grid, 100.0 * (res->grid - res->n_utts) / res->grid,
+               load_average());
+    }
+    int threads[MAX_THREAD_RUNS] = {1, max_threads};
+    for (int k = 0; rc == MELD_OK && k < (max_threads > 1 ? 2 : 1); k++) {
+        StepTiming *s = &res->run[res->n_runs];
+        rc = time_steps(&t, threads[k], warmup, steps, s);
+        if (rc != MELD_OK) break;
+        res->n_runs++;
+        printf("        %d thread%s: %9.1f ms/step (min %9.1f)  %8.1f utt/s   loss %.4f -> %.4f\n", s->threads,
+               s->threads > 1 ? "s" : " ", s->median_ms, s->min_ms, res->n_utts / (s->median_ms * 1e-3), s->loss_first,
+               s->loss_last);
+        fflush(stdout);
+    }
+    trainer_free(&t);
+    return rc;
+}
+
+/* ---- PyTorch ------------------------------------------------------------------ */
+
+typedef struct {
+    char model[16], variant[8];
+    int threads, passive, utts;
+    double median_ms, min_ms;
+} TorchRow;
+
+typedef struct {
+    TorchRow row[MAX_TORCH_ROWS];
+    int n;
+} TorchResults;
+
+/* benchmarks/torch_train.py beside the ./bench binary, else in the working directory. */
+static void script_path(char *buf, size_t cap)
+{
+    char exe[1024];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, cap, "%s/benchmarks/torch_train.py", exe);
+            if (access(buf, R_OK) == 0) return;
+        }
+    }
+    snprintf(buf, cap, "benchmarks/torch_train.py");
+}
+
+/* The environment for python: ours without OMP_WAIT_POLICY, plus
+ * OMP_WAIT_POLICY=PASSIVE when asked. NULL-terminated, malloc'd array of
+ * borrowed strings. */
+static char **child_env(bool passive)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OMP_WAIT_POLICY=", 16) != 0) env[k++] = environ[i];
+    static char passive_policy[] = "OMP_WAIT_POLICY=PASSIVE";
+    if (passive) env[k++] = passive_policy;
+    return env;
+}
+
+/* Runs argv (argv[0] an absolute path) with env; each line of its stdout and
+ * stderr goes to on_line. Returns the exit status (-1 if it did not run). */
+static int run_child(char *const argv[], char **env, void (*on_line)(void *, const char *), void *ctx)
+{
+    int fd[2];
+    if (pipe(fd) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
+    posix_spawn_file_actions_addclose(&fa, fd[1]);
+    pid_t pid;
+    int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    if (err != 0) {
+        close(fd[0]);
+        return -1;
+    }
+    FILE *f = fdopen(fd[0], "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (on_line) on_line(ctx, line);
+    }
+    if (f) fclose(f);
+    else close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool torch_available(void)
+{
+    char py[] = "/usr/bin/python3", c[] = "-c", code[] = "import torch";
+    char *argv[] = {py, c, code, NULL};
+    char **env = child_env(false);
+    int status = env ? run_child(argv, env, NULL, NULL) : -1;
+    free(env);
+    return status == 0;
+}
+
+typedef struct {
+    TorchResults *out;
+    bool passive;
+} TorchParse;
+
+static void torch_line(void *ctx, const char *line)
+{
+    TorchParse *p = ctx;
+    TorchRow r = {.passive = p->passive};
+    if (sscanf(line, "RESULT model=%15s variant=%7s threads=%d median_ms=%lf min_ms=%lf utts=%d", r.model, r.variant,
+               &r.threads, &r.median_ms, &r.min_ms, &r.utts) == 6) {
+        if (p->out->n < MAX_TORCH_ROWS) p->out->row[p->out->n++] = r;
+    } else {
+        printf("  torch: %s\n", line);
+    }
+}
+
+/* One python process: the listed models at the listed thread counts. */
+static int torch_run(const char *models, const char *threads, int warmup, int steps, bool passive, TorchResults *out)
+{
+    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[32];
+    script_path(script, sizeof script);
+    snprintf(steps_s, sizeof steps_s, "%d", steps);
+    snprintf(warm_s, sizeof warm_s, "%d", warmup);
+    snprintf(m_arg, sizeof m_arg, "%s", models);
+    snprintf(t_arg, sizeof t_arg, "%s", threads);
+    char py[] = "/usr/bin/python3", o_models[] = "--models", o_threads[] = "--threads", o_steps[] = "--steps",
+         o_warm[] = "--warmup";
+    char *argv[] = {py, script, o_models, m_arg, o_threads, t_arg, o_steps, steps_s, o_warm, warm_s, NULL};
+    char **env = child_env(passive);
+    if (!env) return MELD_ERR;
+    printf("running PyTorch (%s, OMP_WAIT_POLICY=%s, threads %s), load %.2f\n", script,
+           passive ? "PASSIVE" : "default", threads, load_average());
+    fflush(stdout);
+    TorchParse p = {out, passive};
+    int status = run_child(argv, env, torch_line, &p);
+    free(env);
+    if (status != 0) return meld_errorf("%s exited with status %d", script, status);
+    return MELD_OK;
+}
+
+/* torch's row for (model, variant, threads): at 1 thread the default
+ * policy, above it the faster of the two policies. NULL if absent. */
+static const TorchRow *torch_best(const TorchResults *t, const char *model, const char *variant, int threads)
+{
+    const TorchRow *best = NULL;
+    for (int i = 0; i < t->n; i++) {
+        const TorchRow *r = &t->row[i];
+        if (strcmp(r->model, model) || strcmp(r->variant, variant) || r->threads != threads) continue;
+        if (threads == 1 && r->passive) continue;
+        if (!best || r->median_ms < best->median_ms) best = r;
+    }
+    return best;
+}
+
+/* ---- report ------------------------------------------------------------------- */
+
+static void print_torch_cell(const TorchRow *r, double ours_ms)
+{
+    if (!r) {
+        printf(" | %9s %-8s %7s", "-", "", "");
+        return;
+    }
+    printf(" | %9.1f %-8s %6.2fx", r->median_ms, r->threads == 1 ? "" : r->passive ? "PASSIVE" : "default",
+           r->median_ms / ours_ms);
+}
+
+static void print_comparison(const CaseResult *res, int n, const TorchResults *torch)
+{
+    printf("\nms per training step (median), speedup = PyTorch ms / ours ms; PyTorch at N threads: its faster "
+           "OMP_WAIT_POLICY\n");
+    printf("%-7s %3s | %9s %9s | %9s %-8s %7s | %9s %-8s %7s\n", "model", "thr", "ours ms", "utt/s", "torch ms",
+           "policy", "speedup", "packed ms", "policy", "speedup");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < res[i].n_runs; k++) {
+            const StepTiming *s = &res[i].run[k];
+            printf("%-7s %3d | %9.1f %9.1f", res[i].c->model, s->threads, s->median_ms,
+                   res[i].n_utts / (s->median_ms * 1e-3));
+            if (torch) {
+                print_torch_cell(torch_best(torch, res[i].c->model, "padded", s->threads), s->median_ms);
+                const TorchRow *packed = torch_best(torch, res[i].c->model, "packed", s->threads);
+                if (packed) print_torch_cell(packed, s->median_ms);
+            }
+            printf("\n");
+        }
+}
+
+static void print_torch_raw(const TorchResults *t, const CaseResult *res, int n)
+{
+    printf("\nPyTorch, every setting (ms per step):\n%-7s %-7s %3s %-8s %9s %9s %6s\n", "model", "variant", "thr", "policy",
+           "median", "min", "utts");
+    for (int i = 0; i < t->n; i++) {
+        const TorchRow *r = &t->row[i];
+        printf("%-7s %-7s %3d %-8s %9.1f %9.1f %6d", r->model, r->variant, r->threads, r->passive ? "PASSIVE" : "default",
+               r->median_ms, r->min_ms, r->utts);
+        for (int k = 0; k < n; k++)
+            if (!strcmp(res[k].c->model, r->model) && res[k].n_utts != r->utts)
+                printf("  (ours has %d utterances: inputs differ!)", res[k].n_utts);
+        printf("\n");
+    }
+}
+
+/* ---- command line ------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bench train [--model lstm|gru|melstm|cnn|fusion|all] [--threads N] [--steps N]\n"
+            "                   [--warmup N] [--no-torch]\n"
+            "\n"
+            "Median ms per training step (forward + loss + backward + clip + optimiser) of\n"
+            "each model on a seeded random batch, at 1 and N threads (default 2), and the same\n"
+            "steps in PyTorch (benchmarks/torch_train.py) when /usr/bin/python3 has torch.\n"
+            "Defaults: --model all --steps 10 --warmup 2.\n");
+}
+
+static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end || end == v || x < lo || x > hi) {
+        fprintf(stderr, "bench train: %s needs an integer in %d..%d\n", opt, lo, hi);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int bench_train(int argc, char **argv)
+{
+    const char *model = "all";
+    int threads = 2, steps = 10, warmup = 2;
+    bool with_torch = true;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i++], *v = i < argc ? argv[i] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        if (!strcmp(a, "--no-torch")) { with_torch = false; continue; }
+        int bad = 0;
+        if (!strcmp(a, "--model") && v) model = v;
+        else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 64, &threads);
+        else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, 1000, &steps);
+        else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, 100, &warmup);
+        else { usage(stderr); return 2; }
+        if (bad) return 2;
+        i++; /* the option's value */
+    }
+    /* The selected cases, and their names joined for the script. */
+    const TrainCase *sel[MAX_CASES];
+    int n = 0;
+    char names[128] = "";
+    for (int i = 0; i < MAX_CASES; i++)
+        if (!strcmp(model, "all") || !strcmp(model, CASES[i].model)) {
+            sel[n++] = &CASES[i];
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n > 1 ? "," : "", CASES[i].model);
+        }
+    if (n == 0) {
+        fprintf(stderr, "bench train: unknown model '%s' (lstm, gru, melstm, cnn, fusion, all)\n", model);
+        return 2;
+    }
+    printf("bench train: ms per training step = forward + loss + backward + clip_grad_norm(5) + optimiser,\n"
+           "median of %d steps after %d warm-up, seeded random batch; %d online cores, load %.2f\n\n", steps, warmup,
+           threadpool_online_cores(), load_average());
+    CaseResult res[MAX_CASES];
+    for (int i = 0; i < n; i++)
+        if (bench_case(sel[i], threads, warmup, steps, &res[i])) {
+            fprintf(stderr, "bench train: %s: %s\n", sel[i]->model, meld_error());
+            return 1;
+        }
+
+    static TorchResults torch;
+    torch.n = 0;
+    bool have_torch = false;
+    if (!with_torch) {
+        printf("\nPyTorch: skipped (--no-torch)\n");
+    } else if (!torch_available()) {
+        printf("\nPyTorch: not available (/usr/bin/python3 -c 'import torch' failed): ours only\n");
+    } else {
+        char list[16];
+        snprintf(list, sizeof list, threads > 1 ? "1,%d" : "1", threads);
+        printf("\n");
+        have_torch = torch_run(names, list, warmup, steps, false, &torch) == MELD_OK;
+        if (have_torch && threads > 1) {
+            snprintf(list, sizeof list, "%d", threads);
+            have_torch = torch_run(names, list, warmup, steps, true, &torch) == MELD_OK;
+        }
+        if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
+    }
+    print_comparison(res, n, have_torch ? &torch : NULL);
+    if (have_torch) print_torch_raw(&torch, res, n);
+    printf("\nload at the end: %.2f\n", load_average());
+    return 0;
+}

@@ -1,0 +1,72 @@
+#include "benchmarks/kernel_timing.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "tensor/cpu.h"
+#include "tensor/threadpool.h"
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median_seconds(void (*fn)(void *ctx), void *ctx, int n_samples,
+                            double min_sample)
+{
+    enum { MAX_SAMPLES = 101 };
+    if (n_samples < 1) n_samples = 1;
+    if (n_samples > MAX_SAMPLES) n_samples = MAX_SAMPLES;
+    double t0 = bench_now();
+    fn(ctx);                                   /* warm-up: caches, page faults, pool */
+    double one = bench_now() - t0;
+    long inner = one > 0 ? (long)(min_sample / one) + 1 : 1000;
+    if (inner < 1) inner = 1;
+    if (inner > 100000) inner = 100000;
+    double s[MAX_SAMPLES];
+    for (int i = 0; i < n_samples; i++) {
+        t0 = bench_now();
+        for (long r = 0; r < inner; r++) fn(ctx);
+        s[i] = (bench_now() - t0) / (double)inner;
+    }
+    qsort(s, (size_t)n_samples, sizeof s[0], cmp_double);
+    return n_samples % 2 ? s[n_samples / 2] : 0.5 * (s[n_samples / 2 - 1] + s[n_samples / 2]);
+}
+
+typedef struct {
+    int isa;
+    double seconds;
+    double flops_per_s[256];
+} PeakJob;
+
+static void peak_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    PeakJob *p = ctx;
+    p->flops_per_s[task] = p->isa == CPU_ISA_AVX512 ? bench_fma_peak_avx512(p->seconds)
+                                                    : bench_fma_peak_avx2(p->seconds);
+}
+
+double bench_fma_peak_gflops(int isa, int threads)
+{
+    if (isa > (int)cpu_isa_detected()) isa = (int)cpu_isa_detected();
+    if (isa == CPU_ISA_SCALAR) return 0;
+    if (threads < 1) threads = 1;
+    if (threads > 256) threads = 256;
+    static PeakJob job;
+    job.isa = isa;
+    job.seconds = 0.2;
+    double total = 0;
+    /* each task is one thread's loop; parallel_for_n runs them at once */
+    threadpool_parallel_for_n(threads, threads, peak_task, &job);
+    for (int i = 0; i < threads; i++) total += job.flops_per_s[i];
+    return total * 1e-9;
+}

@@ -1,0 +1,3 @@
+build-audio-san/tensor/gemm_kernel_avx2.o: tensor/gemm_kernel_avx2.c \
+ tensor/gemm_impl.h
+tensor/gemm_impl.h:

@@ -1,0 +1,2 @@
+build-audio/benchmarks/main.o: benchmarks/main.c benchmarks/bench.h
+benchmarks/bench.h:

@@ -1,0 +1,3 @@
+build-audio/tensor/arena.o: tensor/arena.c tensor/arena.h tensor/error.h
+tensor/arena.h:
+tensor/error.h:

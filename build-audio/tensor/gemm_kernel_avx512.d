@@ -1,0 +1,3 @@
+build-audio/tensor/gemm_kernel_avx512.o: tensor/gemm_kernel_avx512.c \
+ tensor/gemm_impl.h
+tensor/gemm_impl.h:

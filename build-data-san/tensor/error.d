@@ -1,0 +1,2 @@
+build-data-san/tensor/error.o: tensor/error.c tensor/error.h
+tensor/error.h:

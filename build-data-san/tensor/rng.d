@@ -1,0 +1,2 @@
+build-data-san/tensor/rng.o: tensor/rng.c tensor/rng.h
+tensor/rng.h:

@@ -1,0 +1,4 @@
+build-data/pipeline/ffmpeg.o: pipeline/ffmpeg.c pipeline/ffmpeg.h \
+ tensor/error.h
+pipeline/ffmpeg.h:
+tensor/error.h:

@@ -1,0 +1,4 @@
+build-data/pipeline/metrics.o: pipeline/metrics.c pipeline/metrics.h \
+ tensor/error.h
+pipeline/metrics.h:
+tensor/error.h:

@@ -1,0 +1,3 @@
+build-kern-san/tensor/cpu.o: tensor/cpu.c tensor/cpu.h tensor/error.h
+tensor/cpu.h:
+tensor/error.h:

@@ -1,0 +1,3 @@
+build-kern-san/tensor/eltwise_avx2.o: tensor/eltwise_avx2.c \
+ tensor/eltwise_impl.h
+tensor/eltwise_impl.h:

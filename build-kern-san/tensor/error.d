@@ -1,0 +1,2 @@
+build-kern-san/tensor/error.o: tensor/error.c tensor/error.h
+tensor/error.h:

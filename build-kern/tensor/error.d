@@ -1,0 +1,2 @@
+build-kern/tensor/error.o: tensor/error.c tensor/error.h
+tensor/error.h:

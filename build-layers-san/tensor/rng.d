@@ -1,0 +1,2 @@
+build-layers-san/tensor/rng.o: tensor/rng.c tensor/rng.h
+tensor/rng.h:

@@ -1,0 +1,3 @@
+build-layers/tensor/arena.o: tensor/arena.c tensor/arena.h tensor/error.h
+tensor/arena.h:
+tensor/error.h:

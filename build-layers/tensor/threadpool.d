@@ -1,0 +1,4 @@
+build-layers/tensor/threadpool.o: tensor/threadpool.c tensor/threadpool.h \
+ tensor/error.h
+tensor/threadpool.h:
+tensor/error.h:

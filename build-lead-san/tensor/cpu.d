@@ -1,0 +1,3 @@
+build-lead-san/tensor/cpu.o: tensor/cpu.c tensor/cpu.h tensor/error.h
+tensor/cpu.h:
+tensor/error.h:

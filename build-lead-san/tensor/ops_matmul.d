@@ -1,0 +1,11 @@
+build-lead-san/tensor/ops_matmul.o: tensor/ops_matmul.c tensor/error.h \
+ tensor/gemm.h tensor/op_defs.h tensor/tensor.h tensor/arena.h \
+ tensor/rng.h tensor/ops.h tensor/autograd.h
+tensor/error.h:
+tensor/gemm.h:
+tensor/op_defs.h:
+tensor/tensor.h:
+tensor/arena.h:
+tensor/rng.h:
+tensor/ops.h:
+tensor/autograd.h:

@@ -1,0 +1,10 @@
+build-lead-san/tensor/ops_reduce.o: tensor/ops_reduce.c tensor/error.h \
+ tensor/op_defs.h tensor/tensor.h tensor/arena.h tensor/rng.h \
+ tensor/ops.h tensor/autograd.h
+tensor/error.h:
+tensor/op_defs.h:
+tensor/tensor.h:
+tensor/arena.h:
+tensor/rng.h:
+tensor/ops.h:
+tensor/autograd.h:

@@ -1,0 +1,5 @@
+build-tb/audio/resample.o: audio/resample.c audio/resample.h audio/wav.h \
+ tensor/error.h
+audio/resample.h:
+audio/wav.h:
+tensor/error.h:

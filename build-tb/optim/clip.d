@@ -1,0 +1,3 @@
+build-tb/optim/clip.o: optim/clip.c optim/optim.h tensor/safetensors.h
+optim/optim.h:
+tensor/safetensors.h:

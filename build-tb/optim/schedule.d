@@ -1,0 +1,5 @@
+build-tb/optim/schedule.o: optim/schedule.c optim/schedule.h \
+ tensor/safetensors.h tensor/error.h
+optim/schedule.h:
+tensor/safetensors.h:
+tensor/error.h:

@@ -1,0 +1,19 @@
+build-tb/pipeline/model_fusion.o: pipeline/model_fusion.c layers/layers.h \
+ layers/layer.h tensor/autograd.h tensor/tensor.h tensor/arena.h \
+ tensor/rng.h layers/lstm.h layers/rnn_common.h pipeline/model_parts.h \
+ pipeline/models.h pipeline/batch.h pipeline/cache.h tensor/error.h \
+ tensor/ops.h
+layers/layers.h:
+layers/layer.h:
+tensor/autograd.h:
+tensor/tensor.h:
+tensor/arena.h:
+tensor/rng.h:
+layers/lstm.h:
+layers/rnn_common.h:
+pipeline/model_parts.h:
+pipeline/models.h:
+pipeline/batch.h:
+pipeline/cache.h:
+tensor/error.h:
+tensor/ops.h:

@@ -1,0 +1,2 @@
+build-tb/tensor/error.o: tensor/error.c tensor/error.h
+tensor/error.h:

@@ -1,0 +1,255 @@
+/* Batch normalisation (Ioffe & Szegedy 2015), as torch.nn.BatchNorm1d/2d.
+ *
+ * x is viewed as [N, C, S]: channel c is normalised over the m = N*S values
+ * x[n,c,s] (S = product of the axes after the channel axis, 1 for [N, C]).
+ *
+ * Forward, per channel (mu, var over the batch in training; the running
+ * estimates in eval):
+ *     inv   = 1 / sqrt(var + eps)
+ *     xhat  = (x - mu) * inv
+ *     y     = gamma * xhat + beta
+ * var is the biased variance (divide by m), as used for normalising; the
+ * running variance is fed the unbiased one, var * m / (m - 1), as torch:
+ *     running_mean = (1 - momentum) * running_mean + momentum * mu
+ *     running_var  = (1 - momentum) * running_var  + momentum * var * m/(m-1)
+ * Sums are accumulated in double (torch's CPU kernel does the same).
+ *
+ * Backward. dbeta = sum dy, dgamma = sum dy * xhat (sums over n, s).
+ * In eval mu and var are constants, so dx = dy * gamma * inv.
+ * In training mu and var depend on every x of the channel. Let g = gamma * dy
+ * (the gradient w.r.t. xhat) and mean() run over the channel's m values.
+ * From dmu/dx_j = 1/m and dvar/dx_j = 2 (x_j - mu) / m,
+ *     dinv/dx_j   = -inv^3 (x_j - mu) / m = -inv^2 xhat_j / m
+ *     dxhat_i/dx_j = inv (delta_ij - 1/m) - inv xhat_i xhat_j / m
+ * and summing g_i dxhat_i/dx_j over i:
+ *     dx_j = inv * (g_j - mean(g) - xhat_j * mean(g * xhat)).
+ * The running statistics are not differentiated (torch neither).
+ *
+ * Saved: saved[0] = xhat [N*C*S], saved[1] = inv [C];
+ * args.i[0] = 1 if batch statistics were used, [1] = C, [2] = S.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "layers/layer_init.h"
+#include "layers/layer_ops.h"
+#include "layers/layers.h"
+#include "tensor/op_defs.h"
+#include "tensor/ops.h"
+
+/* Index of x[n, c, s] in the [N, C, S] view. */
+#define BN_AT(n, c, s) (((size_t)(n) * C + (size_t)(c)) * S + (size_t)(s))
+
+static void batchnorm_backward(Tensor *y)
+{
+    Tensor *x = y->src[0];
+    Tensor *gamma = y->nsrc > 1 ? y->src[1] : NULL, *beta = y->nsrc > 2 ? y->src[2] : NULL;
+    const float *xhat = y->args.saved[0], *inv = y->args.saved[1];
+    int batch_stats = y->args.i[0];
+    size_t C = (size_t)y->args.i[1], S = (size_t)y->args.i[2];
+    size_t N = (size_t)x->shape[0], m = N * S;
+    float *gx = tensor_grad(x);
+    float *gg = gamma ? tensor_grad(gamma) : NULL, *gb = beta ? tensor_grad(beta) : NULL;
+    const float *dy = y->grad;
+    for (size_t c = 0; c < C; c++) {
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (size_t n = 0; n < N; n++)
+            for (size_t s = 0; s < S; s++) {
+                size_t i = BN_AT(n, c, s);
+                sum_dy += dy[i];
+                sum_dy_xhat += (double)dy[i] * xhat[i];
+            }
+        if (gg) gg[c] += (float)sum_dy_xhat;
+        if (gb) gb[c] += (float)sum_dy;
+        if (!gx) continue;
+        double k = (gamma ? gamma->data[c] : 1.0) * inv[c];
+        double mean_dy = batch_stats ? sum_dy / (double)m : 0.0;
+        double mean_dy_xhat = batch_stats ? sum_dy_xhat / (double)m : 0.0;
+        for (size_t n = 0; n < N; n++)
+            for (size_t s = 0; s < S; s++) {
+                size_t i = BN_AT(n, c, s);
+                gx[i] += (float)(k * (dy[i] - mean_dy - xhat[i] * mean_dy_xhat));
+            }
+    }
+}
+
+const OpDef OPDEF_BATCHNORM = {"batchnorm", batchnorm_backward};
+
+static int check_vec(const Tensor *t, int C, const char *what)
+{
+    if (!t || (t->ndim == 1 && t->shape[0] == C)) return MELD_OK;
+    char s[64];
+    return meld_errorf("batchnorm: %s has shape %s, expected [%d]", what, shape_str(t, s, sizeof s), C);
+}
+
+/* Batch mean and biased variance of channel c (two passes, in double). */
+static void channel_moments(const float *x, size_t N, size_t C, size_t S, size_t c, double *mu, double *var)
+{
+    double sum = 0, sq = 0;
+    for (size_t n = 0; n < N; n++)
+        for (size_t s = 0; s < S; s++) sum += x[BN_AT(n, c, s)];
+    *mu = sum / (double)(N * S);
+    for (size_t n = 0; n < N; n++)
+        for (size_t s = 0; s < S; s++) {
+            double d = x[BN_AT(n, c, s)] - *mu;
+            sq += d * d;
+        }
+    *var = sq / (double)(N * S);
+}
+
+Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
+                     Tensor *running_mean, Tensor *running_var, float momentum, float eps)
+{
+    if (!x) return NULL;
+    char sx[64];
+    if (x->ndim < 2) {
+        meld_errorf("batchnorm: x %s: expected [N, C, ...]", shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    int Ci = x->shape[1];
+    if (check_vec(gamma, Ci, "weight") || check_vec(beta, Ci, "bias") ||
+        check_vec(running_mean, Ci, "running_mean") || check_vec(running_var, Ci, "running_var"))
+        return NULL;
+    if (beta && !gamma) {
+        meld_errorf("batchnorm: bias without weight is not supported (pass both or neither)");
+        return NULL;
+    }
+    if (!running_mean != !running_var) {
+        meld_errorf("batchnorm: running_mean and running_var must both be given or both NULL");
+        return NULL;
+    }
+    if (!(eps > 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f)) {
+        meld_errorf("batchnorm: eps %g must be > 0 and momentum %g in [0, 1]", eps, momentum);
+        return NULL;
+    }
+    size_t N = (size_t)x->shape[0], C = (size_t)Ci, S = 1;
+    for (int d = 2; d < x->ndim; d++) S *= (size_t)x->shape[d];
+    size_t m = N * S;
+    int batch_stats = g->training || !running_mean;
+    if (batch_stats && m <= 1) {
+        meld_errorf("batchnorm: x %s: expected more than 1 value per channel when training",
+                    shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    if (S > INT_MAX) {
+        meld_errorf("batchnorm: x %s: too many positions per channel", shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    /* Sources: x, then gamma and beta when present. */
+    Tensor *src[3] = {x, gamma, beta};
+    int nsrc = beta ? 3 : gamma ? 2 : 1;
+    Tensor *y = graph_op_output(g, &OPDEF_BATCHNORM, x->ndim, x->shape, src, nsrc);
+    if (!y) return NULL;
+    float *xhat = graph_alloc(g, x->size * sizeof(float) + 1);
+    float *inv = graph_alloc(g, C * sizeof(float) + 1);
+    if (!xhat || !inv) return NULL;
+    for (size_t c = 0; c < C; c++) {
+        double mu, var;
+        if (batch_stats) {
+            channel_moments(x->data, N, C, S, c, &mu, &var);
+        } else {
+            mu = running_mean->data[c];
+            var = running_var->data[c];
+        }
+        double ic = 1.0 / sqrt(var + (double)eps);
+        inv[c] = (float)ic;
+        float ga = gamma ? gamma->data[c] : 1.0f, be = beta ? beta->data[c] : 0.0f;
+        for (size_t n = 0; n < N; n++)
+            for (size_t s = 0; s < S; s++) {
+                size_t i = BN_AT(n, c, s);
+                xhat[i] = (float)((x->data[i] - mu) * ic);
+                y->data[i] = ga * xhat[i] + be;
+            }
+        if (batch_stats && g->training && running_mean) {
+            double unbiased = var * (double)m / (double)(m - 1);
+            running_mean->data[c] = (float)((1.0 - momentum) * running_mean->data[c] + momentum * mu);
+            running_var->data[c] = (float)((1.0 - momentum) * running_var->data[c] + momentum * unbiased);
+        }
+    }
+    y->args.saved[0] = xhat;
+    y->args.saved[1] = inv;
+    y->args.i[0] = batch_stats;
+    y->args.i[1] = (int)C;
+    y->args.i[2] = (int)S;
+    return y;
+}
+
+/* ---- the layers ---------------------------------------------------------- */
+
+typedef struct {
+    Layer base;
+    Tensor *gamma, *beta;            /* params "weight", "bias" [C] */
+    Tensor *running_mean, *running_var, *num_batches_tracked;   /* buffers */
+    float eps, momentum;
+    int min_rank, max_rank;          /* accepted input ranks */
+} BatchNorm;
+
+static Tensor *bn_forward(Layer *l, Graph *g, Tensor *x, const Tensor *mask)
+{
+    (void)mask;
+    BatchNorm *bn = (BatchNorm *)l;
+    if (!x) return NULL;
+    if (x->ndim < bn->min_rank || x->ndim > bn->max_rank) {
+        char s[64];
+        meld_errorf("%s '%s': x %s: expected %s", l->ops->kind, l->name, shape_str(x, s, sizeof s),
+                    bn->max_rank == 4 ? "[N, C, H, W]" : "[N, C] or [N, C, L]");
+        return NULL;
+    }
+    if (x->shape[1] != bn->gamma->shape[0]) {
+        char s[64];
+        meld_errorf("%s '%s': x %s has %d channels, the layer has %d", l->ops->kind, l->name,
+                    shape_str(x, s, sizeof s), x->shape[1], bn->gamma->shape[0]);
+        return NULL;
+    }
+    Tensor *y = op_batchnorm(g, x, bn->gamma, bn->beta, bn->running_mean, bn->running_var,
+                             bn->momentum, bn->eps);
+    if (!y) {
+        meld_error_context("%s '%s'", l->ops->kind, l->name);
+        return NULL;
+    }
+    if (g->training) bn->num_batches_tracked->data[0] += 1.0f;
+    return y;
+}
+
+static const LayerOps BN1D_OPS = {"BatchNorm1d", bn_forward, NULL};
+static const LayerOps BN2D_OPS = {"BatchNorm2d", bn_forward, NULL};
+
+static Layer *bn_new(const LayerOps *ops, const char *name, int channels, float eps, float momentum)
+{
+    if (channels <= 0 || !(eps > 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f)) {
+        meld_errorf("%s '%s': channels %d must be > 0, eps %g > 0, momentum %g in [0, 1]",
+                    ops->kind, name ? name : "", channels, eps, momentum);
+        return NULL;
+    }
+    BatchNorm *bn = layer_alloc(sizeof *bn, ops, name);
+    if (!bn) return NULL;
+    Layer *l = &bn->base;
+    int c[1] = {channels};
+    bn->gamma = layer_add_param(l, "weight", 1, c);
+    bn->beta = layer_add_param(l, "bias", 1, c);
+    bn->running_mean = layer_add_buffer(l, "running_mean", 1, c);
+    bn->running_var = layer_add_buffer(l, "running_var", 1, c);
+    bn->num_batches_tracked = layer_add_buffer(l, "num_batches_tracked", 0, c);
+    if (!bn->gamma || !bn->beta || !bn->running_mean || !bn->running_var || !bn->num_batches_tracked) {
+        layer_free(l);
+        return NULL;
+    }
+    tensor_fill(bn->gamma, 1.0f);
+    tensor_fill(bn->running_var, 1.0f);
+    bn->eps = eps;
+    bn->momentum = momentum;
+    bn->min_rank = ops == &BN2D_OPS ? 4 : 2;
+    bn->max_rank = ops == &BN2D_OPS ? 4 : 3;
+    return l;
+}
+
+Layer *batchnorm1d_new(const char *name, int channels, float eps, float momentum)
+{
+    return bn_new(&BN1D_OPS, name, channels, eps, momentum);
+}
+
+Layer *batchnorm2d_new(const char *name, int channels, float eps, float momentum)
+{
+    return bn_new(&BN2D_OPS, name, channels, eps, momentum);
+}

@@ -1,0 +1,101 @@
+/* Dropout layers and the spatial-dropout op.
+ *
+ * Dropout is a thin layer over op_dropout (element-wise masks).
+ *
+ * Spatial dropout (Tompson et al. 2015; torch.nn.Dropout2d, Keras
+ * SpatialDropout2D) drops whole feature maps: neighbouring pixels of one map
+ * are strongly correlated, so element-wise dropout barely regularises them.
+ * For x [N, C, S...] (S = the trailing positions, flattened to one axis):
+ *     m[n,c] ~ Bernoulli(1 - p) / (1 - p)          one draw per map
+ *     y[n,c,s] = x[n,c,s] * m[n,c]
+ *     dL/dx[n,c,s] = dL/dy[n,c,s] * m[n,c]
+ * saved[0] = m [N*C] (NULL in eval: identity); args.i[0] = S.
+ */
+#include <limits.h>
+
+#include "layers/layer_init.h"
+#include "layers/layer_ops.h"
+#include "layers/layers.h"
+#include "tensor/op_defs.h"
+#include "tensor/ops.h"
+
+static void dropout2d_backward(Tensor *y)
+{
+    float *gx = tensor_grad(y->src[0]);
+    if (!gx) return;
+    const float *m = y->args.saved[0];
+    size_t s = (size_t)y->args.i[0];
+    for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i] * (m ? m[i / s] : 1.0f);
+}
+
+const OpDef OPDEF_DROPOUT2D = {"dropout2d", dropout2d_backward};
+
+Tensor *op_dropout2d(Graph *g, Tensor *x, float p)
+{
+    if (!x) return NULL;
+    if (!(p >= 0.0f && p < 1.0f)) {
+        meld_errorf("dropout2d: probability %g outside [0, 1)", p);
+        return NULL;
+    }
+    if (x->ndim < 3) {
+        char s[64];
+        meld_errorf("dropout2d: x %s: expected [N, C, ...] of rank >= 3", shape_str(x, s, sizeof s));
+        return NULL;
+    }
+    Tensor *y = graph_op_output(g, &OPDEF_DROPOUT2D, x->ndim, x->shape, &x, 1);
+    if (!y) return NULL;
+    size_t maps = (size_t)x->shape[0] * (size_t)x->shape[1];
+    size_t s = maps ? x->size / maps : 1;
+    if (s > INT_MAX) {
+        meld_errorf("dropout2d: %zu positions per feature map do not fit an int", s);
+        return NULL;
+    }
+    y->args.i[0] = (int)(s ? s : 1);
+    if (!g->training || p == 0.0f) {
+        for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i];
+        return y;
+    }
+    float *m = graph_alloc(g, maps * sizeof(float) + 1);
+    if (!m) return NULL;
+    float keep_scale = 1.0f / (1.0f - p);
+    for (size_t k = 0; k < maps; k++) m[k] = rng_uniform(&g->rng) >= p ? keep_scale : 0.0f;
+    for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i] * m[i / s];
+    y->args.saved[0] = m;
+    return y;
+}
+
+typedef struct {
+    Layer base;
+    float p;
+} Dropout;
+
+static Tensor *dropout_forward(Layer *l, Graph *g, Tensor *x, const Tensor *mask)
+{
+    (void)mask;
+    return op_dropout(g, x, ((Dropout *)l)->p);
+}
+
+static Tensor *dropout2d_forward(Layer *l, Graph *g, Tensor *x, const Tensor *mask)
+{
+    (void)mask;
+    Tensor *y = op_dropout2d(g, x, ((Dropout *)l)->p);
+    if (!y && x) meld_error_context("Dropout2d '%s'", l->name);
+    return y;
+}
+
+static const LayerOps DROPOUT_OPS = {"Dropout", dropout_forward, NULL};
+static const LayerOps DROPOUT2D_OPS = {"Dropout2d", dropout2d_forward, NULL};
+
+static Layer *make(const LayerOps *ops, const char *name, float p)
+{
+    if (!(p >= 0.0f && p < 1.0f)) {
+        meld_errorf("%s '%s': probability %g outside [0, 1)", ops->kind, name ? name : "", p);
+        return NULL;
+    }
+    Dropout *d = layer_alloc(sizeof *d, ops, name);
+    if (d) d->p = p;
+    return d ? &d->base : NULL;
+}
+
+Layer *dropout_new(const char *name, float p) { return make(&DROPOUT_OPS, name, p); }
+Layer *dropout2d_new(const char *name, float p) { return make(&DROPOUT2D_OPS, name, p); }

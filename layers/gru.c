@@ -1,0 +1,127 @@
+/* The GRU op: forward over every step, backward through time.
+ *
+ * Forward (compact layout of rnn_common.h, N valid steps):
+ *     gx = xc W_ih^T + b_ih                 one GEMM [N, F] x [F, 3H]
+ *     for each time t in walk order, on the n rows valid at t:
+ *         h_prev = gathered from the carried state            [n, H]
+ *         gh = h_prev W_hh^T + b_hh         the only per-step GEMM
+ *         h = cell(gx_t, gh, h_prev)        fused; saves (r, z, n, gh_n)
+ *         scatter h into the carried state; emit the outputs
+ * The input and recurrent halves stay apart because r gates gh_n only.
+ *
+ * Backward through time, carrying dh per sequence ([B, H]). At time t:
+ *     dh += dy[:, t]                        (sequence output)
+ *     dgx_t, dgh_t, dh_prev = cell_backward(dh)   (direct path h_prev -> h)
+ *     dh_prev += dgh_t W_hh                 (path through the recurrent GEMM)
+ * Padded rows pass dh through untouched and get no gradient. Then over all
+ * steps at once (rnn_backward_params):
+ *     dW_ih = dgx^T xc,  dW_hh = dgh^T h_prev,  db_ih = sum dgx,
+ *     db_hh = sum dgh,  dx = dgx W_ih.
+ */
+#include "layers/gru.h"
+
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/op_defs.h"
+#include "tensor/rnn_cell.h"
+
+/* What the backward needs (in the graph's arena). */
+typedef struct {
+    RnnRun run;
+    float *gx;      /* [N, 3H] input-side pre-activations */
+    float *save;    /* [N, 4H] (r, z, n, gh_n) of each step */
+    float *gh;      /* [B, 3H] one step's recurrent pre-activations */
+    float *dgx;     /* [N, 3H] backward: dL/d gx */
+    float *dgh;     /* [N, 3H] backward: dL/d gh */
+} GruSaved;
+
+static void gru_forward(GruSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
+                        const Tensor *bias, float *y)
+{
+    RnnRun *run = &sv->run;
+    int H = run->H, GH = 3 * H;
+    const float *b_hh = bias ? bias->data + GH : NULL;
+    rnn_input_projection(run, w_ih, bias ? bias->data : NULL, NULL, sv->gx);
+    for (int k = 0; k < run->s.T; k++) {
+        int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
+        const int *rows = run->s.rows + o;
+        float *hp = run->hprev + (size_t)o * H;
+        rnn_gather(run->state, rows, n, H, hp);
+        gemm(GEMM_N, GEMM_T, n, GH, H, 1.0f, hp, H, w_hh->data, H, 0.0f, sv->gh, GH);
+        if (b_hh)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < GH; j++) sv->gh[(size_t)i * GH + j] += b_hh[j];
+        gru_cell_forward(n, H, sv->gx + (size_t)o * GH, sv->gh, hp, run->step,
+                         sv->save + (size_t)o * 4 * H);
+        rnn_scatter(run->step, rows, n, H, run->state);
+        rnn_emit(run, k, y);
+    }
+}
+
+static void gru_backward(Tensor *y)
+{
+    GruSaved *sv = y->args.saved[0];
+    RnnRun *run = &sv->run;
+    Tensor *w_hh = y->src[2], *bias = y->nsrc > 3 ? y->src[3] : NULL;
+    int H = run->H, GH = 3 * H;
+    rnn_backward_start(run, y->grad);   /* run->state = dL/dh */
+    for (int k = run->s.T - 1; k >= 0; k--) {
+        int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
+        const int *rows = run->s.rows + o;
+        float *dgx = sv->dgx + (size_t)o * GH, *dgh = sv->dgh + (size_t)o * GH, *dh = run->step;
+        rnn_collect(run, t, y->grad);
+        rnn_gather(run->state, rows, n, H, dh);
+        gru_cell_backward(n, H, dh, sv->save + (size_t)o * 4 * H, run->hprev + (size_t)o * H,
+                          dgx, dgh, dh);
+        gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dgh, GH, w_hh->data, H, 1.0f, dh, H);
+        rnn_scatter(dh, rows, n, H, run->state);
+    }
+    rnn_backward_params(run, sv->dgx, sv->dgh, y->src[0], y->src[1], w_hh, bias);
+}
+
+const OpDef OPDEF_GRU = {"gru", gru_backward};
+
+static int gru_saved_init(Graph *g, GruSaved *sv, const Tensor *x, const Tensor *mask, int H,
+                          bool reverse, bool sequences, bool grad)
+{
+    if (rnn_run_init(g, &sv->run, x, mask, H, 3, reverse, sequences, grad, x->requires_grad))
+        return MELD_ERR;
+    size_t N = (size_t)sv->run.s.N, B = (size_t)sv->run.s.B, GH = 3 * (size_t)H;
+    sv->gx = rnn_alloc(g, N, GH);
+    sv->save = rnn_alloc(g, N, 4 * (size_t)H);
+    sv->gh = rnn_alloc(g, B, GH);
+    sv->dgx = grad ? rnn_alloc(g, N, GH) : NULL;
+    sv->dgh = grad ? rnn_alloc(g, N, GH) : NULL;
+    if (!sv->gx || !sv->save || !sv->gh || (grad && (!sv->dgx || !sv->dgh))) return MELD_ERR;
+    return MELD_OK;
+}
+
+Tensor *op_gru(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
+               const Tensor *mask, bool reverse, bool sequences)
+{
+    if (!x || !w_ih || !w_hh) return NULL;
+    int H;
+    if (rnn_check_args("gru", 3, x, w_ih, w_hh, bias, mask, &H)) return NULL;
+    int shape[3] = {x->shape[0], x->shape[1], H}, fshape[2] = {x->shape[0], H};
+    Tensor *src[4] = {x, w_ih, w_hh, bias};
+    Tensor *y = graph_op_output(g, &OPDEF_GRU, sequences ? 3 : 2, sequences ? shape : fshape,
+                                src, bias ? 4 : 3);
+    if (!y) return NULL;
+    GruSaved *sv = graph_alloc(g, sizeof *sv);
+    if (!sv || gru_saved_init(g, sv, x, mask, H, reverse, sequences, y->requires_grad)) {
+        meld_error_context("gru");
+        return NULL;
+    }
+    gru_forward(sv, w_ih, w_hh, bias, y->data);
+    y->args.saved[0] = sv;
+    return y;
+}
+
+static const RnnCellKind GRU_KIND = {{"GRU", rnn_layer_forward, NULL}, 3, op_gru};
+
+Layer *gru_new(const char *name, int input_size, int hidden, int num_layers, bool bidirectional,
+               bool bias, float dropout, bool return_sequences, Rng *r)
+{
+    return rnn_layer_new(&GRU_KIND, name, input_size, hidden, num_layers, bidirectional, bias,
+                         dropout, return_sequences, r);
+}

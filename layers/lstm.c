@@ -1,0 +1,136 @@
+/* The LSTM op: forward over every step, backward through time.
+ *
+ * Forward (compact layout of rnn_common.h, N valid steps):
+ *     A = xc W_ih^T + b_ih + b_hh         one GEMM [N, F] x [F, 4H]
+ *     for each time t in walk order, on the n rows valid at t:
+ *         h_prev, c_prev = gathered from the carried state    [n, H]
+ *         A_t += h_prev W_hh^T            the only per-step GEMM
+ *         (c, h) = cell(A_t, c_prev)      fused; A_t becomes (i, f, g, o)
+ *         scatter c, h into the carried state; emit the outputs
+ *
+ * Backward through time: dh and dc are carried per sequence ([B, H]),
+ * exactly like h and c, but walked the other way. At time t:
+ *     dh += dy[:, t]                       (sequence output)
+ *     dA_t, dc_prev = cell_backward(dh, dc)  (tensor/rnn_cell.h)
+ *     dh_prev = dA_t W_hh                  [n, 4H] x [4H, H]
+ * Rows padded at t pass dh and dc through unchanged (their state was), and
+ * get no dA, so nothing reaches their input or the weights. Then, over all
+ * steps at once (rnn_backward_params):
+ *     dW_ih = dA^T xc,  dW_hh = dA^T h_prev,  db_ih = db_hh = sum dA,
+ *     dx = dA W_ih.
+ */
+#include "layers/lstm.h"
+
+#include <string.h>
+
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/op_defs.h"
+#include "tensor/rnn_cell.h"
+
+/* What the backward needs (in the graph's arena). */
+typedef struct {
+    RnnRun run;
+    float *acts;    /* [N, 4H] pre-activations, then (i, f, g, o) */
+    float *tc;      /* [N, H]  tanh(c) of each step */
+    float *cprev;   /* [N, H]  c entering each step */
+    float *cstate;  /* [B, H]  carried c (forward), dL/dc (backward) */
+    float *cstep;   /* [B, H]  one step's compact c, or its gradient */
+    float *dA;      /* [N, 4H] backward: dL/d pre-activations */
+} LstmSaved;
+
+static void lstm_forward(LstmSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
+                         const Tensor *bias, float *y)
+{
+    RnnRun *run = &sv->run;
+    int H = run->H, GH = 4 * H;
+    const float *b_ih = bias ? bias->data : NULL, *b_hh = bias ? bias->data + GH : NULL;
+    rnn_input_projection(run, w_ih, b_ih, b_hh, sv->acts);
+    for (int k = 0; k < run->s.T; k++) {
+        int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
+        const int *rows = run->s.rows + o;
+        float *A = sv->acts + (size_t)o * GH, *hp = run->hprev + (size_t)o * H;
+        float *cp = sv->cprev + (size_t)o * H;
+        rnn_gather(run->state, rows, n, H, hp);
+        rnn_gather(sv->cstate, rows, n, H, cp);
+        gemm(GEMM_N, GEMM_T, n, GH, H, 1.0f, hp, H, w_hh->data, H, 1.0f, A, GH);
+        lstm_cell_forward(n, H, A, cp, sv->cstep, run->step, A, sv->tc + (size_t)o * H);
+        rnn_scatter(run->step, rows, n, H, run->state);
+        rnn_scatter(sv->cstep, rows, n, H, sv->cstate);
+        rnn_emit(run, k, y);
+    }
+}
+
+static void lstm_backward(Tensor *y)
+{
+    LstmSaved *sv = y->args.saved[0];
+    RnnRun *run = &sv->run;
+    Tensor *w_hh = y->src[2], *bias = y->nsrc > 3 ? y->src[3] : NULL;
+    int H = run->H, GH = 4 * H;
+    rnn_backward_start(run, y->grad);                          /* run->state = dL/dh */
+    memset(sv->cstate, 0, sizeof(float) * (size_t)run->s.B * H);  /* dL/dc */
+    for (int k = run->s.T - 1; k >= 0; k--) {
+        int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
+        const int *rows = run->s.rows + o;
+        float *dA = sv->dA + (size_t)o * GH, *dh = run->step, *dc = sv->cstep;
+        rnn_collect(run, t, y->grad);
+        rnn_gather(run->state, rows, n, H, dh);
+        rnn_gather(sv->cstate, rows, n, H, dc);
+        lstm_cell_backward(n, H, dh, dc, sv->acts + (size_t)o * GH, sv->tc + (size_t)o * H,
+                           sv->cprev + (size_t)o * H, dA, dc);
+        gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dA, GH, w_hh->data, H, 0.0f, dh, H);
+        rnn_scatter(dh, rows, n, H, run->state);
+        rnn_scatter(dc, rows, n, H, sv->cstate);
+    }
+    rnn_backward_params(run, sv->dA, sv->dA, y->src[0], y->src[1], w_hh, bias);
+}
+
+const OpDef OPDEF_LSTM = {"lstm", lstm_backward};
+
+static int lstm_saved_init(Graph *g, LstmSaved *sv, const Tensor *x, const Tensor *mask, int H,
+                           bool reverse, bool sequences, bool grad)
+{
+    if (rnn_run_init(g, &sv->run, x, mask, H, 4, reverse, sequences, grad, x->requires_grad))
+        return MELD_ERR;
+    size_t N = (size_t)sv->run.s.N, B = (size_t)sv->run.s.B;
+    sv->acts = rnn_alloc(g, N, 4 * (size_t)H);
+    sv->tc = rnn_alloc(g, N, H);
+    sv->cprev = rnn_alloc(g, N, H);
+    sv->cstate = rnn_alloc(g, B, H);
+    sv->cstep = rnn_alloc(g, B, H);
+    sv->dA = grad ? rnn_alloc(g, N, 4 * (size_t)H) : NULL;
+    if (!sv->acts || !sv->tc || !sv->cprev || !sv->cstate || !sv->cstep || (grad && !sv->dA))
+        return MELD_ERR;
+    memset(sv->cstate, 0, sizeof(float) * B * (size_t)H);   /* c_0 = 0 */
+    return MELD_OK;
+}
+
+Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
+                const Tensor *mask, bool reverse, bool sequences)
+{
+    if (!x || !w_ih || !w_hh) return NULL;
+    int H;
+    if (rnn_check_args("lstm", 4, x, w_ih, w_hh, bias, mask, &H)) return NULL;
+    int shape[3] = {x->shape[0], x->shape[1], H}, fshape[2] = {x->shape[0], H};
+    Tensor *src[4] = {x, w_ih, w_hh, bias};
+    Tensor *y = graph_op_output(g, &OPDEF_LSTM, sequences ? 3 : 2, sequences ? shape : fshape,
+                                src, bias ? 4 : 3);
+    if (!y) return NULL;
+    LstmSaved *sv = graph_alloc(g, sizeof *sv);
+    if (!sv || lstm_saved_init(g, sv, x, mask, H, reverse, sequences, y->requires_grad)) {
+        meld_error_context("lstm");
+        return NULL;
+    }
+    lstm_forward(sv, w_ih, w_hh, bias, y->data);
+    y->args.saved[0] = sv;
+    return y;
+}
+
+static const RnnCellKind LSTM_KIND = {{"LSTM", rnn_layer_forward, NULL}, 4, op_lstm};
+
+Layer *lstm_new(const char *name, int input_size, int hidden, int num_layers, bool bidirectional,
+                bool bias, float dropout, bool return_sequences, Rng *r)
+{
+    return rnn_layer_new(&LSTM_KIND, name, input_size, hidden, num_layers, bidirectional, bias,
+                         dropout, return_sequences, r);
+}

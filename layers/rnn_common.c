@@ -1,0 +1,340 @@
+/* Masks, the schedule of valid steps, the whole-sequence op bookkeeping and
+ * the stacked / bidirectional RNN layer (see rnn_common.h). */
+#include "layers/rnn_common.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layers/layer_init.h"
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/ops.h"
+
+/* ---- masks ------------------------------------------------------------- */
+
+Tensor *rnn_mask_from_values(Arena *arena, const Tensor *x, float mask_value)
+{
+    char sx[64];
+    if (x->ndim != 3) {
+        meld_errorf("masking: input %s, expected [B, T, F]", shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    int B = x->shape[0], T = x->shape[1], F = x->shape[2];
+    Tensor *m = tensor_new(arena, 2, (int[]){B, T});
+    if (!m) return NULL;
+    /* Keras: mask = any(x != mask_value, axis=-1). */
+    for (size_t bt = 0; bt < (size_t)B * T; bt++) {
+        const float *v = x->data + bt * F;
+        bool any = false;
+        for (int f = 0; f < F && !any; f++) any = v[f] != mask_value;
+        m->data[bt] = any ? 1.0f : 0.0f;
+    }
+    return m;
+}
+
+Tensor *rnn_mask_from_lengths(Arena *arena, const int *lengths, int B, int T)
+{
+    if (B < 0 || T < 0) {
+        meld_errorf("mask from lengths: negative size B=%d T=%d", B, T);
+        return NULL;
+    }
+    for (int b = 0; b < B; b++)
+        if (lengths[b] < 0 || lengths[b] > T) {
+            meld_errorf("mask from lengths: length %d of sequence %d outside 0..%d", lengths[b], b, T);
+            return NULL;
+        }
+    Tensor *m = tensor_new(arena, 2, (int[]){B, T});
+    if (!m) return NULL;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < lengths[b]; t++) m->data[(size_t)b * T + t] = 1.0f;
+    return m;
+}
+
+/* ---- argument checks ----------------------------------------------------- */
+
+static int check_mask(const char *op, const Tensor *x, const Tensor *mask)
+{
+    char sm[64], sx[64];
+    int B = x->shape[0], T = x->shape[1];
+    if (mask->ndim != 2 || mask->shape[0] != B || mask->shape[1] != T)
+        return meld_errorf("%s: mask %s does not match input %s (expected [B, T])", op,
+                           shape_str(mask, sm, sizeof sm), shape_str(x, sx, sizeof sx));
+    for (size_t i = 0; i < mask->size; i++)
+        if (mask->data[i] != 0.0f && mask->data[i] != 1.0f)
+            return meld_errorf("%s: mask[%zu, %zu] = %g, expected 0 or 1", op, i / (size_t)T,
+                               i % (size_t)T, mask->data[i]);
+    return MELD_OK;
+}
+
+int rnn_check_args(const char *op, int G, const Tensor *x, const Tensor *w_ih,
+                   const Tensor *w_hh, const Tensor *bias, const Tensor *mask, int *H)
+{
+    char sx[64], si[64], sh[64], sb[64];
+    bool ok = x->ndim == 3 && w_ih->ndim == 2 && w_hh->ndim == 2;
+    int h = ok ? w_hh->shape[1] : 0;
+    ok = ok && h > 0 && w_hh->shape[0] == G * h && w_ih->shape[0] == G * h &&
+         w_ih->shape[1] == x->shape[2] && (!bias || (bias->ndim == 1 && bias->shape[0] == 2 * G * h));
+    if (!ok)
+        return meld_errorf("%s: x %s, W_ih %s, W_hh %s, bias %s: expected x [B, T, F], "
+                           "W_ih [%d*H, F], W_hh [%d*H, H], bias [2*%d*H]",
+                           op, shape_str(x, sx, sizeof sx), shape_str(w_ih, si, sizeof si),
+                           shape_str(w_hh, sh, sizeof sh), bias ? shape_str(bias, sb, sizeof sb) : "none",
+                           G, G, G);
+    /* Compact row indices and GEMM sizes are ints. */
+    if ((size_t)x->shape[0] * (size_t)x->shape[1] > INT_MAX)
+        return meld_errorf("%s: input %s has more than %d steps", op, shape_str(x, sx, sizeof sx), INT_MAX);
+    if (mask && check_mask(op, x, mask)) return MELD_ERR;
+    *H = h;
+    return MELD_OK;
+}
+
+/* ---- the schedule and the shared buffers -------------------------------- */
+
+float *rnn_alloc(Graph *g, size_t rows, size_t width)
+{
+    if (width && rows > SIZE_MAX / sizeof(float) / width) {
+        meld_errorf("rnn: buffer of %zu x %zu floats is too large", rows, width);
+        return NULL;
+    }
+    return graph_alloc(g, rows * width * sizeof(float));
+}
+
+static bool step_valid(const Tensor *mask, int T, int b, int t)
+{
+    return !mask || mask->data[(size_t)b * T + t] != 0.0f;
+}
+
+/* Groups the valid (b, t) by time; within a time, in increasing b. */
+static int schedule_build(Graph *g, const Tensor *mask, int B, int T, RnnSchedule *s)
+{
+    s->B = B, s->T = T;
+    s->off = graph_alloc(g, sizeof(int) * ((size_t)T + 1));
+    if (!s->off) return MELD_ERR;
+    int n = 0;
+    for (int t = 0; t < T; t++) {
+        s->off[t] = n;
+        for (int b = 0; b < B; b++) n += step_valid(mask, T, b, t);
+    }
+    s->off[T] = s->N = n;
+    s->rows = graph_alloc(g, sizeof(int) * (size_t)n);
+    if (!s->rows) return MELD_ERR;
+    for (int t = 0, i = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            if (step_valid(mask, T, b, t)) s->rows[i++] = b;
+    return MELD_OK;
+}
+
+int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
+                 int H, int G, bool reverse, bool sequences, bool grad, bool grad_x)
+{
+    memset(run, 0, sizeof *run);
+    int B = x->shape[0], T = x->shape[1], F = x->shape[2];
+    run->F = F, run->H = H, run->G = G;
+    run->reverse = reverse, run->sequences = sequences;
+    if (schedule_build(g, mask, B, T, &run->s)) return MELD_ERR;
+    size_t N = (size_t)run->s.N;
+    run->xc = rnn_alloc(g, N, F);
+    run->hprev = rnn_alloc(g, N, H);
+    run->state = rnn_alloc(g, B, H);
+    run->step = rnn_alloc(g, B, H);
+    if (!run->xc || !run->hprev || !run->state || !run->step) return MELD_ERR;
+    if (grad && grad_x && !(run->dxc = rnn_alloc(g, N, F))) return MELD_ERR;
+    memset(run->state, 0, sizeof(float) * (size_t)B * H);   /* h_0 = 0 */
+    /* x [B, T, F]: row (b, t) is b*T + t. */
+    for (int t = 0; t < T; t++)
+        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++)
+            memcpy(run->xc + (size_t)i * F, x->data + ((size_t)run->s.rows[i] * T + t) * F,
+                   sizeof(float) * (size_t)F);
+    return MELD_OK;
+}
+
+void rnn_gather(const float *src, const int *rows, int n, int width, float *dst)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)i * width, src + (size_t)rows[i] * width, sizeof(float) * (size_t)width);
+}
+
+void rnn_scatter(const float *src, const int *rows, int n, int width, float *dst)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)rows[i] * width, src + (size_t)i * width, sizeof(float) * (size_t)width);
+}
+
+void rnn_emit(const RnnRun *run, int k, float *y)
+{
+    int B = run->s.B, T = run->s.T, H = run->H;
+    if (!run->sequences) {
+        if (k == T - 1) memcpy(y, run->state, sizeof(float) * (size_t)B * H);
+        return;
+    }
+    int t = rnn_time(run, k);
+    for (int b = 0; b < B; b++)
+        memcpy(y + ((size_t)b * T + t) * H, run->state + (size_t)b * H, sizeof(float) * (size_t)H);
+}
+
+void rnn_backward_start(const RnnRun *run, const float *dy)
+{
+    size_t n = (size_t)run->s.B * run->H;
+    if (run->sequences) memset(run->state, 0, sizeof(float) * n);
+    else memcpy(run->state, dy, sizeof(float) * n);
+}
+
+void rnn_collect(const RnnRun *run, int t, const float *dy)
+{
+    if (!run->sequences) return;
+    int B = run->s.B, T = run->s.T, H = run->H;
+    for (int b = 0; b < B; b++) {
+        const float *d = dy + ((size_t)b * T + t) * H;
+        float *s = run->state + (size_t)b * H;
+        for (int j = 0; j < H; j++) s[j] += d[j];
+    }
+}
+
+/* ---- the GEMMs over all steps ------------------------------------------- */
+
+void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_ih,
+                          const float *b_hh, float *gates)
+{
+    int N = run->s.N, F = run->F, GH = run->G * run->H;
+    /* [N, F] x [F, GH]: W_ih is stored [GH, F], hence GEMM_T. */
+    gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 0.0f, gates, GH);
+    if (!b_ih && !b_hh) return;
+    for (int r = 0; r < N; r++) {
+        float *row = gates + (size_t)r * GH;
+        for (int j = 0; j < GH; j++) row[j] += (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    }
+}
+
+void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh,
+                         Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias)
+{
+    int N = run->s.N, F = run->F, H = run->H, GH = run->G * run->H, T = run->s.T;
+    float *gwi = tensor_grad(w_ih), *gwh = tensor_grad(w_hh);
+    float *gb = bias ? tensor_grad(bias) : NULL, *gx = tensor_grad(x);
+    /* dW_ih [GH, F] = dgx^T [GH, N] x xc [N, F]; dW_hh likewise with hprev. */
+    if (gwi) gemm(GEMM_T, GEMM_N, GH, F, N, 1.0f, dgx, GH, run->xc, F, 1.0f, gwi, F);
+    if (gwh) gemm(GEMM_T, GEMM_N, GH, H, N, 1.0f, dgh, GH, run->hprev, H, 1.0f, gwh, H);
+    if (gb)
+        for (int r = 0; r < N; r++)
+            for (int j = 0; j < GH; j++) {
+                gb[j] += dgx[(size_t)r * GH + j];
+                gb[GH + j] += dgh[(size_t)r * GH + j];
+            }
+    if (!gx || !run->dxc) return;
+    /* dxc [N, F] = dgx [N, GH] x W_ih [GH, F], then back to x's layout. */
+    gemm(GEMM_N, GEMM_N, N, F, GH, 1.0f, dgx, GH, w_ih->data, F, 0.0f, run->dxc, F);
+    for (int t = 0; t < T; t++)
+        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++) {
+            float *dst = gx + ((size_t)run->s.rows[i] * T + t) * F;
+            const float *src = run->dxc + (size_t)i * F;
+            for (int f = 0; f < F; f++) dst[f] += src[f];
+        }
+}
+
+/* ---- the layer ---------------------------------------------------------- */
+
+/* Adds "<prefix>_l<k>[_reverse]" with PyTorch's default init U(-a, a),
+ * a = 1/sqrt(H). */
+static Tensor *add_param(RnnLayer *l, const char *prefix, int k, int d, int ndim, const int *shape, Rng *r)
+{
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, "%s_l%d%s", prefix, k, d ? "_reverse" : "");
+    Tensor *t = layer_add_param(&l->base, suffix, ndim, shape);
+    if (t) {
+        float a = 1.0f / sqrtf((float)l->hidden);
+        tensor_fill_uniform(t, r, -a, a);
+    }
+    return t;
+}
+
+static int check_config(const char *name, int G, int input_size, int hidden, int num_layers,
+                        int dirs, bool bias, float dropout, const Rng *r)
+{
+    if (input_size < 1 || hidden < 1)
+        return meld_errorf("%s: input_size %d and hidden %d must be >= 1", name, input_size, hidden);
+    /* G*H rows per weight, 2*G*H biases, dirs*H features out: all ints. */
+    if ((long long)hidden * G * 2 > INT_MAX)
+        return meld_errorf("%s: hidden size %d is too large", name, hidden);
+    int per_level = dirs * (bias ? 4 : 2);
+    if (num_layers < 1 || num_layers > RNN_MAX_LEVELS || num_layers * per_level > LAYER_MAX_PARAMS)
+        return meld_errorf("%s: %d layers outside 1..%d (%d parameters per layer, at most %d in all)",
+                           name, num_layers, RNN_MAX_LEVELS, per_level, LAYER_MAX_PARAMS);
+    if (!(dropout >= 0.0f && dropout < 1.0f))
+        return meld_errorf("%s: dropout %g outside [0, 1)", name, dropout);
+    if (!r) return meld_errorf("%s: no random generator for the initialisation", name);
+    return MELD_OK;
+}
+
+Layer *rnn_layer_new(const RnnCellKind *cell, const char *name, int input_size, int hidden,
+                     int num_layers, bool bidirectional, bool bias, float dropout,
+                     bool return_sequences, Rng *r)
+{
+    int G = cell->gates, dirs = bidirectional ? 2 : 1;
+    RnnLayer *l = layer_alloc(sizeof *l, &cell->ops, name);
+    if (!l) return NULL;
+    if (check_config(name, G, input_size, hidden, num_layers, dirs, bias, dropout, r)) {
+        layer_free(&l->base);
+        return NULL;
+    }
+    l->cell = cell;
+    l->input_size = input_size, l->hidden = hidden, l->num_layers = num_layers, l->dirs = dirs;
+    l->bias = bias, l->return_sequences = return_sequences, l->dropout = dropout;
+    /* PyTorch's parameter order (and so our draw order from r). */
+    for (int k = 0; k < num_layers; k++)
+        for (int d = 0; d < dirs; d++) {
+            int in = k == 0 ? input_size : dirs * hidden;
+            int wi[2] = {G * hidden, in}, wh[2] = {G * hidden, hidden}, b[1] = {G * hidden};
+            bool ok = (l->w_ih[k][d] = add_param(l, "weight_ih", k, d, 2, wi, r)) &&
+                      (l->w_hh[k][d] = add_param(l, "weight_hh", k, d, 2, wh, r)) &&
+                      (!bias || ((l->b_ih[k][d] = add_param(l, "bias_ih", k, d, 1, b, r)) &&
+                                 (l->b_hh[k][d] = add_param(l, "bias_hh", k, d, 1, b, r))));
+            if (!ok) {
+                meld_error_context("%s", name);
+                layer_free(&l->base);
+                return NULL;
+            }
+        }
+    return &l->base;
+}
+
+/* One level: each direction is one whole-sequence op; a bidirectional level
+ * concatenates [forward, reverse] on the feature axis. The op takes the two
+ * biases as one input, concat(b_ih, b_hh), because an op has at most
+ * TENSOR_MAX_SRC inputs (x, W_ih, W_hh, bias). */
+static Tensor *run_level(RnnLayer *l, Graph *g, Tensor *x, const Tensor *mask, int k, bool sequences)
+{
+    Tensor *out[2] = {NULL, NULL};
+    for (int d = 0; d < l->dirs; d++) {
+        Tensor *bias = NULL;
+        if (l->bias) {
+            Tensor *pair[2] = {l->b_ih[k][d], l->b_hh[k][d]};
+            if (!(bias = op_concat(g, pair, 2, 0))) return NULL;
+        }
+        out[d] = l->cell->run(g, x, l->w_ih[k][d], l->w_hh[k][d], bias, mask, d == 1, sequences);
+        if (!out[d]) return NULL;
+    }
+    return l->dirs == 2 ? op_concat(g, out, 2, -1) : out[0];
+}
+
+Tensor *rnn_layer_forward(Layer *base, Graph *g, Tensor *x, const Tensor *mask)
+{
+    RnnLayer *l = (RnnLayer *)base;
+    if (!x) return NULL;
+    if (x->ndim != 3 || x->shape[2] != l->input_size) {
+        char sx[64];
+        meld_errorf("%s: input %s, expected [B, T, %d]", base->name, shape_str(x, sx, sizeof sx), l->input_size);
+        return NULL;
+    }
+    Tensor *h = x;
+    for (int k = 0; k < l->num_layers && h; k++) {
+        bool last = k == l->num_layers - 1;
+        h = run_level(l, g, h, mask, k, !last || l->return_sequences);
+        /* PyTorch: dropout on every layer's output but the last, in training. */
+        if (h && !last && l->dropout > 0.0f && g->training) h = op_dropout(g, h, l->dropout);
+    }
+    if (!h) meld_error_context("%s", base->name);
+    return h;
+}

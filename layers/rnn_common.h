@@ -1,0 +1,163 @@
+/* Plumbing shared by the LSTM and GRU layers (layers/lstm.h, layers/gru.h):
+ * masks, the per-step schedule of valid rows, the whole-sequence op's
+ * bookkeeping, and the stacked / bidirectional layer built on the ops.
+ *
+ * Masking (Keras semantics, as the MELD baseline's Masking(mask_value=0)):
+ * mask[b, t] = 1 marks a valid step, 0 a padded one. At a padded step the
+ * recurrent state is left unchanged and the step emits the previous output
+ * (zeros before the sequence's first valid step); its input is never read,
+ * so it gets no gradient. A reversed direction walks t = T-1 .. 0 with the
+ * same rule, so it effectively starts at each sequence's own last valid step
+ * (right padding is skipped, as PyTorch's packed sequences do).
+ *
+ * Packing: at time t only the rows valid at t do any work. They are gathered
+ * into a compact block (like the shrinking batch of a packed sequence), so a
+ * padded batch costs what its real steps cost. All the per-step buffers of
+ * an op use one "compact" layout:
+ *
+ *     compact row  off[t] + i   <->   (sequence rows[off[t] + i], time t)
+ *
+ * for i < off[t+1] - off[t]; N = off[T] rows in total (the valid steps).
+ * This lets the input projection of every step be ONE GEMM [N, F] x [F, GH]
+ * and the weight gradients two GEMMs over all N rows; only the recurrent
+ * product h W_hh^T runs per step, on that step's rows.
+ *
+ * Ops: each direction of each stacked layer is ONE op (op_lstm, op_gru):
+ * its forward runs every step and its backward rule runs backpropagation
+ * through time, so the tape holds one node per direction, not one per step.
+ * A bidirectional layer is two of them and a concat: an op has at most
+ * TENSOR_MAX_SRC = 4 inputs (x, W_ih, W_hh, and b_ih, b_hh concatenated).
+ */
+#ifndef MELD_RNN_COMMON_H
+#define MELD_RNN_COMMON_H
+
+#include <stdbool.h>
+
+#include "layers/layer.h"
+
+/* ---- masks ---------------------------------------------------------------- */
+
+/* Keras Masking(mask_value): [B, T] mask with 1 where any feature of
+ * x[b, t, :] (x is [B, T, F]) differs from mask_value, else 0. In `arena`
+ * (NULL = heap, free with tensor_free). NULL on error. (Keras's layer also
+ * zeroes the masked steps of x; the RNNs here never read them, so x can be
+ * passed on as it is.) */
+Tensor *rnn_mask_from_values(Arena *arena, const Tensor *x, float mask_value);
+/* [B, T] mask of right-padded sequences: mask[b, t] = t < lengths[b].
+ * Lengths must be in 0..T. NULL on error. */
+Tensor *rnn_mask_from_lengths(Arena *arena, const int *lengths, int B, int T);
+
+/* ---- the schedule of valid steps (see the compact layout above) ---------- */
+
+typedef struct {
+    int B, T;
+    int N;        /* valid steps in the batch */
+    int *off;     /* [T + 1]: time t owns compact rows off[t] .. off[t+1]-1 */
+    int *rows;    /* [N]: the sequence (batch index) of each compact row */
+} RnnSchedule;
+
+/* ---- one direction of one layer, over the whole sequence ------------------
+ * What the LSTM and GRU ops have in common: shapes, the schedule, the
+ * gathered inputs and the states entering each step. The ops keep their
+ * cell-specific saved values beside it. */
+typedef struct {
+    RnnSchedule s;
+    int F, H, G;        /* input features, hidden size, gates (4 LSTM, 3 GRU) */
+    bool reverse;       /* walk t = T-1 .. 0 */
+    bool sequences;     /* output [B, T, H] (else the final state [B, H]) */
+    float *xc;          /* [N, F]  input of each valid step */
+    float *hprev;       /* [N, H]  state entering each valid step */
+    float *state;       /* [B, H]  running state h (forward), dL/dh (backward) */
+    float *step;        /* [B, H]  one step's compact new h, or its gradient */
+    float *dxc;         /* [N, F]  backward: dL/d xc (NULL when x needs none) */
+} RnnRun;
+
+/* Checks the arguments of a whole-sequence op named `op` with G gates:
+ * x [B, T, F], w_ih [G*H, F], w_hh [G*H, H], bias [2*G*H] (b_ih then b_hh)
+ * or NULL, mask [B, T] of 0/1 or NULL. Sets *H. */
+int rnn_check_args(const char *op, int G, const Tensor *x, const Tensor *w_ih,
+                   const Tensor *w_hh, const Tensor *bias, const Tensor *mask, int *H);
+
+/* Builds run->s from the mask, allocates the shared buffers in the graph's
+ * arena (the backward's too when `grad`), gathers x into run->xc and zeroes
+ * run->state. */
+int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
+                 int H, int G, bool reverse, bool sequences, bool grad, bool grad_x);
+
+/* The time processed at step k (0 = first) of the walk. */
+static inline int rnn_time(const RnnRun *run, int k)
+{
+    return run->reverse ? run->s.T - 1 - k : k;
+}
+
+/* Rows of the batch: dst[i] = src[rows[i]] (gather) / dst[rows[i]] = src[i]
+ * (scatter), each row `width` floats. */
+void rnn_gather(const float *src, const int *rows, int n, int width, float *dst);
+void rnn_scatter(const float *src, const int *rows, int n, int width, float *dst);
+
+/* Scratch in the graph's arena: rows x width floats (overflow-checked). */
+float *rnn_alloc(Graph *g, size_t rows, size_t width);
+
+/* Forward, after walk step k (time t): with the sequence output,
+ * y[b, t, :] = state[b, :] for every b (a padded row emits its carried
+ * state); with the final-state output, y = state after the last step. */
+void rnn_emit(const RnnRun *run, int k, float *y);
+/* Backward. The output's share of dL/dh enters the carried gradient
+ * run->state: all of it before the walk for the final-state output
+ * (rnn_backward_start), and dy[:, t] at each time t for the sequence output
+ * (rnn_collect, since y[b, t] is the state after time t). */
+void rnn_backward_start(const RnnRun *run, const float *dy);
+void rnn_collect(const RnnRun *run, int t, const float *dy);
+
+/* The GEMMs over all steps. Forward: gates[N, GH] = xc W_ih^T, plus b_ih
+ * and b_hh when not NULL (LSTM adds both here, GRU only b_ih). Backward, from the gradients of the input-side and the
+ * hidden-side pre-activations dgx, dgh [N, GH] (the same buffer for LSTM):
+ *     dW_ih += dgx^T xc        dW_hh += dgh^T hprev
+ *     db_ih += sum_rows dgx    db_hh += sum_rows dgh   (bias = [b_ih, b_hh])
+ *     dx[b, t] += (dgx W_ih)[row of (b, t)]
+ * Each term only when that tensor requires a gradient. */
+void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_ih,
+                          const float *b_hh, float *gates);
+void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh,
+                         Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias);
+
+/* ---- the layer: stacked, optionally bidirectional ------------------------ */
+
+/* One direction of one layer over the whole sequence: op_lstm or op_gru. */
+typedef Tensor *(*RnnDirectionOp)(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                                  Tensor *bias, const Tensor *mask, bool reverse,
+                                  bool sequences);
+
+typedef struct {
+    LayerOps ops;         /* kind name ("LSTM", "GRU") and rnn_layer_forward */
+    int gates;            /* G: 4, 3 */
+    RnnDirectionOp run;
+} RnnCellKind;
+
+#define RNN_MAX_LEVELS 8
+
+/* Fields are read-only after rnn_layer_new. Parameters (also in base.params,
+ * in PyTorch's order: per layer k, per direction, weight_ih, weight_hh,
+ * bias_ih, bias_hh; "_reverse" suffix for the reversed direction):
+ *     weight_ih_l{k}  [G*H, in_k]  (in_0 = input_size, else dirs*H)
+ *     weight_hh_l{k}  [G*H, H]
+ *     bias_ih_l{k}, bias_hh_l{k}  [G*H]  (when bias) */
+typedef struct {
+    Layer base;
+    const RnnCellKind *cell;
+    int input_size, hidden, num_layers, dirs;
+    bool bias, return_sequences;
+    float dropout;
+    Tensor *w_ih[RNN_MAX_LEVELS][2], *w_hh[RNN_MAX_LEVELS][2];
+    Tensor *b_ih[RNN_MAX_LEVELS][2], *b_hh[RNN_MAX_LEVELS][2];
+} RnnLayer;
+
+/* The layer's forward (LayerOps.forward of both kinds): x [B, T, in],
+ * mask [B, T] or NULL -> [B, T, dirs*H] (return_sequences) or [B, dirs*H]. */
+Tensor *rnn_layer_forward(Layer *l, Graph *g, Tensor *x, const Tensor *mask);
+/* See lstm_new / gru_new. */
+Layer *rnn_layer_new(const RnnCellKind *cell, const char *name, int input_size, int hidden,
+                     int num_layers, bool bidirectional, bool bias, float dropout,
+                     bool return_sequences, Rng *r);
+
+#endif

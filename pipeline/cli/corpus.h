@@ -1,0 +1,48 @@
+/* Finding the corpus and making sure its feature cache is fresh: shared by
+ * the commands that read features (train, eval, prepare). */
+#ifndef MELD_CLI_CORPUS_H
+#define MELD_CLI_CORPUS_H
+
+#include <stdbool.h>
+
+#include "pipeline/prepare.h"
+
+#define BUILTIN_CORPUS_DIR "data/synthetic"
+
+typedef struct {
+    const char *data;         /* --data, or NULL */
+    const char *cache;        /* --cache, or NULL: ROOT/cache */
+    bool allow_synthetic;     /* no MELD found: make/use the built-in corpus */
+    bool lenient;             /* --lenient CSV rows */
+    bool quiet;
+    PrepareOptions prep;      /* frames, size, mels, cascade */
+} CorpusRequest;
+
+typedef struct {
+    char root[1024];
+    char cache_dir[1100];
+    char config[512];         /* cache configuration string */
+    bool synthetic;
+} Corpus;
+
+/* Locates (or synthesises) the data, runs prepare when the cache is missing
+ * or stale, printing progress to stderr. Returns 0, or prints the error as
+ * "meld CMD: ..." and returns 1. */
+int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
+
+/* Sets frames, size, n_mels and the cascade choice of po from a cache
+ * configuration string (as a checkpoint stores it). */
+int corpus_features_from_config(const char *config, PrepareOptions *po);
+
+/* Progress bar on a terminal, periodic plain lines otherwise. */
+typedef struct {
+    bool tty;
+    double start, last_print;
+    int last_pct;
+} Progress;
+void progress_init(Progress *p);
+void progress_update(Progress *p, const char *label, int done, int total, const char *extra);
+void progress_end(Progress *p);
+double wall_seconds(void);
+
+#endif

@@ -1,0 +1,188 @@
+#include "pipeline/cli/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/dataset.h"
+#include "tensor/atomic_file.h"
+#include "tensor/error.h"
+
+typedef const char *(*NameFn)(int);
+
+static void task_text(FILE *out, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+{
+    fprintf(out, "%s: accuracy %.4f  weighted F1 %.4f  macro F1 %.4f\n", title, m->accuracy, m->weighted_f1, m->macro_f1);
+    if (maj && rnd)
+        fprintf(out, "  baselines: majority class accuracy %.4f weighted F1 %.4f macro F1 %.4f; "
+                     "stratified random accuracy %.4f weighted F1 %.4f macro F1 %.4f\n",
+                maj->accuracy, maj->weighted_f1, maj->macro_f1, rnd->accuracy, rnd->weighted_f1, rnd->macro_f1);
+    fprintf(out, "  %-10s %9s %9s %9s %9s\n", "", "precision", "recall", "f1-score", "support");
+    for (int c = 0; c < m->n_classes; c++)
+        fprintf(out, "  %-10s %9.4f %9.4f %9.4f %9d\n", name(c), m->precision[c], m->recall[c], m->f1[c], m->support[c]);
+    fprintf(out, "  confusion matrix (rows: true, columns: predicted, order as above)\n");
+    for (int t = 0; t < m->n_classes; t++) {
+        fprintf(out, "  %-10s", name(t));
+        for (int p = 0; p < m->n_classes; p++) fprintf(out, " %6d", m->confusion[t][p]);
+        fputc('\n', out);
+    }
+}
+
+void report_eval_text(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
+{
+    fprintf(out, "%s split: %d utterances, loss %.4f\n", split, r->n, r->loss);
+    if (task != 2) task_text(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
+    if (task != 1) task_text(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
+}
+
+static void metrics_json(FILE *out, const Metrics *m, NameFn name)
+{
+    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f, \"classes\": {", m->accuracy, m->weighted_f1, m->macro_f1);
+    for (int c = 0; c < m->n_classes; c++)
+        fprintf(out, "%s\"%s\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %d}", c ? ", " : "",
+                name(c), m->precision[c], m->recall[c], m->f1[c], m->support[c]);
+    fprintf(out, "}, \"confusion\": [");
+    for (int t = 0; t < m->n_classes; t++) {
+        fprintf(out, "%s[", t ? ", " : "");
+        for (int p = 0; p < m->n_classes; p++) fprintf(out, "%s%d", p ? ", " : "", m->confusion[t][p]);
+        fputc(']', out);
+    }
+    fprintf(out, "]}");
+}
+
+static void short_json(FILE *out, const Metrics *m)
+{
+    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f}", m->accuracy, m->weighted_f1, m->macro_f1);
+}
+
+static void task_json(FILE *out, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+{
+    fprintf(out, ", \"%s\": ", key);
+    metrics_json(out, m, name);
+    if (maj && rnd) {
+        fprintf(out, ", \"%s_majority\": ", key);
+        short_json(out, maj);
+        fprintf(out, ", \"%s_stratified_random\": ", key);
+        short_json(out, rnd);
+    }
+}
+
+void report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
+{
+    fprintf(out, "{\"split\": \"%s\", \"utterances\": %d, \"loss\": %.6f", split, r->n, r->loss);
+    if (task != 2) task_json(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
+    if (task != 1) task_json(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
+    fprintf(out, "}\n");
+}
+
+/* ---- HTML -------------------------------------------------------------- */
+
+/* Confusion matrix as an SVG heat map: cell shade = share of the true row. */
+static void svg_confusion(FILE *f, const char *title, const Metrics *m, NameFn name)
+{
+    int k = m->n_classes, cell = 46, left = 90, top = 40, w = left + k * cell + 20, h = top + k * cell + 70;
+    fprintf(f, "<figure><figcaption>%s (rows: true, columns: predicted; shade = share of the row)</figcaption>\n", title);
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", w, h);
+    for (int t = 0; t < k; t++) {
+        int row = 0;
+        for (int p = 0; p < k; p++) row += m->confusion[t][p];
+        fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%s</text>\n", left - 6, top + t * cell + cell / 2 + 4, name(t));
+        for (int p = 0; p < k; p++) {
+            double share = row ? (double)m->confusion[t][p] / row : 0;
+            int shade = 255 - (int)(share * 200);
+            fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='rgb(%d,%d,255)' stroke='#fff'/>", left + p * cell,
+                    top + t * cell, cell, cell, shade, shade);
+            fprintf(f, "<text x='%d' y='%d' text-anchor='middle' fill='%s'>%d</text>\n", left + p * cell + cell / 2,
+                    top + t * cell + cell / 2 + 4, share > 0.55 ? "#fff" : "#000", m->confusion[t][p]);
+        }
+    }
+    for (int p = 0; p < k; p++)
+        fprintf(f, "<text transform='translate(%d,%d) rotate(40)'>%s</text>\n", left + p * cell + 10, top + k * cell + 12, name(p));
+    fprintf(f, "</svg></figure>\n");
+}
+
+/* Reads one numeric field "key": value from a JSON line. */
+static int json_number(const char *line, const char *key, double *v)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(line, pat);
+    if (!p) return 0;
+    char *end;
+    *v = strtod(p + strlen(pat), &end);
+    return end != p + strlen(pat);
+}
+
+enum { MAX_EPOCHS_PLOTTED = 1000 };
+
+/* Training curves from log.jsonl: losses and dev weighted F1 per epoch. */
+static void svg_curves(FILE *f, const char *log_path)
+{
+    FILE *in = fopen(log_path, "r");
+    if (!in) return;
+    static double tl[MAX_EPOCHS_PLOTTED], dl[MAX_EPOCHS_PLOTTED], ef[MAX_EPOCHS_PLOTTED], sf[MAX_EPOCHS_PLOTTED];
+    int n = 0;
+    char line[2048];
+    while (n < MAX_EPOCHS_PLOTTED && fgets(line, sizeof line, in))
+        if (json_number(line, "train_loss", &tl[n]) && json_number(line, "dev_loss", &dl[n]) &&
+            json_number(line, "dev_emotion_weighted_f1", &ef[n]) && json_number(line, "dev_sentiment_weighted_f1", &sf[n]))
+            n++;
+    fclose(in);
+    if (n == 0) return;
+    double lmax = 0;
+    for (int i = 0; i < n; i++) lmax = tl[i] > lmax ? tl[i] : lmax, lmax = dl[i] > lmax ? dl[i] : lmax;
+    int W = 520, H = 220, L = 50, B = 30;
+    const char *names[4] = {"train loss", "dev loss", "dev emotion weighted F1", "dev sentiment weighted F1"};
+    const char *colors[4] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+    double *series[4] = {tl, dl, ef, sf};
+    fprintf(f, "<figure><figcaption>Training curves (losses on the left scale, 0..%.2f; F1 on 0..1)</figcaption>\n", lmax);
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", W + 200, H + B + 10);
+    fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, W - L, H);
+    for (int s = 0; s < 4; s++) {
+        double scale = s < 2 ? (lmax > 0 ? lmax : 1) : 1.0;
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[s]);
+        for (int i = 0; i < n; i++) {
+            double x = L + (n > 1 ? (double)i / (n - 1) : 0.5) * (W - L), y = 10 + H - series[s][i] / scale * H;
+            fprintf(f, "%.1f,%.1f ", x, y);
+        }
+        fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", W + 10, 24 + 16 * s, colors[s], names[s]);
+    }
+    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>epoch 1 .. %d</text>\n</svg></figure>\n", (L + W) / 2, H + B, n);
+}
+
+static void metrics_table(FILE *f, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+{
+    fprintf(f, "<h2>%s</h2><p>accuracy <b>%.4f</b>, weighted F1 <b>%.4f</b>, macro F1 <b>%.4f</b>", title, m->accuracy, m->weighted_f1, m->macro_f1);
+    if (maj && rnd)
+        fprintf(f, " &mdash; majority class: %.4f / %.4f / %.4f; stratified random: %.4f / %.4f / %.4f", maj->accuracy,
+                maj->weighted_f1, maj->macro_f1, rnd->accuracy, rnd->weighted_f1, rnd->macro_f1);
+    fprintf(f, "</p>\n<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n");
+    for (int c = 0; c < m->n_classes; c++)
+        fprintf(f, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>\n", name(c), m->precision[c],
+                m->recall[c], m->f1[c], m->support[c]);
+    fprintf(f, "</table>\n");
+    svg_confusion(f, title, m, name);
+}
+
+int report_eval_html(const char *path, const char *title, int task, const EvalResult *r, const Baselines *b, const char *log)
+{
+    AtomicFile af;
+    if (atomic_file_open(&af, path)) {
+        fprintf(stderr, "meld eval: %s\n", meld_error());
+        return 1;
+    }
+    FILE *f = af.fp;
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>%s</title>\n<style>body{font-family:sans-serif;"
+               "max-width:1000px;margin:2em auto;}table{border-collapse:collapse;}td,th{border:1px solid #ccc;"
+               "padding:3px 8px;text-align:right;}figure{display:inline-block;margin:1em;}</style></head><body>\n", title);
+    fprintf(f, "<h1>%s</h1><p>%d utterances, loss %.4f</p>\n", title, r->n, r->loss);
+    if (task != 2) metrics_table(f, "Emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
+    if (task != 1) metrics_table(f, "Sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
+    if (log) svg_curves(f, log);
+    fprintf(f, "</body></html>\n");
+    if (atomic_file_commit(&af)) {
+        fprintf(stderr, "meld eval: %s\n", meld_error());
+        return 1;
+    }
+    return 0;
+}

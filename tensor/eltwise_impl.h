@@ -1,0 +1,42 @@
+/* Internal: the per-ISA element-wise kernels behind tensor/eltwise.h and
+ * tensor/rnn_cell.h. Only the dispatchers (eltwise.c, rnn_cell.c) call these,
+ * after cpu_isa() says the instructions exist. Same contracts as the public
+ * functions. */
+#ifndef MELD_ELTWISE_IMPL_H
+#define MELD_ELTWISE_IMPL_H
+
+#include <stddef.h>
+
+void eltwise_exp_avx2(const float *x, float *y, size_t n);
+void eltwise_tanh_avx2(const float *x, float *y, size_t n);
+void eltwise_sigmoid_avx2(const float *x, float *y, size_t n);
+void eltwise_exp_avx512(const float *x, float *y, size_t n);
+void eltwise_tanh_avx512(const float *x, float *y, size_t n);
+void eltwise_sigmoid_avx512(const float *x, float *y, size_t n);
+
+void eltwise_add_avx2(float *y, const float *x, size_t n);
+void eltwise_add_avx512(float *y, const float *x, size_t n);
+
+void lstm_cell_forward_avx2(int B, int H, const float *G, const float *c_prev,
+                            float *c, float *h, float *acts, float *tc);
+void lstm_cell_backward_avx2(int B, int H, const float *dh, const float *dc,
+                             const float *acts, const float *tc,
+                             const float *c_prev, float *dG, float *dc_prev);
+void gru_cell_forward_avx2(int B, int H, const float *gx, const float *gh,
+                           const float *h_prev, float *h, float *save);
+void gru_cell_backward_avx2(int B, int H, const float *dh, const float *save,
+                            const float *h_prev, float *dgx, float *dgh,
+                            float *dh_prev);
+
+void lstm_cell_forward_avx512(int B, int H, const float *G, const float *c_prev,
+                              float *c, float *h, float *acts, float *tc);
+void lstm_cell_backward_avx512(int B, int H, const float *dh, const float *dc,
+                               const float *acts, const float *tc,
+                               const float *c_prev, float *dG, float *dc_prev);
+void gru_cell_forward_avx512(int B, int H, const float *gx, const float *gh,
+                             const float *h_prev, float *h, float *save);
+void gru_cell_backward_avx512(int B, int H, const float *dh, const float *save,
+                              const float *h_prev, float *dgx, float *dgh,
+                              float *dh_prev);
+
+#endif

@@ -1,0 +1,50 @@
+/* Internal: the GEMM micro-kernels behind tensor/gemm.c.
+ *
+ * A micro-kernel computes one register tile of C (mr x nr, mr <= MR,
+ * nr <= NR):
+ *
+ *     C[mr x nr] = alpha * Ap[mr x kc] * B[kc x nr] + beta * C   (beta == 0: C write-only)
+ *
+ *   a    packed A sliver: for each k, MR consecutive floats (rows 0..mr-1
+ *        used), i.e. a[k*MR + i] = op(A)[i][k]. The k-th column of the tile
+ *        is then one short contiguous read, broadcast one row at a time.
+ *   b    row k of the B tile starts at b + k*ldb_k: either a packed sliver
+ *        (ldb_k = NR, contiguous) or op(B) read in place (NN case, ldb_k = ldb).
+ *        Only columns 0..nr-1 are read.
+ *   c    C tile, row stride ldc; only the mr x nr tile is read/written.
+ *
+ * The tile lives in registers for the whole k loop: per k the kernel loads
+ * NR/W vectors of B (W = vector width) and, for each of the mr rows,
+ * broadcasts one A value and does NR/W FMAs. With MR*NR/W accumulators the
+ * FMA units never wait on one another (FMA latency 4 cycles, 2 units: at
+ * least 8 independent chains are needed, the kernels have 12 to 28).
+ */
+#ifndef MELD_GEMM_IMPL_H
+#define MELD_GEMM_IMPL_H
+
+#include <stddef.h>
+
+typedef void (*GemmMicroKernel)(int mr, int nr, int kc, const float *a, const float *b,
+                                size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+
+typedef struct {
+    const char *name;
+    int MR, NR;               /* register tile */
+    GemmMicroKernel kernel;
+} GemmKernelInfo;
+
+/* AVX-512F: 14 x 32 tile = 28 zmm accumulators + 2 for B + 1 broadcast. */
+enum { GEMM_AVX512_MR = 14, GEMM_AVX512_NR = 32 };
+/* AVX2+FMA: 6 x 16 tile = 12 ymm accumulators + 2 for B + 1 broadcast. */
+enum { GEMM_AVX2_MR = 6, GEMM_AVX2_NR = 16 };
+/* Portable C: 4 x 16 tile in local arrays (the compiler may vectorise it). */
+enum { GEMM_SCALAR_MR = 4, GEMM_SCALAR_NR = 16 };
+
+void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, const float *b,
+                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+void gemm_kernel_avx2(int mr, int nr, int kc, const float *a, const float *b,
+                      size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, const float *b,
+                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+
+#endif

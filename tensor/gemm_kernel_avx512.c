@@ -1,0 +1,66 @@
+/* AVX-512F GEMM micro-kernel: a 14 x 32 tile of C in 28 zmm registers.
+ * Contract in tensor/gemm_impl.h. Compiled with -mavx512f (file name);
+ * gemm.c calls it only when cpu_isa() == CPU_ISA_AVX512.
+ *
+ * Per k: two 16-float loads of B (masked to the nr valid columns: a masked
+ * load touches nothing outside its mask, so ragged tiles never read past
+ * the end of B), then for each row a broadcast of A and two FMAs. The tile
+ * height is a compile-time constant in each instance of tile() (one per
+ * mr = 1..14, chosen by a switch) so that the compiler unrolls the row loop
+ * and keeps the accumulator arrays in registers. */
+#include <immintrin.h>
+
+#include "tensor/gemm_impl.h"
+
+#define MR GEMM_AVX512_MR
+#define NR GEMM_AVX512_NR
+
+static inline __attribute__((always_inline)) void
+tile(const int mr, int kc, const float *a, const float *b, size_t ldb_k, __mmask16 m0,
+     __mmask16 m1, float *c, size_t ldc, float alpha, float beta)
+{
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 14
+    for (int i = 0; i < mr; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, b);
+        __m512 b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+#pragma GCC unroll 14
+        for (int i = 0; i < mr; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+        }
+        a += MR;
+        b += ldb_k;
+    }
+    /* C = alpha * acc + beta * C; beta == 0 never reads C (NaNs in C are
+     * overwritten, as in BLAS). */
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, c0[i]), r1 = _mm512_mul_ps(va, c1[i]);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, const float *b,
+                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta)
+{
+    /* column masks: lanes [0, nr) of the two vectors */
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+#define T(n) case n: tile(n, kc, a, b, ldb_k, m0, m1, c, ldc, alpha, beta); break
+    switch (mr) {
+        T(1); T(2); T(3); T(4); T(5); T(6); T(7);
+        T(8); T(9); T(10); T(11); T(12); T(13); T(14);
+    default: break;
+    }
+#undef T
+}

@@ -1,0 +1,28 @@
+/* Portable C GEMM micro-kernel (4 x 16 tile), the path for CPUs without
+ * AVX2 and the fallback of MELD_ISA=scalar. Contract in tensor/gemm_impl.h.
+ * The accumulators are a local array the compiler can keep in (SSE)
+ * registers; the loops over rows and columns are the same as in the SIMD
+ * kernels, so the arithmetic per element (one multiply-add per k, k in
+ * order) is the same too, up to FMA contraction. */
+#include "tensor/gemm_impl.h"
+
+#define MR GEMM_SCALAR_MR
+#define NR GEMM_SCALAR_NR
+
+void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, const float *b,
+                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta)
+{
+    float acc[MR][NR] = {{0}};
+    for (int k = 0; k < kc; k++) {
+        const float *bk = b + (size_t)k * ldb_k;
+        for (int i = 0; i < mr; i++) {
+            float ai = a[(size_t)k * MR + i];
+            for (int j = 0; j < nr; j++) acc[i][j] += ai * bk[j];
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j++)
+            ci[j] = alpha * acc[i][j] + (beta == 0.0f ? 0.0f : beta * ci[j]);
+    }
+}

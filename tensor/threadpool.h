@@ -1,0 +1,58 @@
+/* A persistent pool of worker threads for data-parallel loops.
+ *
+ *     static void body(void *ctx, int task, int thread) { ... task-th piece ... }
+ *     threadpool_parallel_for(n_tasks, body, &ctx);
+ *
+ * runs body(ctx, t, thread) once for every t in [0, n_tasks) and returns when
+ * all have finished. Tasks are handed out dynamically (an atomic counter), so
+ * uneven pieces balance themselves. `thread` is in [0, threadpool_threads())
+ * and no two tasks running at the same time in one call share it: index
+ * per-thread scratch buffers with it. The calling thread works too (as
+ * thread 0), so a pool of N threads has N-1 workers.
+ *
+ * Workers are created once, on first use, and sleep on a condition variable
+ * between calls (no spinning: a busy-waiting pool would steal the cores of
+ * a small shared machine). A call made from inside a task, or while another
+ * thread is using the pool, runs its tasks serially in the calling thread
+ * (thread index 0 ... one at a time), which is correct, never deadlocks, and
+ * is the right thing for nested parallelism.
+ *
+ * Thread count: threadpool_set_threads(n) (the --threads flags), else the
+ * MELD_THREADS environment variable, else the number of online cores. If a
+ * worker cannot be created the pool keeps the ones it has (at worst the
+ * loops run serially); nothing here fails.
+ *
+ * Built with `make OPENMP=1` (MELD_OPENMP), the same API runs on OpenMP
+ * threads instead. Which thread runs a task never changes what it computes,
+ * so results are identical.
+ *
+ * The pool is one of the two pieces of global mutable state allowed in the
+ * library (with the error buffer). It is torn down at process exit.
+ */
+#ifndef MELD_THREADPOOL_H
+#define MELD_THREADPOOL_H
+
+typedef void (*ThreadpoolFn)(void *ctx, int task, int thread);
+
+/* Runs fn(ctx, task, thread) for task in [0, n_tasks) on up to
+ * threadpool_threads() threads. n_tasks <= 0 does nothing. */
+void threadpool_parallel_for(int n_tasks, ThreadpoolFn fn, void *ctx);
+
+/* The same on at most max_threads threads (>= 1): small problems use fewer
+ * threads because waking a worker costs a few microseconds. */
+void threadpool_parallel_for_n(int n_tasks, int max_threads, ThreadpoolFn fn,
+                               void *ctx);
+
+/* Number of threads parallel loops use (>= 1). */
+int threadpool_threads(void);
+
+/* Sets the thread count (n >= 1; n == 0 restores the default: MELD_THREADS
+ * or the online cores). Returns MELD_ERR for n < 0 or n > 1024. Call it
+ * from the main thread when no parallel loop is running (e.g. once, for
+ * --threads). */
+int threadpool_set_threads(int n);
+
+/* Online cores of this machine (>= 1). */
+int threadpool_online_cores(void);
+
+#endif

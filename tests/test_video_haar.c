@@ -1,0 +1,295 @@
+/* Viola-Jones detection: a hand-made cascade whose answers we can work out,
+ * malformed cascades, grouping, OpenCV's frontal-face cascade on real
+ * photographs (tests/fixtures/video/), and the face crop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor/error.h"
+#include "video/face.h"
+#include "video/haar.h"
+#include "video/image.h"
+
+/* A 4x4 window, one stump on "right half minus left half": the window
+ * passes when the right half is at least as bright as the left. */
+static const char TINY[] =
+    "<?xml version=\"1.0\"?>\n<!-- hand-made -->\n<opencv_storage>\n"
+    "<cascade type_id=\"opencv-cascade-classifier\"><stageType>BOOST</stageType>\n"
+    "  <featureType>HAAR</featureType>\n  <height>4</height>\n  <width>4</width>\n"
+    "  <stageNum>1</stageNum>\n  <stages>\n    <_>\n      <maxWeakCount>1</maxWeakCount>\n"
+    "      <stageThreshold>0.5</stageThreshold>\n      <weakClassifiers>\n        <_>\n"
+    "          <internalNodes>\n            0 -1 0 0.</internalNodes>\n"
+    "          <leafValues>\n            -1. 1.</leafValues></_></weakClassifiers></_></stages>\n"
+    "  <features>\n    <_>\n      <rects>\n        <_>\n          0 0 2 4 -1.</_>\n"
+    "        <_>\n          2 0 2 4 1.</_></rects></_></features></cascade>\n</opencv_storage>\n";
+
+static HaarCascade *tiny_with(const char *from, const char *to)
+{
+    char buf[sizeof TINY + 256];
+    const char *at = strstr(TINY, from);
+    assert_non_null(at);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - TINY), TINY, to, at + strlen(from));
+    return haar_load_memory(buf, strlen(buf), "tiny.xml");
+}
+
+/* 40x20 grey image with a vertical edge at x = 20. */
+static Image edge_image(uint8_t left, uint8_t right)
+{
+    Image im;
+    assert_int_equal(image_alloc(&im, 40, 20, 1), MELD_OK);
+    for (int y = 0; y < 20; y++)
+        for (int x = 0; x < 40; x++) im.pixels[y * 40 + x] = x < 20 ? left : right;
+    return im;
+}
+
+static void tiny_cascade_finds_dark_to_bright_edges(void **state)
+{
+    (void)state;
+    HaarCascade *c = haar_load_memory(TINY, sizeof TINY - 1, "tiny.xml");
+    if (!c) fail_msg("%s", meld_error());
+    int w, h, s;
+    haar_info(c, &w, &h, &s);
+    assert_int_equal(w, 4);
+    assert_int_equal(s, 1);
+    HaarOptions o = haar_default_options();
+    o.min_neighbours = 0;   /* raw windows */
+    o.scale_factor = 2.0f;  /* next level's window is 8 > max_size: scale 1 only */
+    o.max_size = 4;
+    Image im = edge_image(0, 200);
+    HaarDetection *d;
+    int n;
+    assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
+    /* step 2: only windows at x = 18 straddle the edge (others are flat and
+     * skipped); y = 0, 2, ..., 16 */
+    assert_int_equal(n, 9);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(d[i].box.x, 18);
+        assert_int_equal(d[i].box.width, 4);
+    }
+    free(d);
+    image_free(&im);
+    /* the opposite edge makes the feature negative: nothing */
+    im = edge_image(200, 0);
+    assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
+    assert_int_equal(n, 0);
+    assert_null(d);
+    image_free(&im);
+    haar_free(c);
+}
+
+static void expect_bad_cascade(const char *from, const char *to, const char *needle)
+{
+    HaarCascade *c = tiny_with(from, to);
+    if (c) fail_msg("replacing '%s' by '%s' was accepted", from, to);
+    if (!strstr(meld_error(), needle)) fail_msg("error '%s' lacks '%s'", meld_error(), needle);
+    assert_non_null(strstr(meld_error(), "tiny.xml"));
+}
+
+static void malformed_cascades_are_refused(void **state)
+{
+    (void)state;
+    expect_bad_cascade("0 -1 0 0.", "0 -1 5 0.", "bad feature or child");
+    expect_bad_cascade("0 -1 0 0.", "0 1 0 0.", "bad feature or child");
+    expect_bad_cascade("0 -1 0 0.", "0 -3 0 0.", "bad feature or child");
+    expect_bad_cascade("0 -1 0 0.", "0 -1 0", "groups of 4");
+    expect_bad_cascade("2 0 2 4 1.", "3 0 2 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "2 0 2 4", "x y w h weight");
+    expect_bad_cascade("</rects>", "</rects><tilted>1</tilted>", "tilted");
+    expect_bad_cascade("HAAR", "LBP", "not HAAR");
+    expect_bad_cascade("<width>4</width>", "<width>4000</width>", "width");
+    expect_bad_cascade("-1. 1.", "-1. abc", "bad number");
+    expect_bad_cascade("</stages>", "</stagez>", "does not match");
+    expect_bad_cascade("<cascade type_id=\"opencv-cascade-classifier\">",
+                       "<haarcascade_frontalface type_id=\"opencv-haar-classifier\"><cascade>", "does not match");
+    HaarCascade *c = haar_load_memory("<opencv_storage><old_face type_id=\"opencv-haar-classifier\"></old_face>"
+                                      "</opencv_storage>", 87, "old.xml");
+    assert_null(c);
+    assert_non_null(strstr(meld_error(), "old-style"));
+    assert_null(haar_load("/nonexistent/cascade.xml"));
+    assert_non_null(strstr(meld_error(), "/nonexistent/cascade.xml"));
+}
+
+static void grouping_merges_neighbours(void **state)
+{
+    (void)state;
+    /* five windows around (100, 100, 40, 40), two around (10, 10, 20, 20), one stray */
+    const ImageRect raw[] = {{100, 100, 40, 40}, {102, 99, 40, 40}, {98, 101, 42, 42}, {101, 102, 38, 38},
+                             {99, 98, 40, 40},   {10, 10, 20, 20},  {11, 10, 20, 20},  {300, 5, 24, 24}};
+    HaarDetection out[8];
+    int k = haar_group(raw, 8, 3, 0.2f, out);
+    assert_int_equal(k, 1);                 /* only the cluster of 5 has > 3 members */
+    assert_int_equal(out[0].neighbours, 5);
+    assert_int_equal(out[0].box.x, 100);    /* mean of 100, 102, 98, 101, 99 */
+    assert_int_equal(out[0].box.width, 40);
+    assert_int_equal(haar_group(raw, 8, 1, 0.2f, out), 2);
+    assert_int_equal(haar_group(raw, 8, 0, 0.2f, out), 8);
+    /* a weak cluster inside a strong one is dropped */
+    ImageRect nested[12];
+    for (int i = 0; i < 8; i++) nested[i] = (ImageRect){50 + i % 2, 50, 100, 100};
+    for (int i = 8; i < 12; i++) nested[i] = (ImageRect){80, 80, 30, 30};
+    assert_int_equal(haar_group(nested, 12, 3, 0.2f, out), 1);
+    assert_int_equal(out[0].neighbours, 8);
+}
+
+/* ---- the real cascade on real photographs ------------------------------------------ */
+
+static HaarCascade *frontal(void)
+{
+    const char *path = haar_default_cascade_path();
+    if (!path) return NULL;
+    HaarCascade *c = haar_load(path);
+    if (!c) fail_msg("%s", meld_error());
+    return c;
+}
+
+static double iou(ImageRect a, ImageRect b)
+{
+    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
+    int x1 = a.x + a.width < b.x + b.width ? a.x + a.width : b.x + b.width;
+    int y1 = a.y + a.height < b.y + b.height ? a.y + a.height : b.y + b.height;
+    double inter = (x1 > x0 && y1 > y0) ? (double)(x1 - x0) * (y1 - y0) : 0;
+    return inter / ((double)a.width * a.height + (double)b.width * b.height - inter);
+}
+
+/* Reference boxes: OpenCV 4.6 CascadeClassifier.detectMultiScale with the
+ * same cascade, scaleFactor 1.1, minNeighbors 3, on the same files (see
+ * tests/fixtures/video/README.md). */
+static void finds_the_faces_opencv_finds(void **state)
+{
+    (void)state;
+    HaarCascade *c = frontal();
+    if (!c) {
+        print_message("skipped: no Haar cascade (apt-get install opencv-data)\n");
+        skip();
+    }
+    const struct {
+        const char *file;
+        ImageRect face;
+    } cases[] = {
+        {"tests/fixtures/video/hopper_grey.pgm", {49, 33, 79, 79}},
+        {"tests/fixtures/video/hopper_rgb.ppm", {38, 25, 59, 59}},
+        {"tests/fixtures/video/astronaut_grey.pgm", {66, 25, 36, 36}},
+    };
+    HaarOptions o = haar_default_options();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Image im;
+        if (pnm_read(cases[i].file, &im)) fail_msg("%s", meld_error());
+        HaarDetection *d;
+        int n;
+        assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
+        if (n != 1) fail_msg("%s: %d faces", cases[i].file, n);
+        double v = iou(d[0].box, cases[i].face);
+        if (v < 0.8) fail_msg("%s: box %d,%d %dx%d, IoU %.2f with OpenCV's", cases[i].file, d[0].box.x, d[0].box.y,
+                              d[0].box.width, d[0].box.height, v);
+        free(d);
+        image_free(&im);
+    }
+    haar_free(c);
+}
+
+static void no_face_in_a_coffee_cup(void **state)
+{
+    (void)state;
+    HaarCascade *c = frontal();
+    if (!c) {
+        print_message("skipped: no Haar cascade (apt-get install opencv-data)\n");
+        skip();
+    }
+    Image im;
+    if (pnm_read("tests/fixtures/video/coffee_rgb.ppm", &im)) fail_msg("%s", meld_error());
+    HaarDetection *d;
+    int n;
+    HaarOptions o = haar_default_options();
+    assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
+    assert_int_equal(n, 0);
+    /* nor in a flat or tiny image */
+    Image flat;
+    assert_int_equal(image_alloc(&flat, 64, 64, 1), MELD_OK);
+    memset(flat.pixels, 90, 64 * 64);
+    assert_int_equal(haar_detect(c, &flat, &o, &d, &n), MELD_OK);
+    assert_int_equal(n, 0);
+    flat.width = flat.height = 10;
+    assert_int_equal(haar_detect(c, &flat, &o, &d, &n), MELD_OK);
+    assert_int_equal(n, 0);
+    image_free(&flat);
+    image_free(&im);
+    haar_free(c);
+}
+
+/* ---- face crop -------------------------------------------------------------------------- */
+
+static void face_square_grows_and_clamps(void **state)
+{
+    (void)state;
+    ImageRect r = face_square((ImageRect){10, 10, 20, 20}, 0.25f, 100, 100);
+    assert_int_equal(r.x, 5);
+    assert_int_equal(r.width, 30);
+    r = face_square((ImageRect){0, 0, 20, 20}, 0.25f, 100, 100);   /* slid inside */
+    assert_int_equal(r.x, 0);
+    assert_int_equal(r.y, 0);
+    r = face_square((ImageRect){0, 0, 90, 90}, 0.5f, 100, 60);     /* capped to the short side */
+    assert_int_equal(r.width, 60);
+    assert_int_equal(r.height, 60);
+    assert_int_equal(r.x, 15);
+    assert_int_equal(r.y, 0);
+}
+
+static void face_crop_uses_the_face_or_the_centre(void **state)
+{
+    (void)state;
+    HaarCascade *c = frontal();
+    Image hop, cup, out = {0};
+    if (pnm_read("tests/fixtures/video/hopper_rgb.ppm", &hop) || pnm_read("tests/fixtures/video/coffee_rgb.ppm", &cup))
+        fail_msg("%s", meld_error());
+    FaceCropOptions o = face_crop_default_options();
+    FaceCropInfo info;
+    /* no cascade: the centre square of the 128x150 frame */
+    assert_int_equal(face_crop(&hop, NULL, &o, &out, &info), MELD_OK);
+    assert_int_equal(info.face_found, 0);
+    assert_int_equal(info.crop.y, 11);
+    assert_int_equal(info.crop.width, 128);
+    assert_int_equal(out.width, 64);
+    assert_int_equal(out.channels, 3);
+    if (c) {
+        assert_int_equal(face_crop(&hop, c, &o, &out, &info), MELD_OK);
+        assert_int_equal(info.face_found, 1);
+        assert_true(iou(info.face, (ImageRect){38, 25, 59, 59}) > 0.7);
+        /* the crop holds the face plus margin */
+        assert_true(info.crop.x <= info.face.x && info.crop.y <= info.face.y);
+        assert_true(info.crop.x + info.crop.width >= info.face.x + info.face.width);
+        o.channels = 1;
+        o.size = 32;
+        assert_int_equal(face_crop(&cup, c, &o, &out, &info), MELD_OK);
+        assert_int_equal(info.face_found, 0);
+        assert_int_equal(info.crop.x, 25);   /* (150 - 100) / 2 */
+        assert_int_equal(out.channels, 1);
+        assert_int_equal(out.width, 32);
+    }
+    o.size = 0;
+    assert_int_equal(face_crop(&hop, c, &o, &out, &info), MELD_ERR);
+    image_free(&hop);
+    image_free(&cup);
+    image_free(&out);
+    haar_free(c);
+    if (!c) print_message("face part skipped: no Haar cascade (apt-get install opencv-data)\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tiny_cascade_finds_dark_to_bright_edges),
+        cmocka_unit_test(malformed_cascades_are_refused),
+        cmocka_unit_test(grouping_merges_neighbours),
+        cmocka_unit_test(finds_the_faces_opencv_finds),
+        cmocka_unit_test(no_face_in_a_coffee_cup),
+        cmocka_unit_test(face_square_grows_and_clamps),
+        cmocka_unit_test(face_crop_uses_the_face_or_the_centre),
+    };
+    return cmocka_run_group_tests_name("video: haar", tests, NULL, NULL);
+}
