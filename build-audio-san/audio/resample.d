@@ -1,5 +1,0 @@
-build-audio-san/audio/resample.o: audio/resample.c audio/resample.h \
- audio/wav.h tensor/error.h
-audio/resample.h:
-audio/wav.h:
-tensor/error.h:

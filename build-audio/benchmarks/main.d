@@ -1,2 +1,0 @@
-build-audio/benchmarks/main.o: benchmarks/main.c benchmarks/bench.h
-benchmarks/bench.h:

@@ -1,8 +1,0 @@
-build-audio/tests/test_audio_functionals.o: \
- tests/test_audio_functionals.c audio/functionals.h audio/lld.h \
- audio/wav.h tensor/error.h tensor/rng.h
-audio/functionals.h:
-audio/lld.h:
-audio/wav.h:
-tensor/error.h:
-tensor/rng.h:

@@ -1,4 +1,0 @@
-build-kern-san/tensor/arena.o: tensor/arena.c tensor/arena.h \
- tensor/error.h
-tensor/arena.h:
-tensor/error.h:

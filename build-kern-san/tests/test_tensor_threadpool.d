@@ -1,3 +1,0 @@
-build-kern-san/tests/test_tensor_threadpool.o: \
- tests/test_tensor_threadpool.c tensor/threadpool.h
-tensor/threadpool.h:

@@ -1,2 +1,0 @@
-build-kern/benchmarks/main.o: benchmarks/main.c benchmarks/bench.h
-benchmarks/bench.h:

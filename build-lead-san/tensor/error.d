@@ -1,2 +1,0 @@
-build-lead-san/tensor/error.o: tensor/error.c tensor/error.h
-tensor/error.h:

@@ -1,2 +1,0 @@
-build-lead/tensor/gemm.o: tensor/gemm.c tensor/gemm.h
-tensor/gemm.h:

@@ -1,5 +1,0 @@
-build-tb/audio/npy.o: audio/npy.c audio/npy.h tensor/atomic_file.h \
- tensor/error.h
-audio/npy.h:
-tensor/atomic_file.h:
-tensor/error.h:

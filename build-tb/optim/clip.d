@@ -1,3 +1,0 @@
-build-tb/optim/clip.o: optim/clip.c optim/optim.h tensor/safetensors.h
-optim/optim.h:
-tensor/safetensors.h:

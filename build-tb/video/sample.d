@@ -1,3 +1,0 @@
-build-tb/video/sample.o: video/sample.c video/sample.h tensor/error.h
-video/sample.h:
-tensor/error.h:
