@@ -63,7 +63,7 @@ int audio_functionals(const float *x, size_t n, float *out);
 int functionals_from_lld(const float *lld, size_t frames, size_t n_samples, float *out);
 
 /* The 14 statistics of one series v[0..n) sampled every dt seconds
- * (out[FUNC_N_STATS], order as above). scratch: n floats. times may be NULL
+ * (out[FUNC_N_STATS], order as above). scratch: 2n floats. times may be NULL
  * (then t_i = i dt). */
 void series_stats(const float *v, const float *times, size_t n, float dt, float *scratch, float *out);
 

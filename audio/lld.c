@@ -33,10 +33,11 @@ PitchConfig pitch_config_default(void)
     return c;
 }
 
-/* Smallest n >= want whose only prime factors are 2, 3 and 5 (a fast FFT). */
+/* Smallest even n >= want whose only prime factors are 2, 3 and 5 (a fast
+ * FFT whose half length is an FFT size too). */
 static int smooth_at_least(int want)
 {
-    for (int n = want;; n++) {
+    for (int n = want + want % 2;; n += 2) {
         int r = n;
         while (r % 2 == 0) r /= 2;
         while (r % 3 == 0) r /= 3;
@@ -91,21 +92,30 @@ int pitch_track(const PitchConfig *c, const float *x, size_t n, size_t n_frames,
     int T = (int)ceil(sr / c->f_min), W = T, S = W + T;
     int tau_min = (int)floor(sr / c->f_max);
     if (tau_min < 2) tau_min = 2;
-    YinShape shape = {W, T, smooth_at_least(S), NULL};
+    YinShape shape = {W, T, smooth_at_least(S), NULL, NULL, NULL, NULL};
     if (n_frames > (SIZE_MAX / 4 - (size_t)S) / (size_t)c->hop)
         return meld_errorf("pitch: %zu frames is too many", n_frames);
-    /* Zero-padded copy: frame t's segment starts at zp + t * hop and is
-     * centred on input sample t * hop. */
+    /* Zero-padded copy of x starting at zp + offset (set below): frame t's
+     * segment is zp[t hop, t hop + S), i.e. input samples from t hop - offset. */
     size_t span = n_frames ? (n_frames - 1) * (size_t)c->hop : 0;
     size_t zlen = (span > n ? span : n) + (size_t)S + 1;
-    FftPlan *plan = fft_plan_create(shape.fft_n);
+    int half = shape.fft_n / 2;
+    FftPlan *plan = fft_plan_create(shape.fft_n), *half_plan = fft_plan_create(half);
+    float *tw = meld_malloc(2 * (size_t)half * sizeof(float), "YIN twiddles");
     float *zp = meld_calloc(zlen, sizeof(float), "pitch signal");
     float *work = meld_aligned_alloc(lanes_yin_work_floats(&shape) * sizeof(float), "YIN work");
     float *d = meld_aligned_alloc((size_t)(T + 1) * LANES * sizeof(float), "YIN d");
     float *dn = meld_aligned_alloc((size_t)(T + 1) * LANES * sizeof(float), "YIN d'");
     int rc = MELD_ERR;
-    if (!plan || !zp || !work || !d || !dn) goto done;
+    if (!plan || !half_plan || !tw || !zp || !work || !d || !dn) goto done;
+    for (int k = 0; k < half; k++) {
+        tw[k] = (float)cos(-2.0 * M_PI * k / shape.fft_n);
+        tw[half + k] = (float)sin(-2.0 * M_PI * k / shape.fft_n);
+    }
     shape.plan = plan;
+    shape.half = half_plan;
+    shape.tw_re = tw;
+    shape.tw_im = tw + half;
     /* Frame t compares x[s, s + W) with x[s + tau, s + tau + W), centred on
      * s + (W + tau) / 2; s = t hop - (W + tau_mid) / 2 centres that on the
      * frame for the geometric middle of the lag range. */
@@ -128,6 +138,8 @@ int pitch_track(const PitchConfig *c, const float *x, size_t n, size_t n_frames,
     rc = MELD_OK;
 done:
     fft_plan_free(plan);
+    fft_plan_free(half_plan);
+    free(tw);
     free(zp);
     free(work);
     free(d);
@@ -195,8 +207,8 @@ static void spectral_shape(const float *P, const float *lnP, int l, SpecState *s
     s->have_prev = 1;
 }
 
-/* Fills every column except f0 / voicing / MFCC; keeps the dB Mel matrix
- * (frames x 40) for the MFCC step. */
+/* Fills every column except f0 / voicing / MFCC; keeps the dB Mel lane
+ * blocks (ceil(frames / 8) x 40 x 8) for the MFCC step. */
 static int spectral_columns(const SpectralPlan *sp, const float *x, size_t n, float *out, size_t frames, float *db)
 {
     size_t nf = 0;
@@ -225,34 +237,14 @@ static int spectral_columns(const SpectralPlan *sp, const float *x, size_t n, fl
             float *row = out + f * LLD_COUNT;
             temporal(padded + f * (size_t)sp->cfg.hop, N, row);
             spectral_shape(P, lnP, l, &st, row);
-            for (int m = 0; m < M; m++) {
-                row[LLD_LOGMEL0 + m] = mel[(size_t)m * LANES + l];
-                db[f * (size_t)M + (size_t)m] = mdb[(size_t)m * LANES + l];
-            }
+            for (int m = 0; m < M; m++) row[LLD_LOGMEL0 + m] = mel[(size_t)m * LANES + l];
         }
+        memcpy(db + f0 * (size_t)M, mdb, (size_t)M * LANES * sizeof(float));
     }
     rc = MELD_OK;
 done:
     free(padded); free(work); free(P); free(lnP); free(mel); free(mdb); free(st.u_prev);
     return rc;
-}
-
-/* MFCC columns: dB Mel clamped to (max - 80 dB) over the utterance, then
- * the orthonormal DCT-II (torchaudio.transforms.MFCC). */
-static void mfcc_columns(float *db, size_t frames, float *out)
-{
-    float dct[LLD_N_MELS * LLD_N_MFCC];
-    dct2_ortho_matrix(LLD_N_MFCC, LLD_N_MELS, dct);
-    db_clamp_top(db, frames * LLD_N_MELS, 80.0f);
-    for (size_t f = 0; f < frames; f++) {
-        const float *in = db + f * LLD_N_MELS;
-        float *row = out + f * LLD_COUNT + LLD_MFCC0;
-        for (int k = 0; k < LLD_N_MFCC; k++) {
-            float s = 0;
-            for (int m = 0; m < LLD_N_MELS; m++) s += in[m] * dct[m * LLD_N_MFCC + k];
-            row[k] = s;
-        }
-    }
 }
 
 int lld_compute(const float *x, size_t n, float **out, size_t *n_frames)
@@ -265,7 +257,8 @@ int lld_compute(const float *x, size_t n, float **out, size_t *n_frames)
     if (frames > SIZE_MAX / sizeof(float) / LLD_COUNT) return meld_errorf("lld: signal too long");
     SpectralPlan *sp = spectral_plan_create(&cfg);
     float *y = meld_malloc(frames * LLD_COUNT * sizeof(float), "LLD matrix");
-    float *db = meld_malloc(frames * LLD_N_MELS * sizeof(float), "LLD Mel dB");
+    size_t blocks = (frames + LANES - 1) / LANES;
+    float *db = meld_aligned_alloc(blocks * LANES * LLD_N_MELS * sizeof(float), "LLD Mel dB");
     float *f0 = meld_malloc(frames * sizeof(float), "LLD f0");
     float *pr = meld_malloc(frames * sizeof(float), "LLD voicing");
     PitchConfig pc = pitch_config_default();
@@ -273,7 +266,8 @@ int lld_compute(const float *x, size_t n, float **out, size_t *n_frames)
     if (!sp || !y || !db || !f0 || !pr || spectral_columns(sp, x, n, y, frames, db) ||
         pitch_track(&pc, x, n, frames, f0, pr))
         goto done;
-    mfcc_columns(db, frames, y);
+    /* MFCC columns: torchaudio's MFCC (dB, top_db 80, DCT-II) of the same Mel. */
+    if (mfcc_from_db_blocks(sp->k, db, frames, LLD_N_MELS, LLD_N_MFCC, y + LLD_MFCC0, LLD_COUNT)) goto done;
     for (size_t f = 0; f < frames; f++) {
         y[f * LLD_COUNT + LLD_F0] = f0[f];
         y[f * LLD_COUNT + LLD_VOICING] = pr[f];

@@ -228,9 +228,10 @@ void spectral_block_power(const SpectralPlan *p, const float *padded, size_t f0,
 
 /* ---- spectrogram drivers ----------------------------------------------- */
 
-/* What to do with each block's Mel (or power) lane array before it is
- * transposed into the output. */
-typedef enum { OUT_POWER, OUT_MEL, OUT_LOG, OUT_DB } OutKind;
+/* What to do with each block's Mel (or power) lane array: transpose it into
+ * a frames x features matrix (after a log, for LOG and DB), or keep the dB
+ * lane blocks as they are (DB_BLOCKS, for the MFCC's DCT on lanes). */
+typedef enum { OUT_POWER, OUT_MEL, OUT_LOG, OUT_DB, OUT_DB_BLOCKS } OutKind;
 
 static int run_blocks(const SpectralPlan *p, const float *x, size_t n, OutKind kind, float floor,
                       float **out, size_t *n_frames)
@@ -242,15 +243,16 @@ static int run_blocks(const SpectralPlan *p, const float *x, size_t n, OutKind k
     float *padded = spectral_pad(p, x, n, &frames);
     if (!padded) return MELD_ERR;
     int K = p->n_freqs, M = p->cfg.n_mels, D = kind == OUT_POWER ? K : M;
+    /* Output values: frames x D, or whole lane blocks for DB_BLOCKS. */
+    size_t rows = kind == OUT_DB_BLOCKS ? (frames + LANES - 1) / LANES * LANES : frames;
+    int too_big = rows > SIZE_MAX / sizeof(float) / (size_t)D;
     float *work = meld_aligned_alloc(spectral_block_work_floats(p) * sizeof(float), "STFT work");
     float *P = meld_aligned_alloc((size_t)K * LANES * sizeof(float), "STFT power");
     float *Mb = meld_aligned_alloc((size_t)M * LANES * sizeof(float), "Mel block");
-    float *y = frames > SIZE_MAX / sizeof(float) / (size_t)D
-                   ? NULL
-                   : meld_malloc((frames ? frames : 1) * (size_t)D * sizeof(float), "spectrogram");
+    float *y = too_big ? NULL : meld_aligned_alloc((rows ? rows : 1) * (size_t)D * sizeof(float), "spectrogram");
     if (!work || !P || !Mb || !y) {
         free(padded); free(work); free(P); free(Mb); free(y);
-        if (frames > SIZE_MAX / sizeof(float) / (size_t)D) meld_errorf("spectral: output too large");
+        if (too_big) meld_errorf("spectral: output too large");
         return MELD_ERR;
     }
     for (size_t f0 = 0; f0 < frames; f0 += LANES) {
@@ -261,8 +263,12 @@ static int run_blocks(const SpectralPlan *p, const float *x, size_t n, OutKind k
             p->k->mel(&p->bank, P, Mb);
             if (kind == OUT_LOG) p->k->log_floor(Mb, (size_t)M, floor, 1.0f);
             /* 10 log10(v) = ln(v) * 10 / ln 10 */
-            if (kind == OUT_DB) p->k->log_floor(Mb, (size_t)M, 1e-10f, (float)(10.0 / M_LN10));
+            if (kind == OUT_DB || kind == OUT_DB_BLOCKS) p->k->log_floor(Mb, (size_t)M, 1e-10f, (float)(10.0 / M_LN10));
             src = Mb;
+        }
+        if (kind == OUT_DB_BLOCKS) {
+            memcpy(y + f0 * (size_t)M, Mb, (size_t)M * LANES * sizeof(float));
+            continue;
         }
         for (int l = 0; l < count; l++) {
             float *row = y + (f0 + (size_t)l) * (size_t)D;
@@ -319,35 +325,57 @@ void dct2_ortho_matrix(int n_mfcc, int n_mels, float *dct)
         }
 }
 
+int mfcc_from_db_blocks(const LaneKernels *k, float *db, size_t frames, int n_mels, int n_mfcc, float *out,
+                        size_t stride)
+{
+    size_t blocks = (frames + LANES - 1) / LANES;
+    /* top_db = 80 over the utterance. Unused lanes of the last block repeat
+     * its last frame, so they do not change the maximum. */
+    db_clamp_top(db, blocks * (size_t)n_mels * LANES, 80.0f);
+    /* The DCT is a dense n_mels -> n_mfcc matrix: run it through the Mel
+     * kernel as a "filterbank" whose band j spans every input with weights
+     * dct[.][j]. */
+    MelBank dct = {n_mfcc, n_mels, meld_calloc((size_t)n_mfcc, sizeof(int), "DCT bank"),
+                   meld_malloc((size_t)n_mfcc * sizeof(int), "DCT bank"),
+                   meld_malloc((size_t)n_mfcc * sizeof(int), "DCT bank"),
+                   meld_malloc((size_t)n_mels * n_mfcc * sizeof(float), "DCT bank")};
+    float *mat = meld_malloc((size_t)n_mels * n_mfcc * sizeof(float), "DCT matrix");
+    float *C = meld_aligned_alloc((size_t)n_mfcc * LANES * sizeof(float), "MFCC block");
+    int rc = MELD_ERR;
+    if (!dct.lo || !dct.len || !dct.off || !dct.w || !mat || !C) goto done;
+    dct2_ortho_matrix(n_mfcc, n_mels, mat);
+    for (int j = 0; j < n_mfcc; j++) {
+        dct.len[j] = n_mels;
+        dct.off[j] = j * n_mels;
+        for (int m = 0; m < n_mels; m++) dct.w[j * n_mels + m] = mat[(size_t)m * n_mfcc + j];
+    }
+    for (size_t b = 0; b < blocks; b++) {
+        k->mel(&dct, db + b * (size_t)n_mels * LANES, C);
+        for (size_t l = 0; l < LANES && b * LANES + l < frames; l++)
+            for (int j = 0; j < n_mfcc; j++) out[(b * LANES + l) * stride + (size_t)j] = C[(size_t)j * LANES + l];
+    }
+    rc = MELD_OK;
+done:
+    free(dct.lo); free(dct.len); free(dct.off); free(dct.w); free(mat); free(C);
+    return rc;
+}
+
 int spectral_mfcc(const SpectralPlan *p, const float *x, size_t n, int n_mfcc, float **out, size_t *n_frames)
 {
     int M = p->cfg.n_mels;
     *out = NULL;
     *n_frames = 0;
     if (n_mfcc < 1 || n_mfcc > M) return meld_errorf("MFCC: n_mfcc %d must be in [1, n_mels = %d]", n_mfcc, M);
-    float *db = NULL, *dct = meld_malloc((size_t)M * n_mfcc * sizeof(float), "DCT matrix");
-    size_t frames = 0;
-    if (!dct || spectral_mel_db(p, x, n, 80.0f, &db, &frames)) {
-        free(dct);
-        return MELD_ERR;
-    }
-    dct2_ortho_matrix(n_mfcc, M, dct);
+    float *blocks;
+    size_t frames;
+    if (run_blocks(p, x, n, OUT_DB_BLOCKS, 0, &blocks, &frames)) return MELD_ERR;
     float *y = meld_malloc((frames ? frames : 1) * (size_t)n_mfcc * sizeof(float), "MFCC");
-    if (!y) {
-        free(dct);
-        free(db);
+    if (!y || mfcc_from_db_blocks(p->k, blocks, frames, M, n_mfcc, y, (size_t)n_mfcc)) {
+        free(y);
+        free(blocks);
         return MELD_ERR;
     }
-    for (size_t f = 0; f < frames; f++) {
-        const float *row = db + f * (size_t)M;
-        for (int k = 0; k < n_mfcc; k++) {
-            float s = 0;
-            for (int m = 0; m < M; m++) s += row[m] * dct[(size_t)m * n_mfcc + k];
-            y[f * (size_t)n_mfcc + k] = s;
-        }
-    }
-    free(dct);
-    free(db);
+    free(blocks);
     *out = y;
     *n_frames = frames;
     return MELD_OK;

@@ -28,4 +28,11 @@ size_t spectral_block_work_floats(const SpectralPlan *p);
 void spectral_block_power(const SpectralPlan *p, const float *padded, size_t f0, int count, float *P,
                           float *work);
 
+/* MFCC from dB Mel energies kept as lane blocks (ceil(frames / LANES)
+ * blocks of n_mels x LANES, as the block loop produces them): clamps them
+ * in place to (max - 80 dB), applies the orthonormal DCT-II on lanes and
+ * writes n_mfcc values per frame at out + f * stride. */
+int mfcc_from_db_blocks(const LaneKernels *k, float *db, size_t frames, int n_mels, int n_mfcc, float *out,
+                        size_t stride);
+
 #endif

@@ -29,10 +29,13 @@ typedef struct {
 } MelBank;
 
 /* YIN difference function set-up for lanes: a segment of seg = win + max_lag
- * samples, correlation through a complex FFT of length fft_n >= seg. */
+ * samples, correlation through a complex FFT of even length fft_n >= seg
+ * (plan) and a real-output transform built on fft_n / 2 (half, with
+ * tw[k] = exp(-2 pi i k / fft_n), k < fft_n / 2). */
 typedef struct {
     int win, max_lag, fft_n;
-    const FftPlan *plan;
+    const FftPlan *plan, *half;
+    const float *tw_re, *tw_im;
 } YinShape;
 
 typedef struct {

@@ -120,7 +120,9 @@ static bool caches_identical(const PrepRun *a, const PrepRun *b)
         snprintf(pa, sizeof pa, "%s/%s.meldcache", a->cache, split_name(s));
         snprintf(pb, sizeof pb, "%s/%s.meldcache", b->cache, split_name(s));
         int same = same_bytes(pa, pb);
-        printf("  %-5s.meldcache  %d vs %d threads: %s\n", split_name(s), a->threads, b->threads,
+        char file[32];
+        snprintf(file, sizeof file, "%s.meldcache", split_name(s));
+        printf("  %-16s %d vs %d threads: %s\n", file, a->threads, b->threads,
                same == 1 ? "identical" : same == 0 ? "DIFFERENT" : "DIFFERENT (unreadable)");
         all = all && same == 1;
     }
@@ -189,7 +191,11 @@ int bench_prepare(int argc, char **argv)
         int bad;
         if (!strcmp(a, "--dialogues")) bad = parse_int(a, v, 3, 2000, &dialogues);
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 64, &threads);
-        else { usage(stderr); return 2; }
+        else {
+            fprintf(stderr, "bench prepare: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
         if (bad) return 2;
         i++; /* the option's value */
     }

@@ -18,6 +18,10 @@
  *              rnn_hidden 300.
  *   melstm     32 utterances x 300 log-Mel frames x 40, all frames valid,
  *              mel_hidden 128.
+ *   melstm-var the same model and tensors, but utterance u has 75 +
+ *              below(226) valid frames (PCG32 seed 1, stream 8), the rest
+ *              masked: real clips differ in length, and our masked LSTM
+ *              skips the padded frames (torch: padded and packed).
  *   cnn        32 utterances x 1 face frame 3x64x64 (frames_used 1).
  *   fusion     32 utterances: mel 300 x 40 (mel_hidden 64, `meld train`'s
  *              default for fusion) + 4 frames 3x64x64 each; no --context.
@@ -29,11 +33,12 @@
  * fixed random batch, so it should fall).
  *
  * PyTorch: when `/usr/bin/python3 -c 'import torch'` works, the script
- * benchmarks/torch_train.py times the same steps in a subprocess, once with
- * the default OpenMP wait policy (1 and N threads) and once with
- * OMP_WAIT_POLICY=PASSIVE (N threads): on a small shared machine libgomp's
+ * benchmarks/torch_train.py times the same steps in subprocesses, one per
+ * setting: 1 thread; N threads with the default OpenMP wait policy; N
+ * threads with OMP_WAIT_POLICY=PASSIVE (on a small shared machine libgomp's
  * spinning workers can make torch slower with 2 threads than with 1, so the
- * comparison at N threads uses torch's faster setting. For lstm/gru torch
+ * comparison at N threads uses torch's faster setting). Each process also
+ * gets OPENBLAS_NUM_THREADS = its thread count (see child_env). For lstm/gru torch
  * runs both on the padded batch ("padded": the RNN computes every step,
  * padding included) and with pack_padded_sequence ("packed": only the real
  * steps, which is what our masked RNN does). speedup = torch ms / ours ms.
@@ -63,28 +68,34 @@ extern char **environ;
 enum {
     BENCH_SEED = 1,
     LENGTH_STREAM = 7, LENGTH_SPAN = 27,       /* dialogue lengths, as torch_train.py */
+    MEL_STREAM = 8, MEL_MIN = 75,              /* melstm-var frame counts, likewise */
     DIALOGUES = 50, MAX_UTTS = 33, FUNC_DIM = 1611, RNN_HIDDEN = 300,
     UTTS = 32, MEL_FRAMES = 300, N_MELS = 40, MEL_HIDDEN = 128, FUSION_MEL_HIDDEN = 64,
     FRAME = 64, FUSION_FRAMES = 4,
     GRAD_CLIP = 5,
-    MAX_CASES = 5, MAX_THREAD_RUNS = 2, MAX_TORCH_ROWS = 64,
+    MAX_CASES = 6, MAX_THREAD_RUNS = 2, MAX_TORCH_ROWS = 64,
 };
 
 /* ---- the models and their inputs ------------------------------------------ */
 
 typedef struct {
-    const char *model;     /* meld_model_create kind; also torch_train.py's name */
+    const char *name;      /* the case; also torch_train.py's name */
+    const char *kind;      /* meld_model_create kind */
     const char *input;     /* the batch, for the header */
     int mel_hidden;        /* 0: no mel input */
+    bool mel_var;          /* mel lengths 75 + below(226) instead of all 300 */
     int frames_used;       /* face frames per utterance, 0: none */
 } TrainCase;
 
 static const TrainCase CASES[MAX_CASES] = {
-    {"lstm", "50 dialogues x 33 utts x 1611 func (padded grid), 2x BiLSTM(300), Adadelta", 0, 0},
-    {"gru", "50 dialogues x 33 utts x 1611 func (padded grid), BiGRU(300), Adam", 0, 0},
-    {"melstm", "32 utts x 300 log-Mel frames x 40, 2x BiLSTM(128), Adam", MEL_HIDDEN, 0},
-    {"cnn", "32 utts x 1 frame 3x64x64, 4 conv blocks + dense 100, Adam", 0, 1},
-    {"fusion", "32 utts: mel 300x40 -> 2x BiLSTM(64) + 4 frames 3x64x64 -> CNN, Adam", FUSION_MEL_HIDDEN, FUSION_FRAMES},
+    {"lstm", "lstm", "50 dialogues x 33 utts x 1611 func (padded grid), 2x BiLSTM(300), Adadelta", 0, false, 0},
+    {"gru", "gru", "50 dialogues x 33 utts x 1611 func (padded grid), BiGRU(300), Adam", 0, false, 0},
+    {"melstm", "melstm", "32 utts x 300 log-Mel frames x 40 (all valid), 2x BiLSTM(128), Adam", MEL_HIDDEN, false, 0},
+    {"melstm-var", "melstm", "the same, utterance i has 75 + below(226) valid frames (right-padded to 300)", MEL_HIDDEN,
+     true, 0},
+    {"cnn", "cnn", "32 utts x 1 frame 3x64x64, 4 conv blocks + dense 100, Adam", 0, false, 1},
+    {"fusion", "fusion", "32 utts: mel 300x40 -> 2x BiLSTM(64) + 4 frames 3x64x64 each -> CNN, Adam", FUSION_MEL_HIDDEN,
+     false, FUSION_FRAMES},
 };
 
 static MeldModelConfig case_config(const TrainCase *c)
@@ -165,11 +176,21 @@ static int fill_layout(HeapBatch *h, bool dialogue, Rng *r)
     return MELD_OK;
 }
 
+/* Valid log-Mel frames of each utterance: all MEL_FRAMES, or for the
+ * variable-length case MEL_MIN + below(MEL_FRAMES - MEL_MIN + 1). */
+static void mel_lengths(bool variable, int *len)
+{
+    Rng r;
+    rng_seed(&r, BENCH_SEED, MEL_STREAM);
+    for (int u = 0; u < UTTS; u++)
+        len[u] = variable ? MEL_MIN + (int)rng_below(&r, MEL_FRAMES - MEL_MIN + 1) : MEL_FRAMES;
+}
+
 /* The inputs the model asked for (spec->needs), random but seeded:
  * functional vectors N(0,1) on real slots (0 on padding, as batch.c's
- * z-normalised features), log-Mel N(0,1) with every frame valid, pixels
- * U(-1, 1). */
-static int fill_inputs(HeapBatch *h, const BatchSpec *spec, const MeldModelConfig *cfg, Rng *r)
+ * z-normalised features), log-Mel N(0,1) on valid frames (0 and mask 0 on
+ * padding), pixels U(-1, 1). */
+static int fill_inputs(HeapBatch *h, const BatchSpec *spec, const MeldModelConfig *cfg, bool mel_var, Rng *r)
 {
     Batch *b = &h->b;
     if (spec->needs & NEED_FUNC) {
@@ -181,8 +202,13 @@ static int fill_inputs(HeapBatch *h, const BatchSpec *spec, const MeldModelConfi
     if (spec->needs & NEED_MEL) {
         int s[3] = {b->n_utts, MEL_FRAMES, N_MELS};
         if (!(b->mel = heap_tensor(h, 3, s)) || !(b->mel_mask = heap_tensor(h, 2, s))) return MELD_ERR;
-        for (size_t i = 0; i < b->mel->size; i++) b->mel->data[i] = rng_normal(r);
-        tensor_fill(b->mel_mask, 1.0f);
+        int len[UTTS];
+        mel_lengths(mel_var, len);
+        for (int u = 0; u < b->n_utts; u++)
+            for (int t = 0; t < len[u]; t++) {
+                b->mel_mask->data[u * MEL_FRAMES + t] = 1.0f;
+                for (int d = 0; d < N_MELS; d++) b->mel->data[((size_t)u * MEL_FRAMES + t) * N_MELS + d] = rng_normal(r);
+            }
     }
     if (spec->needs & NEED_FRAMES) {
         int s[4] = {b->n_utts * cfg->frames_used, cfg->frame_channels, FRAME, FRAME};
@@ -221,7 +247,7 @@ static int trainer_init(Trainer *t, const TrainCase *c)
     Rng init, data;
     rng_seed(&init, BENCH_SEED, 1);
     rng_seed(&data, BENCH_SEED, 2);
-    if (!(t->model = meld_model_create(c->model, &cfg, &init))) return MELD_ERR;
+    if (!(t->model = meld_model_create(c->kind, &cfg, &init))) return MELD_ERR;
     Tensor *p[MELD_MODEL_MAX_PARAMS];
     t->n_params = meld_model_params(t->model, p);
     for (int i = 0; i < t->n_params; i++) t->params[i] = (ParamRef){p[i]->name, p[i]->data, p[i]->grad, p[i]->size};
@@ -231,7 +257,7 @@ static int trainer_init(Trainer *t, const TrainCase *c)
     if (!(t->opt = optim_create(t->model->kind->default_optim, &hp, t->params, t->n_params))) return MELD_ERR;
     BatchSpec spec = meld_model_batch_spec(t->model, true);
     if (fill_layout(&t->batch, spec.dialogue_level, &data)) return MELD_ERR;
-    return fill_inputs(&t->batch, &spec, &cfg, &data);
+    return fill_inputs(&t->batch, &spec, &cfg, c->mel_var, &data);
 }
 
 /* One training step; *loss gets its value. */
@@ -315,8 +341,12 @@ static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps
         res->n_params = meld_model_param_count(t.model);
         res->n_utts = t.batch.b.n_utts;
         res->grid = t.batch.b.B * t.batch.b.T;
-        printf("%-7s %s\n        %zu parameters, %d utterances (%d grid slots, %.1f%% padding), load %.2f\n", c->model,
-               c->input, res->n_params, res->n_utts, res->grid, 100.0 * (res->grid - res->n_utts) / res->grid,
+        const Batch *b = &t.batch.b;
+        double valid = 0;
+        for (size_t i = 0; b->mel_mask && i < b->mel_mask->size; i++) valid += b->mel_mask->data[i];
+        double pad = b->mel_mask ? 1.0 - valid / (double)b->mel_mask->size : (double)(res->grid - res->n_utts) / res->grid;
+        printf("%-10s %s\n           %zu parameters, %d utterances, %.1f%% padding (%s), load %.2f\n", c->name,
+               c->input, res->n_params, res->n_utts, 100.0 * pad, b->mel_mask ? "log-Mel frames" : "label grid",
                load_average());
     }
     int threads[MAX_THREAD_RUNS] = {1, max_threads};
@@ -325,7 +355,7 @@ static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps
         rc = time_steps(&t, threads[k], warmup, steps, s);
         if (rc != MELD_OK) break;
         res->n_runs++;
-        printf("        %d thread%s: %9.1f ms/step (min %9.1f)  %8.1f utt/s   loss %.4f -> %.4f\n", s->threads,
+        printf("           %d thread%s: %9.1f ms/step (min %9.1f)  %8.1f utt/s   loss %.4f -> %.4f\n", s->threads,
                s->threads > 1 ? "s" : " ", s->median_ms, s->min_ms, res->n_utts / (s->median_ms * 1e-3), s->loss_first,
                s->loss_last);
         fflush(stdout);
@@ -364,20 +394,31 @@ static void script_path(char *buf, size_t cap)
     snprintf(buf, cap, "benchmarks/torch_train.py");
 }
 
-/* The environment for python: ours without OMP_WAIT_POLICY, plus
- * OMP_WAIT_POLICY=PASSIVE when asked. NULL-terminated, malloc'd array of
- * borrowed strings. */
-static char **child_env(bool passive)
+/* The environment for python: ours without the thread and wait-policy
+ * variables, then OMP_WAIT_POLICY=PASSIVE when asked and
+ * OPENBLAS_NUM_THREADS=threads (threads > 0). Debian's torch does its GEMMs
+ * in OpenBLAS (pthreads build), which torch.set_num_threads does not
+ * limit: without this, "1 thread" would run its GEMMs on every core.
+ * NULL-terminated malloc'd array; env_buf holds the added string. */
+static char **child_env(bool passive, int threads, char *env_buf, size_t cap)
 {
+    static const char *const DROP[] = {"OMP_WAIT_POLICY=", "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS="};
+    static char passive_policy[] = "OMP_WAIT_POLICY=PASSIVE";
     size_t n = 0;
     while (environ[n]) n++;
-    char **env = calloc(n + 2, sizeof *env);
+    char **env = calloc(n + 3, sizeof *env);
     if (!env) return NULL;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "OMP_WAIT_POLICY=", 16) != 0) env[k++] = environ[i];
-    static char passive_policy[] = "OMP_WAIT_POLICY=PASSIVE";
+    for (size_t i = 0; i < n; i++) {
+        bool drop = false;
+        for (size_t d = 0; d < sizeof DROP / sizeof DROP[0]; d++) drop |= !strncmp(environ[i], DROP[d], strlen(DROP[d]));
+        if (!drop) env[k++] = environ[i];
+    }
     if (passive) env[k++] = passive_policy;
+    if (threads > 0) {
+        snprintf(env_buf, cap, "OPENBLAS_NUM_THREADS=%d", threads);
+        env[k++] = env_buf;
+    }
     return env;
 }
 
@@ -418,8 +459,8 @@ static int run_child(char *const argv[], char **env, void (*on_line)(void *, con
 static bool torch_available(void)
 {
     char py[] = "/usr/bin/python3", c[] = "-c", code[] = "import torch";
-    char *argv[] = {py, c, code, NULL};
-    char **env = child_env(false);
+    char *argv[] = {py, c, code, NULL}, buf[64];
+    char **env = child_env(false, 1, buf, sizeof buf);
     int status = env ? run_child(argv, env, NULL, NULL) : -1;
     free(env);
     return status == 0;
@@ -442,22 +483,22 @@ static void torch_line(void *ctx, const char *line)
     }
 }
 
-/* One python process: the listed models at the listed thread counts. */
-static int torch_run(const char *models, const char *threads, int warmup, int steps, bool passive, TorchResults *out)
+/* One python process: the listed models at one thread count. */
+static int torch_run(const char *models, int threads, int warmup, int steps, bool passive, TorchResults *out)
 {
-    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[32];
+    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_buf[64];
     script_path(script, sizeof script);
     snprintf(steps_s, sizeof steps_s, "%d", steps);
     snprintf(warm_s, sizeof warm_s, "%d", warmup);
     snprintf(m_arg, sizeof m_arg, "%s", models);
-    snprintf(t_arg, sizeof t_arg, "%s", threads);
+    snprintf(t_arg, sizeof t_arg, "%d", threads);
     char py[] = "/usr/bin/python3", o_models[] = "--models", o_threads[] = "--threads", o_steps[] = "--steps",
          o_warm[] = "--warmup";
     char *argv[] = {py, script, o_models, m_arg, o_threads, t_arg, o_steps, steps_s, o_warm, warm_s, NULL};
-    char **env = child_env(passive);
+    char **env = child_env(passive, threads, env_buf, sizeof env_buf);
     if (!env) return MELD_ERR;
-    printf("running PyTorch (%s, OMP_WAIT_POLICY=%s, threads %s), load %.2f\n", script,
-           passive ? "PASSIVE" : "default", threads, load_average());
+    printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s %s, load %.2f\n", script, threads,
+           passive ? "PASSIVE" : "(default)", env_buf, load_average());
     fflush(stdout);
     TorchParse p = {out, passive};
     int status = run_child(argv, env, torch_line, &p);
@@ -496,16 +537,16 @@ static void print_comparison(const CaseResult *res, int n, const TorchResults *t
 {
     printf("\nms per training step (median), speedup = PyTorch ms / ours ms; PyTorch at N threads: its faster "
            "OMP_WAIT_POLICY\n");
-    printf("%-7s %3s | %9s %9s | %9s %-8s %7s | %9s %-8s %7s\n", "model", "thr", "ours ms", "utt/s", "torch ms",
+    printf("%-10s %3s | %9s %9s | %9s %-8s %7s | %9s %-8s %7s\n", "model", "thr", "ours ms", "utt/s", "torch ms",
            "policy", "speedup", "packed ms", "policy", "speedup");
     for (int i = 0; i < n; i++)
         for (int k = 0; k < res[i].n_runs; k++) {
             const StepTiming *s = &res[i].run[k];
-            printf("%-7s %3d | %9.1f %9.1f", res[i].c->model, s->threads, s->median_ms,
+            printf("%-10s %3d | %9.1f %9.1f", res[i].c->name, s->threads, s->median_ms,
                    res[i].n_utts / (s->median_ms * 1e-3));
             if (torch) {
-                print_torch_cell(torch_best(torch, res[i].c->model, "padded", s->threads), s->median_ms);
-                const TorchRow *packed = torch_best(torch, res[i].c->model, "packed", s->threads);
+                print_torch_cell(torch_best(torch, res[i].c->name, "padded", s->threads), s->median_ms);
+                const TorchRow *packed = torch_best(torch, res[i].c->name, "packed", s->threads);
                 if (packed) print_torch_cell(packed, s->median_ms);
             }
             printf("\n");
@@ -514,14 +555,14 @@ static void print_comparison(const CaseResult *res, int n, const TorchResults *t
 
 static void print_torch_raw(const TorchResults *t, const CaseResult *res, int n)
 {
-    printf("\nPyTorch, every setting (ms per step):\n%-7s %-7s %3s %-8s %9s %9s %6s\n", "model", "variant", "thr", "policy",
+    printf("\nPyTorch, every setting (ms per step):\n%-10s %-7s %3s %-8s %9s %9s %6s\n", "model", "variant", "thr", "policy",
            "median", "min", "utts");
     for (int i = 0; i < t->n; i++) {
         const TorchRow *r = &t->row[i];
-        printf("%-7s %-7s %3d %-8s %9.1f %9.1f %6d", r->model, r->variant, r->threads, r->passive ? "PASSIVE" : "default",
+        printf("%-10s %-7s %3d %-8s %9.1f %9.1f %6d", r->model, r->variant, r->threads, r->passive ? "PASSIVE" : "default",
                r->median_ms, r->min_ms, r->utts);
         for (int k = 0; k < n; k++)
-            if (!strcmp(res[k].c->model, r->model) && res[k].n_utts != r->utts)
+            if (!strcmp(res[k].c->name, r->model) && res[k].n_utts != r->utts)
                 printf("  (ours has %d utterances: inputs differ!)", res[k].n_utts);
         printf("\n");
     }
@@ -532,8 +573,8 @@ static void print_torch_raw(const TorchResults *t, const CaseResult *res, int n)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bench train [--model lstm|gru|melstm|cnn|fusion|all] [--threads N] [--steps N]\n"
-            "                   [--warmup N] [--no-torch]\n"
+            "usage: bench train [--model lstm|gru|melstm|melstm-var|cnn|fusion|all] [--threads N]\n"
+            "                   [--steps N] [--warmup N] [--no-torch]\n"
             "\n"
             "Median ms per training step (forward + loss + backward + clip + optimiser) of\n"
             "each model on a seeded random batch, at 1 and N threads (default 2), and the same\n"
@@ -567,7 +608,11 @@ int bench_train(int argc, char **argv)
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 64, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, 1000, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, 100, &warmup);
-        else { usage(stderr); return 2; }
+        else {
+            fprintf(stderr, "bench train: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
         if (bad) return 2;
         i++; /* the option's value */
     }
@@ -576,12 +621,12 @@ int bench_train(int argc, char **argv)
     int n = 0;
     char names[128] = "";
     for (int i = 0; i < MAX_CASES; i++)
-        if (!strcmp(model, "all") || !strcmp(model, CASES[i].model)) {
+        if (!strcmp(model, "all") || !strcmp(model, CASES[i].name)) {
             sel[n++] = &CASES[i];
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n > 1 ? "," : "", CASES[i].model);
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n > 1 ? "," : "", CASES[i].name);
         }
     if (n == 0) {
-        fprintf(stderr, "bench train: unknown model '%s' (lstm, gru, melstm, cnn, fusion, all)\n", model);
+        fprintf(stderr, "bench train: unknown model '%s' (lstm, gru, melstm, melstm-var, cnn, fusion, all)\n", model);
         return 2;
     }
     printf("bench train: ms per training step = forward + loss + backward + clip_grad_norm(5) + optimiser,\n"
@@ -590,7 +635,7 @@ int bench_train(int argc, char **argv)
     CaseResult res[MAX_CASES];
     for (int i = 0; i < n; i++)
         if (bench_case(sel[i], threads, warmup, steps, &res[i])) {
-            fprintf(stderr, "bench train: %s: %s\n", sel[i]->model, meld_error());
+            fprintf(stderr, "bench train: %s: %s\n", sel[i]->name, meld_error());
             return 1;
         }
 
@@ -602,14 +647,10 @@ int bench_train(int argc, char **argv)
     } else if (!torch_available()) {
         printf("\nPyTorch: not available (/usr/bin/python3 -c 'import torch' failed): ours only\n");
     } else {
-        char list[16];
-        snprintf(list, sizeof list, threads > 1 ? "1,%d" : "1", threads);
         printf("\n");
-        have_torch = torch_run(names, list, warmup, steps, false, &torch) == MELD_OK;
-        if (have_torch && threads > 1) {
-            snprintf(list, sizeof list, "%d", threads);
-            have_torch = torch_run(names, list, warmup, steps, true, &torch) == MELD_OK;
-        }
+        have_torch = torch_run(names, 1, warmup, steps, false, &torch) == MELD_OK;
+        if (have_torch && threads > 1) have_torch = torch_run(names, threads, warmup, steps, false, &torch) == MELD_OK;
+        if (have_torch && threads > 1) have_torch = torch_run(names, threads, warmup, steps, true, &torch) == MELD_OK;
         if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
     }
     print_comparison(res, n, have_torch ? &torch : NULL);

@@ -2,9 +2,10 @@
 """PyTorch side of ./bench train: one training step of each meld-c model,
 with the same shapes, in torch (Debian's python3-torch, 1.13 here).
 
-Usage (./bench train runs this itself, once per OpenMP wait policy):
-    /usr/bin/python3 benchmarks/torch_train.py --models lstm,gru,melstm,cnn,fusion \
-        --threads 1,2 --steps 10 --warmup 2
+Usage (./bench train runs this itself, once per thread count and OpenMP
+wait policy, with OPENBLAS_NUM_THREADS set to the thread count):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/torch_train.py \
+        --models lstm,gru,melstm,melstm-var,cnn,fusion --threads 1 --steps 10 --warmup 2
 
 A step is what meld-c's train_epoch does: forward, loss (emotion CE +
 sentiment CE, mean over the real utterances), backward,
@@ -24,6 +25,9 @@ Shapes (must match benchmarks/bench_train.c):
     melstm  32 utterances x 300 log-Mel frames x 40, all frames valid;
             2-layer BiLSTM(128), dropout 0.2 -> masked mean over time ->
             Linear 128 + ReLU + dropout 0.3 -> heads. Adam.
+    melstm-var  the same with utterance u's frames valid up to
+            75 + below(226) (PCG32 stream 8), the rest zero and masked;
+            variants "padded" and "packed" as for gru/lstm.
     cnn     32 frames 3x64x64 (one per utterance); four blocks conv 3x3
             'same' -> [BatchNorm from block 2] -> LeakyReLU 0.1 -> MaxPool 2
             -> Dropout2d 0.2 (16, 32, 64, 128 channels), Flatten, Linear 100
@@ -38,6 +42,9 @@ Output, one machine-readable line per measurement:
 plus "INFO ..." lines. Exit status 3 when torch cannot be imported.
 The OpenMP wait policy is whatever the environment says (OMP_WAIT_POLICY
 is read once, when OpenMP starts, so the bench runs one process per policy).
+torch.set_num_threads does not limit OpenBLAS (Debian's torch does its
+GEMMs there, pthreads build), hence OPENBLAS_NUM_THREADS; the last INFO
+line gives the number of OS threads the process ended with.
 """
 import argparse
 import os
@@ -56,6 +63,7 @@ except ImportError as e:
 N_EMOTIONS, N_SENTIMENTS = 7, 3
 DIALOGUES, MAX_UTTS, FUNC_DIM, RNN_HIDDEN = 50, 33, 1611, 300
 LENGTH_SEED, LENGTH_STREAM, LENGTH_SPAN = 1, 7, 27
+MEL_STREAM, MEL_MIN = 8, 75
 UTTS, MEL_FRAMES, N_MELS, MEL_HIDDEN, FUSION_MEL_HIDDEN = 32, 300, 40, 128, 64
 FRAME, FUSION_FRAMES = 64, 4
 MASK64 = (1 << 64) - 1
@@ -88,6 +96,12 @@ class Pcg32:
 def dialogue_lengths():
     r = Pcg32(LENGTH_SEED, LENGTH_STREAM)
     return [MAX_UTTS] + [1 + r.below(LENGTH_SPAN) for _ in range(DIALOGUES - 1)]
+
+
+def mel_lengths():
+    """melstm-var: valid frames of each utterance, as bench_train.c draws them."""
+    r = Pcg32(LENGTH_SEED, MEL_STREAM)
+    return [MEL_MIN + r.below(MEL_FRAMES - MEL_MIN + 1) for _ in range(UTTS)]
 
 
 class Heads(nn.Module):
@@ -129,18 +143,27 @@ def masked_mean(h, mask):
 
 
 class MelEncoder(nn.Module):
-    def __init__(self, hidden):
+    """2-layer BiLSTM over the frames, masked mean. packed: the LSTM sees
+    pack_padded_sequence(lengths) and skips the padded frames."""
+
+    def __init__(self, hidden, packed=False):
         super().__init__()
         self.lstm = nn.LSTM(N_MELS, hidden, num_layers=2, batch_first=True, bidirectional=True, dropout=0.2)
+        self.packed = packed
 
     def forward(self, mel, mask):
-        return masked_mean(self.lstm(mel)[0], mask)
+        if self.packed:
+            p = pack_padded_sequence(mel, mask.sum(1).long(), batch_first=True, enforce_sorted=False)
+            h, _ = pad_packed_sequence(self.lstm(p)[0], batch_first=True, total_length=mel.shape[1])
+        else:
+            h = self.lstm(mel)[0]
+        return masked_mean(h, mask)
 
 
 class MeLstm(nn.Module):
-    def __init__(self):
+    def __init__(self, packed=False):
         super().__init__()
-        self.enc = MelEncoder(MEL_HIDDEN)
+        self.enc = MelEncoder(MEL_HIDDEN, packed)
         self.dense = nn.Sequential(nn.Linear(2 * MEL_HIDDEN, 128), nn.ReLU(), nn.Dropout(0.3))
         self.heads = Heads(128)
 
@@ -205,10 +228,14 @@ def make_case(name, variant):
         opt = torch.optim.Adam(model.parameters(), lr=1e-3) if name == "gru" else \
             torch.optim.Adadelta(model.parameters(), lr=1.0)
         return model, opt, (x, torch.tensor(lengths)), mask.reshape(-1), sum(lengths)
-    if name in ("melstm", "fusion"):
+    if name in ("melstm", "melstm-var", "fusion"):
         mel, mel_mask = torch.randn(UTTS, MEL_FRAMES, N_MELS), torch.ones(UTTS, MEL_FRAMES)
-        if name == "melstm":
-            model, inputs = MeLstm(), (mel, mel_mask)
+        if name == "melstm-var":
+            for u, n in enumerate(mel_lengths()):
+                mel_mask[u, n:] = 0
+            mel *= mel_mask.unsqueeze(2)
+        if name != "fusion":
+            model, inputs = MeLstm(variant == "packed"), (mel, mel_mask)
         else:
             model, inputs = Fusion(), (mel, mel_mask, torch.rand(UTTS * FUSION_FRAMES, 3, FRAME, FRAME) * 2 - 1)
         return model, torch.optim.Adam(model.parameters(), lr=1e-3), inputs, torch.ones(UTTS), UTTS
@@ -244,7 +271,7 @@ def time_case(name, variant, steps, warmup):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="lstm,gru,melstm,cnn,fusion")
+    ap.add_argument("--models", default="lstm,gru,melstm,melstm-var,cnn,fusion")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
@@ -255,11 +282,15 @@ def main():
     for threads in [int(t) for t in a.threads.split(",")]:
         torch.set_num_threads(threads)
         for name in a.models.split(","):
-            for variant in (("padded", "packed") if name in ("gru", "lstm") else ("padded",)):
+            for variant in (("padded", "packed") if name in ("gru", "lstm", "melstm-var") else ("padded",)):
                 med, low, utts = time_case(name, variant, a.steps, a.warmup)
                 print("RESULT model=%s variant=%s threads=%d median_ms=%.3f min_ms=%.3f utts=%d" %
                       (name, variant, threads, med, low, utts))
                 sys.stdout.flush()
+    # Threads this process ended with (main + OpenMP + OpenBLAS workers): a
+    # check that --threads 1 really ran on one thread.
+    print("INFO threads %s: %d OS threads at exit, OPENBLAS_NUM_THREADS=%s" %
+          (a.threads, len(os.listdir("/proc/self/task")), os.environ.get("OPENBLAS_NUM_THREADS", "(unset)")))
 
 
 if __name__ == "__main__":

@@ -147,6 +147,12 @@ int model_layer(Model *m, Layer *l, int from)
         return -1;
     }
     if (!l) return build_failed(m);   /* the constructor set the error */
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].layer == l) {
+            /* Already owned by node i: report it, but do not free it. */
+            meld_errorf("model '%s': layer '%s' is added twice (a layer can appear once)", m->name, l->name);
+            return build_failed(m);
+        }
     if (check_src(m, from) != MELD_OK || register_tensors(m, l) != MELD_OK) {
         layer_free(l);
         return build_failed(m);

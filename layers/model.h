@@ -34,7 +34,8 @@
  * accept -1 as an input node and then return -1 without a new message, so a
  * chain of calls can be checked once with model_ok(). The model owns every
  * layer handed to it, even when the call fails (so passing a constructor
- * call directly never leaks).
+ * call directly never leaks); the one exception is a layer that is already
+ * in the model (added twice), which is refused and stays with its node.
  *
  * Parameters: m->params[0..n_params) are every trainable tensor in the order
  * the layers were added, each named "<layer>.<param>" (PyTorch style);

@@ -152,15 +152,15 @@ void eda_text_crosstab(const EdaReport *r, FILE *fp)
     fputc('\n', fp);
 }
 
-/* Histogram rows of bins [lo, lo+width) with a bar of '#' scaled to the
- * largest bin. */
-static void text_histogram(FILE *fp, const char *title, const size_t *bins, int n_bins, int width)
+/* Histogram rows of bins [lo, lo+width), lo = first, first+width, ...,
+ * with a bar of '#' scaled to the largest row. */
+static void text_histogram(FILE *fp, const char *title, const size_t *bins, int n_bins, int first, int width)
 {
     size_t grouped[EDA_WORD_BINS] = {0}, top = 0;
     int n_groups = 0;
-    for (int b = 0; b < n_bins; b++) {
+    for (int b = first; b < n_bins; b++) {
         if (!bins[b]) continue;
-        int g = b / width;
+        int g = (b - first) / width;
         grouped[g] += bins[b];
         if (g + 1 > n_groups) n_groups = g + 1;
     }
@@ -169,11 +169,11 @@ static void text_histogram(FILE *fp, const char *title, const size_t *bins, int 
     fprintf(fp, "%s\n", title);
     for (int g = 0; g < n_groups; g++) {
         char range[32];
-        int lo = g * width, hi = lo + width - 1;
-        if (hi >= n_bins - 1) snprintf(range, sizeof range, "%d+", lo);
+        int lo = first + g * width, hi = lo + width - 1;
+        if (hi >= n_bins - 1) snprintf(range, sizeof range, "%d+", lo); /* the last bin is open */
         else snprintf(range, sizeof range, "%d-%d", lo, hi);
         int bar = top ? (int)((50 * grouped[g] + top - 1) / top) : 0;
-        fprintf(fp, "  %-7s %7zu  %.*s\n", range, grouped[g], bar,
+        fprintf(fp, "  %-7s %7zu%s%.*s\n", range, grouped[g], bar ? "  " : "", bar,
                 "##################################################");
     }
     fputc('\n', fp);
@@ -256,8 +256,8 @@ int eda_write_text(const EdaReport *r, FILE *fp)
     eda_text_classes(r, fp, 1);
     eda_text_classes(r, fp, 0);
     eda_text_crosstab(r, fp);
-    text_histogram(fp, "words per utterance (all splits)", r->all.words_hist, EDA_WORD_BINS, 5);
-    text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 4);
+    text_histogram(fp, "words per utterance (all splits)", r->all.words_hist, EDA_WORD_BINS, 0, 5);
+    text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 1, 4);
     fprintf(fp, "data issues\n");
     eda_text_issues(r, fp);
     if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the report failed: %s", strerror(errno));

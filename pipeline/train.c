@@ -11,6 +11,7 @@
 #include "optim/optim.h"
 #include "pipeline/checkpoint_io.h"
 #include "pipeline/dataset.h"
+#include "pipeline/eda.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -152,8 +153,10 @@ static void set_class_weights(Run *r, ClassWeightMode mode)
     for (int i = 0; i < c->n; i++) ce[c->entries[i].emotion]++, cs[c->entries[i].sentiment]++;
     for (int k = 0; k < N_EMOTIONS; k++) r->w_emotion[k] = 1.0f;
     for (int k = 0; k < N_SENTIMENTS; k++) r->w_sentiment[k] = 1.0f;
-    /* CLASS_WEIGHTS_MELD: the MELD baseline (declare-lab/MELD baseline.py)
-     * weighted each utterance only by its padding mask, i.e. all classes 1. */
+    /* CLASS_WEIGHTS_MELD: the emotion weights the MELD authors published for
+     * their baselines (pipeline/eda.h); none were published for sentiment. */
+    if (mode == CLASS_WEIGHTS_MELD)
+        for (int k = 0; k < N_EMOTIONS; k++) r->w_emotion[k] = (float)MELD_BASELINE_EMOTION_WEIGHTS[k];
     if (mode == CLASS_WEIGHTS_AUTO) {
         class_weights_balanced(ce, N_EMOTIONS, r->w_emotion);
         class_weights_balanced(cs, N_SENTIMENTS, r->w_sentiment);

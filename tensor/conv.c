@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/conv_impl.h"
+#include "tensor/cpu.h"
 #include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
@@ -434,6 +436,11 @@ int pool2d_check(const Pool2dShape *s)
 static void pool_plane(const Pool2dShape *s, const float *x, float *y, int32_t *arg)
 {
     const int OH = pool2d_out_h(s), OW = pool2d_out_w(s);
+    if (s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_h == 0 &&
+        s->pad_w == 0 && cpu_isa() == CPU_ISA_AVX512) {
+        maxpool2x2s2_plane_avx512(x, s->H, s->W, y, arg);
+        return;
+    }
     for (int i = 0; i < OH; i++) {
         int h0 = i * s->stride_h - s->pad_h, h1 = h0 + s->KH;
         if (h0 < 0) h0 = 0;

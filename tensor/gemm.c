@@ -10,8 +10,8 @@
  *     for pc in K by KC:             pack it once: slivers of MR rows, k-major
  *       for jc in N by NC:           B block  op(B)[pc.., jc..]  kc x nc  (L2)
  *         pack it: slivers of NR columns, k-major
- *         for each A sliver (MR x kc, stays in L1):
- *           for each B sliver (kc x NR, streamed from L2):
+ *         for each A sliver (MR x kc, 24 KiB, reused by every B sliver):
+ *           for each B sliver (kc x NR, streamed from L2, prefetched):
  *             micro-kernel: C tile (MR x NR, registers) += A sliver * B sliver
  *
  * Block sizes, from the cache sizes (sysconf; fallbacks 32 KiB / 1 MiB):
@@ -29,16 +29,24 @@
  *
  * Packing. op(A) and op(B) are copied into the k-major slivers the kernel
  * reads contiguously, which also turns every transpose case (NN, NT, TN, TT)
- * into the same kernel. Exception: when op(B) = B (not transposed) and the A
- * panel is short (mc <= B_DIRECT_MAX_M rows), each packed B element would
- * be used by only a few rows and the copy would cost as much as the
- * arithmetic, so the kernel reads B's rows in place (the row k of a B tile
- * is contiguous in a row-major B anyway).
+ * into the same kernel. In the NN case of A and the NT case of B the copy is
+ * a transpose, done 16 x 16 in AVX-512 registers (gemm_pack_avx512.c).
+ * A copy pays off only if the copied element is used many times, so two
+ * operands are read in place instead:
+ *   - B, when op(B) = B and the A panel is short (mc <= B_DIRECT_MAX_M):
+ *     each B element would serve only a few rows (M = 50 in the RNNs) and
+ *     the copy would cost as much as the arithmetic; the row k of a B tile
+ *     is contiguous in a row-major B anyway, and the kernel prefetches it.
+ *   - A, when C is narrow (N <= A_DIRECT_MAX_N): each A element meets only
+ *     one or two B slivers (the conv GEMMs, N = 32 or 64); the kernel then
+ *     broadcasts from A's rows (NN) or columns (TN) through strides.
+ * The kernels prefetch the B row 8 steps ahead and the C tile before the k
+ * loop, which matters most for B read in place (2x on the M = 50 shapes).
  *
  * Threads (tensor/threadpool.h). Per A panel and K block, the columns of C
- * are split into one part per thread (each thread packs its own B blocks
- * into its own L2 and shares the packed A panel); when N is narrower than
- * the thread count allows, the rows are split too. Problems under
+ * are split into parts, up to 4 per thread (each thread packs the B blocks
+ * of its parts into its own L2 and shares the packed A panel); when N is
+ * narrower than the thread count, the rows are split too. Problems under
  * GEMM_MT_MIN_FLOPS run on one thread: waking a worker costs microseconds.
  *
  * Edges: A slivers have heights as equal as possible (mc = 50 with MR = 14
@@ -78,6 +86,7 @@ void gemm_reference(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha
 enum {
     A_PANEL_FLOATS = 1 << 20,   /* MC * KC budget */
     B_DIRECT_MAX_M = 128,       /* read B in place when the A panel is this short */
+    A_DIRECT_MAX_N = 64,        /* read A in place when C is this narrow */
 };
 #define GEMM_MT_MIN_FLOPS 4.0e6 /* below this, one thread */
 
@@ -119,6 +128,7 @@ typedef struct {
     float *C;
     int ldc;
     const GemmKernelInfo *kr;
+    CpuIsa isa;
     int KC, NC;
     /* current A panel: rows [ic, ic+mc), k in [pc, pc+kc) */
     int ic, mc, pc, kc;
@@ -126,10 +136,12 @@ typedef struct {
     int n_sliv;         /* A slivers in the panel */
     float *Ap;          /* packed panel, sliver q at Ap + q*MR*kc */
     int pack_a_in_task; /* tasks pack their own slivers (columns not split) */
+    int direct_a;       /* read op(A) in place instead of packing */
     int direct_b;       /* read op(B) in place instead of packing */
     /* task grid: m_parts x n_parts */
     int m_parts, n_parts, part_cols;
-    float *Bp;          /* per-thread B block buffers, stride KC*NC */
+    float *Bp;          /* per-thread B block buffers, b_stride floats apart */
+    size_t b_stride;
 } GemmJob;
 
 /* Rows of sliver q: [ic + sliver_row(q), ic + sliver_row(q+1)). */
@@ -141,7 +153,10 @@ static void pack_a_sliver(const GemmJob *g, int q)
     const int MR = g->kr->MR, r0 = g->ic + sliver_row(g, q);
     const int h = g->ic + sliver_row(g, q + 1) - r0;
     float *dst = g->Ap + (size_t)q * MR * g->kc;
-    if (g->ta == GEMM_N) {          /* A is M x K: row i is contiguous in k */
+    if (g->ta == GEMM_N && g->isa == CPU_ISA_AVX512) {
+        gemm_pack_transpose_avx512(g->A + (size_t)r0 * g->lda + g->pc, (size_t)g->lda, h, g->kc,
+                                   dst, (size_t)MR);
+    } else if (g->ta == GEMM_N) {   /* A is M x K: row i is contiguous in k */
         for (int i = 0; i < h; i++) {
             const float *src = g->A + (size_t)(r0 + i) * g->lda + g->pc;
             for (int k = 0; k < g->kc; k++) dst[(size_t)k * MR + i] = src[k];
@@ -164,6 +179,11 @@ static void pack_b_block(const GemmJob *g, int j0, int nc, float *dst)
             for (int k = 0; k < g->kc; k++)
                 memcpy(dst + (size_t)k * NR, g->B + (size_t)(g->pc + k) * g->ldb + c0,
                        (size_t)w * sizeof(float));
+        } else if (g->isa == CPU_ISA_AVX512) {
+            for (int j0 = 0; j0 < w; j0 += 16)
+                gemm_pack_transpose_avx512(g->B + (size_t)(c0 + j0) * g->ldb + g->pc,
+                                           (size_t)g->ldb, w - j0 < 16 ? w - j0 : 16, g->kc,
+                                           dst + j0, (size_t)NR);
         } else {                    /* B is N x K: column j of op(B) contiguous in k */
             for (int j = 0; j < w; j++) {
                 const float *src = g->B + (size_t)(c0 + j) * g->ldb + g->pc;
@@ -188,25 +208,32 @@ static void gemm_task(void *ctx, int task, int thread)
     int q0 = (int)((long)mp * g->n_sliv / g->m_parts);
     int q1 = (int)((long)(mp + 1) * g->n_sliv / g->m_parts);
     int j0 = np * g->part_cols, j1 = j0 + g->part_cols < g->N ? j0 + g->part_cols : g->N;
-    if (g->pack_a_in_task)
+    if (g->pack_a_in_task && !g->direct_a)
         for (int q = q0; q < q1; q++) pack_a_sliver(g, q);
-    float *Bp = g->Bp + (size_t)thread * g->KC * g->NC;
+    float *Bp = g->Bp + (size_t)thread * g->b_stride;
     for (int jc = j0; jc < j1; jc += g->NC) {
         int nc = j1 - jc < g->NC ? j1 - jc : g->NC;
         if (!g->direct_b) pack_b_block(g, jc, nc, Bp);
         for (int q = q0; q < q1; q++) {
             int r0 = g->ic + sliver_row(g, q), h = g->ic + sliver_row(g, q + 1) - r0;
+            /* the A sliver: op(A)[i][k] = a[i*a_rs + k*a_cs] */
             const float *a = g->Ap + (size_t)q * MR * g->kc;
+            size_t a_rs = 1, a_cs = (size_t)MR;
+            if (g->direct_a && g->ta == GEMM_N)
+                a = g->A + (size_t)r0 * g->lda + g->pc, a_rs = (size_t)g->lda, a_cs = 1;
+            else if (g->direct_a)
+                a = g->A + (size_t)g->pc * g->lda + r0, a_rs = 1, a_cs = (size_t)g->lda;
             float *crow = g->C + (size_t)r0 * g->ldc;
             for (int jr = 0; jr < nc; jr += NR) {
                 int w = nc - jr < NR ? nc - jr : NR;
                 if (g->direct_b)
-                    g->kr->kernel(h, w, g->kc, a, g->B + (size_t)g->pc * g->ldb + jc + jr,
-                                  (size_t)g->ldb, crow + jc + jr, (size_t)g->ldc, g->alpha,
-                                  g->beta);
-                else
-                    g->kr->kernel(h, w, g->kc, a, Bp + (size_t)jr * g->kc, (size_t)NR,
+                    g->kr->kernel(h, w, g->kc, a, a_rs, a_cs,
+                                  g->B + (size_t)g->pc * g->ldb + jc + jr, (size_t)g->ldb,
                                   crow + jc + jr, (size_t)g->ldc, g->alpha, g->beta);
+                else
+                    g->kr->kernel(h, w, g->kc, a, a_rs, a_cs, Bp + (size_t)jr * g->kc,
+                                  (size_t)NR, crow + jc + jr, (size_t)g->ldc, g->alpha,
+                                  g->beta);
             }
         }
     }
@@ -223,12 +250,19 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
-/* How the panel's rows and columns are split over T threads. */
+/* How the panel's rows and columns are split over T threads. Columns first:
+ * up to 4 parts per thread (so that a thread slowed down by another process
+ * on its core does not hold the others up; tasks are handed out
+ * dynamically), but at least 4 B slivers per part. Rows only when there are
+ * fewer column slivers than threads. */
 static void plan_parts(GemmJob *g, int T)
 {
     const int NR = g->kr->NR;
     int col_slivers = (g->N + NR - 1) / NR;
-    g->n_parts = T < col_slivers ? T : col_slivers;
+    int parts = T > 1 ? 4 * T : 1;
+    if (parts > col_slivers / 4) parts = col_slivers / 4;
+    int at_least = T < col_slivers ? T : col_slivers;
+    g->n_parts = parts > at_least ? parts : at_least;
     g->m_parts = T / g->n_parts;
     if (g->m_parts > g->n_sliv) g->m_parts = g->n_sliv;
     if (g->m_parts < 1) g->m_parts = 1;
@@ -248,7 +282,7 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
     }
     if (isa > cpu_isa_detected()) isa = cpu_isa_detected();
     GemmJob g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = alpha, .A = A,
-                 .B = B, .lda = lda, .ldb = ldb, .C = C, .ldc = ldc, .kr = &KERNELS[isa]};
+                 .B = B, .lda = lda, .ldb = ldb, .C = C, .ldc = ldc, .kr = &KERNELS[isa], .isa = isa};
     const int MR = g.kr->MR;
     block_sizes(g.kr, &g.KC, &g.NC);
     int kc0 = K < g.KC ? K : g.KC;
@@ -258,19 +292,28 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
     int T = threadpool_threads();
     if (2.0 * M * N * K < GEMM_MT_MIN_FLOPS) T = 1;
 
-    size_t a_floats = (size_t)((MC + MR - 1) / MR) * MR * kc0;
-    size_t b_floats = (size_t)g.KC * g.NC;
-    float *buf = meld_aligned_alloc((a_floats + (size_t)T * b_floats) * sizeof(float),
-                                    "gemm packing buffers");
-    if (!buf) {
-        /* gemm cannot fail by contract: fall back to the loop that needs no memory */
-        meld_warnf("gemm %dx%dx%d: no memory for packing buffers, using the reference loop",
-                   M, N, K);
-        gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
+    /* Packing buffers: the A panel unless A is read in place, one B block
+     * per thread unless B is read in place (short panels, see the top). */
+    g.direct_a = N <= A_DIRECT_MAX_N;
+    int all_direct_b = tb == GEMM_N && MC <= B_DIRECT_MAX_M;
+    int ncols = (N + g.kr->NR - 1) / g.kr->NR * g.kr->NR;
+    size_t a_floats = g.direct_a ? 0 : (size_t)((MC + MR - 1) / MR) * MR * kc0;
+    size_t b_floats = all_direct_b ? 0 : (size_t)kc0 * (ncols < g.NC ? ncols : g.NC);
+    float *buf = NULL;
+    if (a_floats + b_floats > 0) {
+        buf = meld_aligned_alloc((a_floats + (size_t)T * b_floats) * sizeof(float),
+                                 "gemm packing buffers");
+        if (!buf) {
+            /* gemm cannot fail by contract: fall back to the loop that needs no memory */
+            meld_warnf("gemm %dx%dx%d: no memory for packing buffers, using the reference loop",
+                       M, N, K);
+            gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            return;
+        }
     }
     g.Ap = buf;
-    g.Bp = buf + a_floats;
+    g.Bp = buf ? buf + a_floats : NULL;
+    g.b_stride = b_floats;
 
     for (g.ic = 0; g.ic < M; g.ic += MC) {
         g.mc = M - g.ic < MC ? M - g.ic : MC;
@@ -280,7 +323,7 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
         for (g.pc = 0; g.pc < K; g.pc += g.KC) {
             g.kc = K - g.pc < g.KC ? K - g.pc : g.KC;
             g.beta = g.pc == 0 ? beta : 1.0f;
-            if (!g.pack_a_in_task) {
+            if (!g.pack_a_in_task && !g.direct_a) {
                 /* the column parts share the panel: pack it first */
                 int big = (size_t)g.mc * g.kc >= 65536;
                 threadpool_parallel_for_n(g.n_sliv, big ? T : 1, pack_a_task, &g);

@@ -5,9 +5,12 @@
  *
  *     C[mr x nr] = alpha * Ap[mr x kc] * B[kc x nr] + beta * C   (beta == 0: C write-only)
  *
- *   a    packed A sliver: for each k, MR consecutive floats (rows 0..mr-1
- *        used), i.e. a[k*MR + i] = op(A)[i][k]. The k-th column of the tile
- *        is then one short contiguous read, broadcast one row at a time.
+ *   a    A sliver, op(A)[i][k] = a[i*a_rs + k*a_cs]. Packed (a_rs = 1,
+ *        a_cs = MR): for each k, MR consecutive floats (rows 0..mr-1 used),
+ *        so the k-th column of the tile is one short contiguous read,
+ *        broadcast one row at a time; the kernels have separate instances
+ *        for this case. Or op(A) read in place: (lda, 1) for A as stored
+ *        (NN), (1, lda) for a transposed A.
  *   b    row k of the B tile starts at b + k*ldb_k: either a packed sliver
  *        (ldb_k = NR, contiguous) or op(B) read in place (NN case, ldb_k = ldb).
  *        Only columns 0..nr-1 are read.
@@ -24,8 +27,9 @@
 
 #include <stddef.h>
 
-typedef void (*GemmMicroKernel)(int mr, int nr, int kc, const float *a, const float *b,
-                                size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+typedef void (*GemmMicroKernel)(int mr, int nr, int kc, const float *a, size_t a_rs,
+                                size_t a_cs, const float *b, size_t ldb_k, float *c, size_t ldc,
+                                float alpha, float beta);
 
 typedef struct {
     const char *name;
@@ -40,11 +44,20 @@ enum { GEMM_AVX2_MR = 6, GEMM_AVX2_NR = 16 };
 /* Portable C: 4 x 16 tile in local arrays (the compiler may vectorise it). */
 enum { GEMM_SCALAR_MR = 4, GEMM_SCALAR_NR = 16 };
 
-void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, const float *b,
-                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
-void gemm_kernel_avx2(int mr, int nr, int kc, const float *a, const float *b,
-                      size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
-void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, const float *b,
-                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta);
+void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                   const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                   float beta);
+void gemm_kernel_avx2(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                   const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                   float beta);
+void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                   const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                   float beta);
+
+/* dst[c * dst_stride + r] = src[r * ld + c] for r < rows (1..16), c < cols:
+ * the transposing copy of the NN-A and NT-B packing, 16 x 16 in registers.
+ * Writes only those elements. AVX-512 only (gemm_pack_avx512.c). */
+void gemm_pack_transpose_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
+                                size_t dst_stride);
 
 #endif

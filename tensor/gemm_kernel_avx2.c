@@ -13,6 +13,7 @@
 
 #define MR GEMM_AVX2_MR
 #define NR GEMM_AVX2_NR
+#define PF_DIST 8
 
 static inline __attribute__((always_inline)) __m256 ld(const float *p, int full, __m256i m)
 {
@@ -26,21 +27,24 @@ static inline __attribute__((always_inline)) void st(float *p, int full, __m256i
 }
 
 static inline __attribute__((always_inline)) void
-tile(const int mr, const int full, int kc, const float *a, const float *b, size_t ldb_k,
-     __m256i m0, __m256i m1, float *c, size_t ldc, float alpha, float beta)
+tile(const int mr, const int full, const int packed, int kc, const float *a, size_t a_rs,
+     size_t a_cs, const float *b, size_t ldb_k, __m256i m0, __m256i m1, float *c, size_t ldc,
+     float alpha, float beta)
 {
     __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < mr; i++) c0[i] = c1[i] = _mm256_setzero_ps();
     for (int k = 0; k < kc; k++) {
+        /* as in the AVX-512 kernel: fetch B PF_DIST rows ahead (never faults) */
+        _mm_prefetch((const char *)(b + PF_DIST * ldb_k), _MM_HINT_T0);
         __m256 b0 = ld(b, full, m0), b1 = ld(b + 8, full, m1);
 #pragma GCC unroll 6
         for (int i = 0; i < mr; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + i);
+            __m256 ai = _mm256_broadcast_ss(packed ? a + i : a + i * a_rs);
             c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
         }
-        a += MR;
+        a += packed ? MR : a_cs;
         b += ldb_k;
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
@@ -57,19 +61,24 @@ tile(const int mr, const int full, int kc, const float *a, const float *b, size_
     }
 }
 
-void gemm_kernel_avx2(int mr, int nr, int kc, const float *a, const float *b,
-                      size_t ldb_k, float *c, size_t ldc, float alpha, float beta)
+void gemm_kernel_avx2(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                      const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                      float beta)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
     __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    const int packed = a_rs == 1 && a_cs == MR;
+    /* instances: full-width or ragged columns x packed or strided A */
+#define T(n, full)                                                                        \
+    case n:                                                                               \
+        if (packed) tile(n, full, 1, kc, a, 1, MR, b, ldb_k, m0, m1, c, ldc, alpha, beta); \
+        else tile(n, full, 0, kc, a, a_rs, a_cs, b, ldb_k, m0, m1, c, ldc, alpha, beta);   \
+        break
     if (nr == NR) {
-#define T(n) case n: tile(n, 1, kc, a, b, ldb_k, m0, m1, c, ldc, alpha, beta); break
-        switch (mr) { T(1); T(2); T(3); T(4); T(5); T(6); default: break; }
-#undef T
+        switch (mr) { T(1, 1); T(2, 1); T(3, 1); T(4, 1); T(5, 1); T(6, 1); default: break; }
     } else {
-#define T(n) case n: tile(n, 0, kc, a, b, ldb_k, m0, m1, c, ldc, alpha, beta); break
-        switch (mr) { T(1); T(2); T(3); T(4); T(5); T(6); default: break; }
-#undef T
+        switch (mr) { T(1, 0); T(2, 0); T(3, 0); T(4, 0); T(5, 0); T(6, 0); default: break; }
     }
+#undef T
 }

@@ -9,14 +9,15 @@
 #define MR GEMM_SCALAR_MR
 #define NR GEMM_SCALAR_NR
 
-void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, const float *b,
-                        size_t ldb_k, float *c, size_t ldc, float alpha, float beta)
+void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                        const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                        float beta)
 {
     float acc[MR][NR] = {{0}};
     for (int k = 0; k < kc; k++) {
         const float *bk = b + (size_t)k * ldb_k;
         for (int i = 0; i < mr; i++) {
-            float ai = a[(size_t)k * MR + i];
+            float ai = a[(size_t)k * a_cs + (size_t)i * a_rs];
             for (int j = 0; j < nr; j++) acc[i][j] += ai * bk[j];
         }
     }

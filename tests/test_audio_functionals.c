@@ -27,7 +27,7 @@ enum { MEAN, STD, MIN, MAX, RANGE, P01, P25, P50, P75, P99, SKEW, KURT, SLOPE, I
 static void statistics_in_closed_form(void **state)
 {
     (void)state;
-    float v[10], s[FUNC_N_STATS], scratch[16];
+    float v[10], s[FUNC_N_STATS], scratch[2 * 11];
     for (int i = 0; i < 10; i++) v[i] = (float)(i + 1);
     series_stats(v, NULL, 10, 0.5f, scratch, s);
     assert_float_equal(s[MEAN], 5.5, 1e-6);
@@ -67,7 +67,7 @@ static void statistics_in_closed_form(void **state)
 static void degenerate_series(void **state)
 {
     (void)state;
-    float s[FUNC_N_STATS], scratch[8];
+    float s[FUNC_N_STATS], scratch[2 * 8];
     float c[8] = {2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f};
     series_stats(c, NULL, 8, 0.01f, scratch, s);
     for (int i = 0; i < FUNC_N_STATS; i++) {
@@ -87,19 +87,23 @@ static int cmp_float(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Quickselect percentiles equal sort-based ones on random data with many
- * ties (values drawn from a handful of levels, like f0 with its zeros). */
+/* Radix-sort percentiles equal qsort-based ones on random data: many ties
+ * (a handful of levels, like f0 with its zeros), negative values, and
+ * values spanning many binades. */
 static void percentiles_match_a_sort(void **state)
 {
     (void)state;
     Rng r;
     rng_seed(&r, 11, 2);
-    float v[700], sorted[700], scratch[700], s[FUNC_N_STATS];
+    float v[700], sorted[700], scratch[2 * 700], s[FUNC_N_STATS];
     static const double q[5] = {0.01, 0.25, 0.5, 0.75, 0.99};
     for (int it = 0; it < 300; it++) {
         size_t n = 1 + rng_below(&r, 700);
         int levels = 1 + (int)rng_below(&r, it % 2 ? 5 : 100000);
-        for (size_t i = 0; i < n; i++) v[i] = (float)rng_below(&r, (uint32_t)levels) * 0.5f;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = ((float)rng_below(&r, (uint32_t)levels) - levels / 2) * 0.5f;
+            if (it % 3 == 2) v[i] = ldexpf(v[i], (int)rng_below(&r, 60) - 30);
+        }
         memcpy(sorted, v, n * sizeof(float));
         qsort(sorted, n, sizeof(float), cmp_float);
         series_stats(v, NULL, n, 0.01f, scratch, s);
@@ -153,7 +157,7 @@ static void vector_is_built_from_the_lld_matrix(void **state)
     assert_int_equal(audio_functionals(a.samples, a.n_samples, vec), MELD_OK);
     size_t nf;
     assert_int_equal(lld_compute(a.samples, a.n_samples, &lld, &nf), MELD_OK);
-    float *col = malloc(nf * sizeof(float)), *scratch = malloc(nf * sizeof(float)), *t = malloc(nf * sizeof(float));
+    float *col = malloc(nf * sizeof(float)), *scratch = malloc(2 * nf * sizeof(float)), *t = malloc(nf * sizeof(float));
     for (int c = 0; c < LLD_COUNT; c += 7) {
         for (size_t f = 0; f < nf; f++) col[f] = lld[f * LLD_COUNT + (size_t)c];
         series_stats(col, NULL, nf, 0.01f, scratch, s);

@@ -266,6 +266,45 @@ static void batchnorm_gradcheck(void **state)
     tensor_free(x4);
 }
 
+/* The op on its own: no affine parameters, no running statistics (always
+ * batch statistics, like torch's affine=False, track_running_stats=False).
+ * Each channel of the output then has mean 0 and biased variance
+ * var / (var + eps), just under 1. */
+static Tensor *f_bn_plain(Graph *g, Tensor *const *in, void *ctx)
+{
+    (void)ctx;
+    return op_batchnorm(g, in[0], NULL, NULL, NULL, NULL, 0.1f, 1e-5f);
+}
+
+static void batchnorm_op_without_affine(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 9, 1);
+    Tensor *x = input(&r, 3, (int[]){3, 2, 4});
+    double err = 0;
+    GradcheckOptions opt = {.training = false};   /* no running stats: batch stats in eval too */
+    int rc = gradcheck(f_bn_plain, &x, 1, NULL, &opt, &err);
+    printf("  gradcheck %-34s max error %.2e\n", "op_batchnorm, no affine/running", err);
+    assert_int_equal(rc, 0);
+    Graph g;
+    graph_init(&g, 1);
+    Tensor *y = op_batchnorm(&g, x, NULL, NULL, NULL, NULL, 0.1f, 1e-5f);
+    assert_non_null(y);
+    for (int c = 0; c < 2; c++) {
+        double s = 0, s2 = 0;
+        for (int n = 0; n < 3; n++)
+            for (int k = 0; k < 4; k++) {
+                double v = y->data[(n * 2 + c) * 4 + k];
+                s += v, s2 += v * v;
+            }
+        assert_float_equal(s / 12, 0.0, 1e-6);
+        assert_float_equal(s2 / 12, 1.0, 1e-3);
+    }
+    graph_free(&g);
+    tensor_free(x);
+}
+
 /* One training step from the defaults, checked against the formulas
  * written out by hand for a [4, 1] batch {1, 2, 3, 6}: mean 3, biased
  * variance 3.5, unbiased 14/3. Then eval uses the running statistics. */
@@ -363,6 +402,7 @@ int main(void)
         cmocka_unit_test(dropout_layers_gradcheck),
         cmocka_unit_test(dropout2d_drops_whole_maps),
         cmocka_unit_test(batchnorm_gradcheck),
+        cmocka_unit_test(batchnorm_op_without_affine),
         cmocka_unit_test(batchnorm_running_statistics),
         cmocka_unit_test(time_distributed_matches_per_step),
     };

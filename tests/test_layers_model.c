@@ -241,6 +241,15 @@ static void build_errors(void **state)
     assert_non_null(strstr(meld_error(), "node 7 does not exist"));
     model_free(&m);
 
+    model_init(&m, "twice");
+    x = model_input(&m, "x", 1, (int[]){3});
+    Layer *fc = dense_new("fc", 3, 3, true, &r);
+    a = model_layer(&m, fc, x);
+    assert_int_equal(model_layer(&m, fc, a), -1);   /* still owned by node a: no double free */
+    assert_non_null(strstr(meld_error(), "layer 'fc' is added twice"));
+    assert_ptr_equal(model_find_layer(&m, "fc"), fc);
+    model_free(&m);
+
     model_init(&m, "names");
     x = model_input(&m, "x", 1, (int[]){3});
     assert_int_equal(model_layer(&m, relu_new("x"), x), -1);

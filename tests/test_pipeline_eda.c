@@ -495,16 +495,21 @@ static void write_failures_are_reported(void **state)
 
 /* ---- command line ------------------------------------------------------- */
 
+/* Runs cmdline in a shell; its stdout and stderr end up in out. Returns
+ * the exit status. */
 static int run(const char *cmdline, char *out, size_t cap)
 {
-    char full[2048];
-    snprintf(full, sizeof full, "%s > /tmp/meld_eda_cli_out.txt 2>&1", cmdline);
+    char tmp[] = "/tmp/meld_eda_cli_XXXXXX", full[2048];
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(full, sizeof full, "%s > %s 2>&1", cmdline, tmp);
     int status = system(full);
-    FILE *f = fopen("/tmp/meld_eda_cli_out.txt", "rb");
+    FILE *f = fopen(tmp, "rb");
     size_t n = f ? fread(out, 1, cap - 1, f) : 0;
     if (f) fclose(f);
     out[n] = '\0';
-    remove("/tmp/meld_eda_cli_out.txt");
+    remove(tmp);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -233,22 +233,30 @@ static void bad_conv_shapes_are_rejected(void **state)
 
 /* ---- max pooling --------------------------------------------------------- */
 
+/* Every ISA (the 2x2 stride-2 case has its own AVX-512 path), odd sizes,
+ * rows wider than one vector, ties, NaN and -inf. */
 static void maxpool_matches_direct_loop(void **state)
 {
     (void)state;
     static const Pool2dShape shapes[] = {
-        {2, 3, 8, 8, 2, 2, 2, 2, 0, 0}, {1, 2, 7, 9, 3, 3, 2, 2, 1, 1},
-        {2, 1, 5, 5, 3, 2, 1, 1, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
+        {2, 3, 8, 8, 2, 2, 2, 2, 0, 0},   {1, 2, 7, 9, 3, 3, 2, 2, 1, 1},
+        {2, 1, 5, 5, 3, 2, 1, 1, 1, 0},   {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
+        {1, 2, 9, 75, 2, 2, 2, 2, 0, 0},  {2, 1, 6, 33, 2, 2, 2, 2, 0, 0},
+        {1, 1, 2, 2, 2, 2, 2, 2, 0, 0},
     };
     Rng g;
     rng_seed(&g, 12, 1);
-    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-        const Pool2dShape *s = &shapes[k];
+    for (size_t k = 0; k < 3 * sizeof shapes / sizeof shapes[0]; k++) {
+        CpuIsa isa = (CpuIsa)(k % 3);
+        if (isa > cpu_isa_detected()) continue;
+        cpu_set_isa(isa);
+        const Pool2dShape *s = &shapes[k / 3];
         size_t nx = (size_t)s->N * s->C * s->H * s->W;
         size_t ny = (size_t)s->N * s->C * pool2d_out_h(s) * pool2d_out_w(s);
         float *x = randn(&g, nx), *y = malloc(ny * 4), *y_ref = malloc(ny * 4);
-        /* ties: round to a coarse grid so equal values occur */
+        /* ties: round to a coarse grid so equal values occur; a few NaN, -inf */
         for (size_t i = 0; i < nx; i++) x[i] = roundf(x[i] * 2) / 2;
+        for (size_t i = 7; i < nx; i += 37) x[i] = i % 2 ? NAN : -INFINITY;
         int32_t *a = malloc(ny * 4), *a_ref = malloc(ny * 4);
         assert_int_equal(maxpool2d_forward(s, x, y, a), MELD_OK);
         assert_int_equal(maxpool2d_forward_naive(s, x, y_ref, a_ref), MELD_OK);
@@ -262,6 +270,7 @@ static void maxpool_matches_direct_loop(void **state)
         assert_memory_equal(dx, dx_ref, nx * 4);
         free(x), free(y), free(y_ref), free(a), free(a_ref), free(dy), free(dx), free(dx_ref);
     }
+    cpu_set_isa(cpu_isa_detected());
 }
 
 static void maxpool_ties_and_nan(void **state)

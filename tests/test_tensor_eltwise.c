@@ -158,6 +158,30 @@ static void ragged_lengths_and_offsets(void **state)
     cpu_set_isa(cpu_isa_detected());
 }
 
+/* eltwise_add: exact sums, lengths 0..40 at every offset, nothing written
+ * outside y[0..n). */
+static void add_ragged(void **state)
+{
+    (void)state;
+    enum { CAP = 80 };
+    float x[CAP], y[CAP], y0[CAP];
+    Rng g;
+    rng_seed(&g, 12, 2);
+    for (int i = 0; i < CAP; i++) x[i] = rng_normal(&g), y0[i] = rng_normal(&g);
+    FOR_EACH_ISA(isa) {
+        for (int off = 0; off < 16; off++)
+            for (size_t n = 0; n <= 40; n++) {
+                memcpy(y, y0, sizeof y);
+                eltwise_add(y + off, x + off, n);
+                for (int i = 0; i < CAP; i++) {
+                    int inside = i >= off && i < off + (int)n;
+                    assert_true(y[i] == (inside ? y0[i] + x[i] : y0[i]));
+                }
+            }
+    }
+    cpu_set_isa(cpu_isa_detected());
+}
+
 /* ---- RNN cells ---------------------------------------------------------- */
 
 static float *randv(Rng *g, size_t n, float scale)
@@ -393,6 +417,7 @@ int main(void)
         cmocka_unit_test(error_bound_catches_a_sloppy_exp),
         cmocka_unit_test(special_values),
         cmocka_unit_test(ragged_lengths_and_offsets),
+        cmocka_unit_test(add_ragged),
         cmocka_unit_test(lstm_paths_match_reference),
         cmocka_unit_test(gru_paths_match_reference),
         cmocka_unit_test(lstm_backward_matches_finite_differences),

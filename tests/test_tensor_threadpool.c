@@ -33,7 +33,8 @@ static void count_task(void *ctx, int task, int thread)
     atomic_fetch_add(&c->runs[task], 1);
     /* a little work so tasks overlap */
     volatile double x = 0;
-    for (int i = 0; i < 2000; i++) x += i * 0.5;
+    for (int i = 0; i < 2000; i++) x = x + i * 0.5;
+    (void)x;
     atomic_fetch_sub(&c->in_use[thread], 1);
 }
 

@@ -32,7 +32,8 @@ void progress_update(Progress *p, const char *label, int done, int total, const 
 {
     double t = wall_seconds(), elapsed = t - p->start;
     int pct = total ? (int)(100.0 * done / total) : 100;
-    double rate = elapsed > 0 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
+    /* Rates from the first half second are noise: show them once time has passed. */
+    double rate = elapsed > 0.5 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
     if (p->tty) {
         if (t - p->last_print < 0.1 && done < total) return;
         char bar[31];
@@ -127,7 +128,9 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
     const char *data = req->data;
     if (!data && !getenv("MELD_DATA") && req->allow_synthetic) {
         /* No explicit data: MELD under ./data or ./MELD.Raw, else the built-in corpus. */
-        if (dataset_locate(NULL, &loc) != MELD_OK || strstr(loc.root, BUILTIN_CORPUS_DIR)) {
+        bool found = dataset_locate(NULL, &loc) == MELD_OK, builtin = !found;
+        for (int s = 0; found && s < N_SPLITS; s++) builtin = builtin || strstr(loc.csv[s], BUILTIN_CORPUS_DIR);
+        if (builtin) {
             if (ensure_builtin(cmd, req->quiet)) return 1;
             data = BUILTIN_CORPUS_DIR;
             out->synthetic = true;

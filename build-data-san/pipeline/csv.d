@@ -1,4 +1,0 @@
-build-data-san/pipeline/csv.o: pipeline/csv.c pipeline/csv.h \
- tensor/error.h
-pipeline/csv.h:
-tensor/error.h:

@@ -1,4 +1,0 @@
-build-data-san/tensor/arena.o: tensor/arena.c tensor/arena.h \
- tensor/error.h
-tensor/arena.h:
-tensor/error.h:

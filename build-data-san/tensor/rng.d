@@ -1,2 +1,0 @@
-build-data-san/tensor/rng.o: tensor/rng.c tensor/rng.h
-tensor/rng.h:

@@ -1,5 +1,0 @@
-build-data/pipeline/dataset.o: pipeline/dataset.c pipeline/dataset.h \
- pipeline/csv.h tensor/error.h
-pipeline/dataset.h:
-pipeline/csv.h:
-tensor/error.h:

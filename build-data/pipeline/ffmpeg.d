@@ -1,4 +1,0 @@
-build-data/pipeline/ffmpeg.o: pipeline/ffmpeg.c pipeline/ffmpeg.h \
- tensor/error.h
-pipeline/ffmpeg.h:
-tensor/error.h:

@@ -1,3 +1,0 @@
-build-data/tensor/arena.o: tensor/arena.c tensor/arena.h tensor/error.h
-tensor/arena.h:
-tensor/error.h:

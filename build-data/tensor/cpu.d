@@ -1,3 +1,0 @@
-build-data/tensor/cpu.o: tensor/cpu.c tensor/cpu.h tensor/error.h
-tensor/cpu.h:
-tensor/error.h:

@@ -1,5 +1,0 @@
-build-data/tensor/eltwise.o: tensor/eltwise.c tensor/eltwise.h \
- tensor/cpu.h tensor/eltwise_impl.h
-tensor/eltwise.h:
-tensor/cpu.h:
-tensor/eltwise_impl.h:

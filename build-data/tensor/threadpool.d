@@ -1,4 +1,0 @@
-build-data/tensor/threadpool.o: tensor/threadpool.c tensor/threadpool.h \
- tensor/error.h
-tensor/threadpool.h:
-tensor/error.h:

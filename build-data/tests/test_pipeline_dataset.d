@@ -1,6 +1,0 @@
-build-data/tests/test_pipeline_dataset.o: tests/test_pipeline_dataset.c \
- pipeline/dataset.h pipeline/csv.h pipeline/eda.h tensor/error.h
-pipeline/dataset.h:
-pipeline/csv.h:
-pipeline/eda.h:
-tensor/error.h:

@@ -1,7 +1,0 @@
-build-layers-san/tensor/autograd.o: tensor/autograd.c tensor/autograd.h \
- tensor/tensor.h tensor/arena.h tensor/rng.h tensor/error.h
-tensor/autograd.h:
-tensor/tensor.h:
-tensor/arena.h:
-tensor/rng.h:
-tensor/error.h:

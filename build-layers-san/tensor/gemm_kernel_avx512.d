@@ -1,3 +1,0 @@
-build-layers-san/tensor/gemm_kernel_avx512.o: tensor/gemm_kernel_avx512.c \
- tensor/gemm_impl.h
-tensor/gemm_impl.h:

@@ -1,5 +1,0 @@
-build-layers-san/tensor/rnn_cell.o: tensor/rnn_cell.c tensor/rnn_cell.h \
- tensor/cpu.h tensor/eltwise_impl.h
-tensor/rnn_cell.h:
-tensor/cpu.h:
-tensor/eltwise_impl.h:

@@ -1,6 +1,0 @@
-build-layers-san/tensor/tensor.o: tensor/tensor.c tensor/tensor.h \
- tensor/arena.h tensor/rng.h tensor/error.h
-tensor/tensor.h:
-tensor/arena.h:
-tensor/rng.h:
-tensor/error.h:

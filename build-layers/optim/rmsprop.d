@@ -1,6 +1,0 @@
-build-layers/optim/rmsprop.o: optim/rmsprop.c optim/optim_kind.h \
- optim/optim.h tensor/safetensors.h tensor/error.h
-optim/optim_kind.h:
-optim/optim.h:
-tensor/safetensors.h:
-tensor/error.h:

@@ -1,5 +1,0 @@
-build-layers/optim/schedule.o: optim/schedule.c optim/schedule.h \
- tensor/safetensors.h tensor/error.h
-optim/schedule.h:
-tensor/safetensors.h:
-tensor/error.h:

@@ -1,2 +1,0 @@
-build-layers/tensor/error.o: tensor/error.c tensor/error.h
-tensor/error.h:

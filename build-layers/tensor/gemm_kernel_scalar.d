@@ -1,3 +1,0 @@
-build-layers/tensor/gemm_kernel_scalar.o: tensor/gemm_kernel_scalar.c \
- tensor/gemm_impl.h
-tensor/gemm_impl.h:

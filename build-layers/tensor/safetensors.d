@@ -1,5 +1,0 @@
-build-layers/tensor/safetensors.o: tensor/safetensors.c \
- tensor/safetensors.h tensor/atomic_file.h tensor/error.h
-tensor/safetensors.h:
-tensor/atomic_file.h:
-tensor/error.h:
