@@ -87,9 +87,11 @@ endif
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-# The suite needs ./meld for the command-line tests (tests/test_cli_*.c).
-test: $(TESTS) meld
-	@MELD_BIN=$(abspath $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)) sh tests/run.sh $(TESTS)
+# The suite needs the meld program for the command-line tests: ./meld in
+# the default build, $(BUILD)/meld in the sanitizer and OpenMP builds.
+MELD_PROGRAM := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
+test: $(TESTS) $(MELD_PROGRAM)
+	@MELD_BIN=$(abspath $(MELD_PROGRAM)) sh tests/run.sh $(TESTS)
 
 sanitize:
 	@$(MAKE) --no-print-directory SAN=1 test

@@ -18,6 +18,8 @@
  * stop band >= 80.1 dB down, pass-band ripple <= 0.001 dB (44.1 and 48 kHz).
  *
  * n_out = ceil(n r_out / r_in), like torchaudio.functional.resample.
+ * The filter is capped at 4096 taps, which limits downsampling to 16 kHz
+ * to inputs up to about 650 kHz (higher rates are an error).
  */
 #ifndef MELD_AUDIO_RESAMPLE_H
 #define MELD_AUDIO_RESAMPLE_H

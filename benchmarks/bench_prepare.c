@@ -31,7 +31,7 @@
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
-enum { PATH_CAP = 1200, MAX_DEPTH = 8 };
+enum { ROOT_CAP = 512, PATH_CAP = 1200, MAX_DEPTH = 8 };
 
 /* Removes path and everything under it (no symlink is followed: a link is
  * removed, never its target). Depth-limited; the tree is ours. */
@@ -200,8 +200,11 @@ int bench_prepare(int argc, char **argv)
         i++; /* the option's value */
     }
     const char *tmp = getenv("TMPDIR");
-    char root[PATH_CAP];
-    snprintf(root, sizeof root, "%s/meld-bench-prepare-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char root[ROOT_CAP];   /* short, so every path built on it fits PATH_CAP */
+    if (snprintf(root, sizeof root, "%s/meld-bench-prepare-XXXXXX", tmp && *tmp ? tmp : "/tmp") >= (int)sizeof root) {
+        fprintf(stderr, "bench prepare: TMPDIR is too long\n");
+        return 1;
+    }
     if (!mkdtemp(root)) {
         fprintf(stderr, "bench prepare: cannot create a folder %s: %s\n", root, strerror(errno));
         return 1;

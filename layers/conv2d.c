@@ -32,16 +32,18 @@ static void bias_grad(const Conv2dShape *s, const float *dy, float *db)
         }
 }
 
-/* Backward rules cannot fail, so a kernel error (an allocation for its
- * column buffers) is left in the error buffer for the caller to see. */
+/* A kernel error (an allocation for its column buffers) stops backward
+ * through graph_backward_fail. */
 static void conv2d_backward(Tensor *y)
 {
     const Conv2dShape *s = y->args.saved[0];
     Tensor *x = y->src[0], *w = y->src[1], *b = y->nsrc > 2 ? y->src[2] : NULL;
     float *gx = tensor_grad(x), *gw = tensor_grad(w), *gb = b ? tensor_grad(b) : NULL;
-    if (gx) conv2d_backward_input(s, y->grad, w->data, gx);
-    if (gw) conv2d_backward_weight(s, x->data, y->grad, gw, gb);
-    else if (gb) bias_grad(s, y->grad, gb);
+    int rc = MELD_OK;
+    if (gx) rc = conv2d_backward_input(s, y->grad, w->data, gx);
+    if (rc == MELD_OK && gw) rc = conv2d_backward_weight(s, x->data, y->grad, gw, gb);
+    else if (rc == MELD_OK && gb) bias_grad(s, y->grad, gb);
+    if (rc != MELD_OK) graph_backward_fail(y->graph);
 }
 
 const OpDef OPDEF_CONV2D = {"conv2d", conv2d_backward};

@@ -30,6 +30,8 @@ void graph_free(Graph *g)
 
 void *graph_alloc(Graph *g, size_t bytes) { return arena_alloc(&g->arena, bytes); }
 
+void graph_backward_fail(Graph *g) { g->backward_failed = true; }
+
 static int tape_push(Graph *g, Tensor *t)
 {
     if (g->n_tape == g->cap_tape) {
@@ -82,6 +84,7 @@ int graph_backward(Graph *g, Tensor *loss)
     float *seed = tensor_grad(loss);
     if (!seed) return meld_errorf("backward: out of memory");
     seed[0] += 1.0f;
+    g->backward_failed = false;
     for (int i = g->n_tape - 1; i >= 0; i--) {
         Tensor *node = g->tape[i];
         if (!node->grad) continue;   /* nothing flows back through it */
@@ -91,6 +94,7 @@ int graph_backward(Graph *g, Tensor *loss)
             if (node->src[s]->requires_grad && !tensor_grad(node->src[s]))
                 return meld_errorf("backward: out of memory in %s", node->op->name);
         node->op->backward(node);
+        if (g->backward_failed) return meld_error_context("backward of %s", node->op->name);
     }
     return MELD_OK;
 }

@@ -36,6 +36,7 @@ typedef struct Graph {
     bool grad_enabled;   /* false: ops record nothing (inference, no_grad) */
     bool training;       /* dropout and batch-norm behave as in training */
     Rng rng;             /* dropout masks; part of the run's saved RNG state */
+    bool backward_failed;/* a backward rule could not finish (graph_backward_fail) */
 } Graph;
 
 int  graph_init(Graph *g, uint64_t seed);
@@ -55,5 +56,9 @@ Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
 float *tensor_grad(Tensor *t);
 /* Scratch memory in the graph's arena (saved activations, indices). */
 void *graph_alloc(Graph *g, size_t bytes);
+/* Called by a backward rule that cannot finish (e.g. out of memory for a
+ * work buffer), after setting the error message: graph_backward then stops
+ * and returns MELD_ERR instead of leaving incomplete gradients. */
+void graph_backward_fail(Graph *g);
 
 #endif

@@ -63,7 +63,10 @@ static void permute_backward(Tensor *y)
     Tensor gy = *y, tmp = *x;
     gy.data = y->grad;
     tmp.data = graph_alloc(y->graph, x->size * sizeof(float));
-    if (!tmp.data) return;   /* out of memory: backward already reserved grads */
+    if (!tmp.data) {
+        graph_backward_fail(y->graph);
+        return;
+    }
     tensor_permute_into(&gy, inv, &tmp);
     for (size_t i = 0; i < x->size; i++) gx[i] += tmp.data[i];
 }
