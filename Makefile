@@ -109,4 +109,4 @@ bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LI
 clean:
 	rm -rf build build-san build-omp meld bench bench-compare
 
--include $(shell find build build-san build-omp -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -72,7 +72,7 @@ void synth_face_cues(const SynthCorpus *c, int u, SynthFaceCues *out)
 
 /* ---- Clip state -------------------------------------------------------------- */
 
-enum { MAX_BLINKS = 8 };
+enum { MAX_BLINKS = 8, SPRITE = 4 /* floats per sprite cell, see "Layers" */ };
 
 struct SynthFaceClip {
     int size, fps, n_frames;
@@ -83,9 +83,11 @@ struct SynthFaceClip {
     uint64_t seed, stream;
     uint8_t *background;        /* size^2 RGB, lit, static over the clip */
     float *work;                /* size^2 RGB, the frame being painted */
+    float *sprite;              /* size^2 x (P, A): the static part of the portrait */
     /* camera and lighting */
     float cx, cy, unit;         /* head centre (pixels), pixels per face unit */
     float roll0, yaw0, pitch0;  /* base pose (roll in turns, yaw/pitch as offsets) */
+    float cos_roll, sin_roll, base_shift_y;
     float sway_f[3], sway_p[3]; /* head-motion frequencies (Hz) and phases */
     float light[3], ambient, diffuse, exposure, cast[3], noise;
     float clothes[3];
@@ -102,6 +104,7 @@ struct SynthFaceClip {
 
 /* Per-frame geometry. */
 typedef struct {
+    int ox, oy;                 /* head sway in whole pixels */
     float cosr, sinr, shift_x, shift_y, yaw;
     float eye_h[2], eye_w[2], brow_in[2], brow_out[2];
     float mouth_w, mouth_y, open, smile, lip_raise;
@@ -259,6 +262,9 @@ static void draw_camera(SynthFaceClip *fc, Rng *r)
     fc->roll0 = 0.018f * synth_normal(r); /* turns: about 6.5 degrees */
     fc->yaw0 = 0.22f * synth_normal(r);
     fc->pitch0 = 0.06f * synth_normal(r);
+    fc->cos_roll = synth_cos2pi(fc->roll0);
+    fc->sin_roll = synth_sin2pi(fc->roll0);
+    fc->base_shift_y = 0.3f * fc->pitch0;
     for (int i = 0; i < 3; i++) {
         fc->sway_f[i] = rng_uniform_range(r, 0.15f, 0.7f);
         fc->sway_p[i] = rng_uniform(r);
@@ -333,6 +339,8 @@ static void light_colours(SynthFaceClip *fc)
     for (int i = 0; i < 3; i++) fc->lit.occluder[i] = fc->occ_col[i] * fc->exposure;
 }
 
+static void paint_sprite(SynthFaceClip *fc, const Pose *p);
+
 SynthFaceClip *synth_face_open(const SynthCorpus *c, int u)
 {
     if (u < 0 || u >= c->n_utts) {
@@ -365,10 +373,19 @@ SynthFaceClip *synth_face_open(const SynthCorpus *c, int u)
     size_t n = (size_t)fc->size * (size_t)fc->size;
     fc->work = meld_malloc(n * 3 * sizeof(float), "synth frame");
     fc->noise_bits = meld_malloc(n * sizeof(uint32_t), "synth frame noise");
-    if (!fc->work || !fc->noise_bits || make_background(fc, &r)) {
+    fc->sprite = meld_calloc(n * SPRITE, sizeof(float), "synth sprite");
+    if (!fc->work || !fc->noise_bits || !fc->sprite || make_background(fc, &r)) {
         synth_face_close(fc);
         return NULL;
     }
+    /* The base pose: no sway. */
+    Pose p0;
+    memset(&p0, 0, sizeof p0);
+    p0.cosr = fc->cos_roll;
+    p0.sinr = fc->sin_roll;
+    p0.shift_x = 0.3f * fc->sp->head_w * fc->yaw0;
+    p0.shift_y = fc->base_shift_y;
+    paint_sprite(fc, &p0);
     return fc;
 }
 
@@ -378,6 +395,7 @@ void synth_face_close(SynthFaceClip *fc)
     free(fc->background);
     free(fc->work);
     free(fc->noise_bits);
+    free(fc->sprite);
     free(fc);
 }
 
@@ -388,11 +406,14 @@ static void frame_pose(const SynthFaceClip *fc, int k, Pose *p)
     const SynthSpeaker *sp = fc->sp;
     const SynthFaceCues *e = &fc->cue;
     float t = ((float)k + 0.5f) / (float)fc->fps;
-    float roll = fc->roll0 + 0.008f * synth_sin2pi(fc->sway_f[0] * t + fc->sway_p[0]);
+    /* Head sway: the whole head drifts by whole pixels (ox, oy) while the
+     * features slide a little with yaw and pitch; the roll stays put. */
+    p->ox = (int)floorf(0.06f * fc->unit * synth_sin2pi(fc->sway_f[0] * t + fc->sway_p[0]) + 0.5f);
+    p->oy = (int)floorf(0.04f * fc->unit * synth_sin2pi(fc->sway_f[2] * t + fc->sway_p[2]) + 0.5f);
     p->yaw = fc->yaw0 + 0.08f * synth_sin2pi(fc->sway_f[1] * t + fc->sway_p[1]);
-    float pitch = fc->pitch0 + 0.03f * synth_sin2pi(fc->sway_f[2] * t + fc->sway_p[2]);
-    p->cosr = synth_cos2pi(roll);
-    p->sinr = synth_sin2pi(roll);
+    float pitch = fc->pitch0 + 0.03f * synth_sin2pi(fc->sway_f[2] * t + fc->sway_p[2] + 0.25f);
+    p->cosr = fc->cos_roll;
+    p->sinr = fc->sin_roll;
     p->shift_x = 0.3f * sp->head_w * p->yaw;
     p->shift_y = 0.3f * pitch;
 
@@ -517,13 +538,10 @@ static void paint_mouth(const SynthFaceClip *fc, const Pose *p, float col[3], fl
     if (ks > 0.0f) blend(col, SEAM, ks * 0.8f);
 }
 
-/* Eyes, brows, nose and mouth, slid by yaw and pitch; they fade out with
- * the head's own coverage kh at its edge (a turned head hides them). */
-static void paint_features(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px,
-                           float kh)
+/* Eyes, brows, nose and mouth, slid by yaw and pitch. */
+static void paint_features(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
 {
     float fx = x - p->shift_x, fy = y - p->shift_y;
-    float before[3] = {col[0], col[1], col[2]};
     for (int side = 0; side < 2; side++) {
         paint_eye(fc, p, col, fx, fy, side, px);
         paint_brow(fc, p, col, fx, fy, side, px);
@@ -539,78 +557,111 @@ static void paint_features(const SynthFaceClip *fc, const Pose *p, float col[3],
         }
     }
     paint_mouth(fc, p, col, fx, fy, px);
-    if (kh < 1.0f)
-        for (int i = 0; i < 3; i++) col[i] = before[i] + kh * (col[i] - before[i]);
 }
 
 /* ---- Layers ------------------------------------------------------------------
  * The portrait is painted back to front, one part at a time, each over the
- * pixels of its own bounding box only: most pixels see two or three parts,
- * not all of them. A painter blends its part into col at face point (x, y). */
-typedef void (*Painter)(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px);
+ * pixels of its own bounding box only. What does not change during a clip
+ * (hair, shoulders, neck, ears, the head's skin) is painted once, at
+ * synth_face_open, into a transparent layer ("sprite") with premultiplied
+ * colour P and coverage A: painting colour c with coverage k is
+ *     P <- P + k (c - P),   A <- A + k (1 - A),
+ * and a frame shows it shifted by the head's sway (ox, oy) over the
+ * background b as  b (1 - A) + P. The features, which move, are then
+ * painted on the frame itself. A painter blends its part into the cell at
+ * face point (x, y); sprite cells are 4 floats (P, A), frame cells 3. */
+typedef void (*Painter)(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px);
 
-static void paint_shoulders(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static inline void over(float cell[SPRITE], const float lit[3], float k, float light)
+{
+    for (int i = 0; i < 3; i++) cell[i] += k * (lit[i] * light - cell[i]);
+    cell[3] += k * (1.0f - cell[3]);
+}
+
+static void paint_shoulders(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
     (void)p;
     float k = ellipse_cov(x, y, 0.0f, fc->sp->head_h + 1.25f, 1.9f, 0.9f, px);
-    if (k > 0.0f) blend(col, fc->lit.clothes, k);
+    if (k > 0.0f) over(cell, fc->lit.clothes, k, 1.0f);
 }
 
-static void paint_neck(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static void paint_neck(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
     (void)p;
     float k = coverage(maxf(fabsf(x) - 0.3f, maxf(y - fc->sp->head_h - 0.6f, 0.5f - y)), px);
-    if (k > 0.0f) paint_lit(col, fc->lit.skin, k, 0.75f * shade(fc, x, 0.0f, 0.4f, 1.0f));
+    if (k > 0.0f) over(cell, fc->lit.skin, k, 0.75f * shade(fc, x, 0.0f, 0.4f, 1.0f));
 }
 
-static void paint_hair_back(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static void paint_hair_back(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
     (void)p;
     float a = fc->sp->head_w * 1.2f, b = fc->sp->head_h * 1.25f;
     float k = ellipse_cov(x, y, 0.0f, 0.2f, a, b, px);
-    if (k > 0.0f) paint_lit(col, fc->lit.hair, k, 0.8f * shade(fc, x, y - 0.2f, a, b));
+    if (k > 0.0f) over(cell, fc->lit.hair, k, 0.8f * shade(fc, x, y - 0.2f, a, b));
 }
 
-static void paint_ear(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px, float side)
+static void paint_ear(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px, float side)
 {
     float k = ellipse_cov(x, y, side * fc->sp->head_w - 0.5f * p->shift_x, 0.05f, 0.12f, 0.2f, px);
-    if (k > 0.0f) paint_lit(col, fc->lit.skin, k, 0.85f * fc->ambient + 0.3f);
+    if (k > 0.0f) over(cell, fc->lit.skin, k, 0.85f * fc->ambient + 0.3f);
 }
 
-static void paint_ear_left(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static void paint_ear_left(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
-    paint_ear(fc, p, col, x, y, px, -1.0f);
+    paint_ear(fc, p, cell, x, y, px, -1.0f);
 }
 
-static void paint_ear_right(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static void paint_ear_right(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
-    paint_ear(fc, p, col, x, y, px, 1.0f);
+    paint_ear(fc, p, cell, x, y, px, 1.0f);
 }
 
-static void paint_head(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+static void paint_skin(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
+    (void)p;
     float hw = fc->sp->head_w, hh = fc->sp->head_h;
     float k = ellipse_cov(x, y, 0.0f, 0.0f, hw, hh, px);
-    if (k <= 0.0f) return;
-    paint_lit(col, fc->lit.skin, k, shade(fc, x, y, hw, hh));
-    paint_features(fc, p, col, x, y, px, k);
+    if (k > 0.0f) over(cell, fc->lit.skin, k, shade(fc, x, y, hw, hh));
 }
 
 /* Short and long styles: the part of a slightly larger ellipse above a
- * curved hairline. */
-static void paint_hair_top(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
+ * curved hairline (which follows the clip's base pitch). */
+static float hair_top_cov(const SynthFaceClip *fc, float x, float y, float px)
 {
     float hw = fc->sp->head_w, hh = fc->sp->head_h;
-    float line = -0.42f * hh + 0.30f * (x / hw) * (x / hw) - 0.05f * p->shift_y;
-    if (y >= line + px) return;
-    float k = coverage(maxf(ellipse_d(x, y, 0.0f, -0.03f, hw * 1.07f, hh * 1.07f), y - line), px);
-    if (k > 0.0f) paint_lit(col, fc->lit.hair, k, shade(fc, x, y, hw * 1.07f, hh * 1.07f));
+    float line = -0.42f * hh + 0.30f * (x / hw) * (x / hw) - 0.05f * fc->base_shift_y;
+    if (y >= line + px) return 0.0f;
+    return coverage(maxf(ellipse_d(x, y, 0.0f, -0.03f, hw * 1.07f, hh * 1.07f), y - line), px);
 }
 
-/* Runs fn over the pixels whose centres may fall in the face-unit box
- * [x0, x1] x [y0, y1] (grown by two pixels). Pixel <-> face units:
+static void paint_hair_top(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
+{
+    (void)p;
+    float hw = fc->sp->head_w, hh = fc->sp->head_h;
+    float k = hair_top_cov(fc, x, y, px);
+    if (k > 0.0f) over(cell, fc->lit.hair, k, shade(fc, x, y, hw * 1.07f, hh * 1.07f));
+}
+
+/* Features on a frame cell, shown where the head's skin is and the hair is
+ * not: they fade out at the head's edge (a turned head hides them) and
+ * under the fringe. */
+static void paint_face_cell(const SynthFaceClip *fc, const Pose *p, float *col, float x, float y, float px)
+{
+    float show = ellipse_cov(x, y, 0.0f, 0.0f, fc->sp->head_w, fc->sp->head_h, px);
+    if (show <= 0.0f) return;
+    if (fc->sp->hair_style != 2) show *= 1.0f - hair_top_cov(fc, x, y, px);
+    float before[3] = {col[0], col[1], col[2]};
+    paint_features(fc, p, col, x, y, px);
+    if (show < 1.0f)
+        for (int i = 0; i < 3; i++) col[i] = before[i] + show * (col[i] - before[i]);
+}
+
+/* Runs fn on the cells (stride floats each) of buf whose pixel centres may
+ * fall in the face-unit box [x0, x1] x [y0, y1] (grown by two pixels), for
+ * a head centred at pixel (cx, cy). Pixel <-> face units:
  *     (dx, dy) = unit R(roll) (u, v),   (u, v) = R(-roll) (dx, dy) / unit. */
-static void paint_layer(SynthFaceClip *fc, const Pose *p, float x0, float y0, float x1, float y1, Painter fn)
+static void paint_layer(const SynthFaceClip *fc, const Pose *p, float cx, float cy, float *buf, int stride,
+                        float x0, float y0, float x1, float y1, Painter fn)
 {
     int s = fc->size;
     float px = 1.0f / fc->unit, m = 2.0f * px;
@@ -618,8 +669,8 @@ static void paint_layer(SynthFaceClip *fc, const Pose *p, float x0, float y0, fl
     float lo_x = 1e30f, hi_x = -1e30f, lo_y = 1e30f, hi_y = -1e30f;
     for (int i = 0; i < 4; i++) {
         float u = bx[i & 1], v = by[i >> 1];
-        float X = fc->cx + fc->unit * (p->cosr * u - p->sinr * v);
-        float Y = fc->cy + fc->unit * (p->sinr * u + p->cosr * v);
+        float X = cx + fc->unit * (p->cosr * u - p->sinr * v);
+        float Y = cy + fc->unit * (p->sinr * u + p->cosr * v);
         lo_x = X < lo_x ? X : lo_x;
         hi_x = X > hi_x ? X : hi_x;
         lo_y = Y < lo_y ? Y : lo_y;
@@ -628,27 +679,63 @@ static void paint_layer(SynthFaceClip *fc, const Pose *p, float x0, float y0, fl
     int ix0 = (int)clampf(floorf(lo_x), 0, (float)s), ix1 = (int)clampf(floorf(hi_x) + 1, 0, (float)s);
     int iy0 = (int)clampf(floorf(lo_y), 0, (float)s), iy1 = (int)clampf(floorf(hi_y) + 1, 0, (float)s);
     for (int y = iy0; y < iy1; y++) {
-        float dy = (float)y + 0.5f - fc->cy;
+        float dy = (float)y + 0.5f - cy;
         for (int x = ix0; x < ix1; x++) {
-            float dx = (float)x + 0.5f - fc->cx;
+            float dx = (float)x + 0.5f - cx;
             float u = (p->cosr * dx + p->sinr * dy) * px, v = (-p->sinr * dx + p->cosr * dy) * px;
-            fn(fc, p, fc->work + 3 * (y * s + x), u, v, px);
+            fn(fc, p, buf + (size_t)stride * (size_t)(y * s + x), u, v, px);
         }
     }
 }
 
-static void paint_portrait(SynthFaceClip *fc, const Pose *p)
+/* The static part of the portrait, at the clip's base pose. */
+static void paint_sprite(SynthFaceClip *fc, const Pose *p)
 {
     const SynthSpeaker *sp = fc->sp;
     float hw = sp->head_w, hh = sp->head_h, ear = hw + 0.12f + fabsf(p->shift_x);
-    if (sp->hair_style == 1) paint_layer(fc, p, -1.2f * hw, 0.2f - 1.25f * hh, 1.2f * hw, 0.2f + 1.25f * hh, paint_hair_back);
-    paint_layer(fc, p, -1.9f, hh + 0.35f, 1.9f, hh + 2.15f, paint_shoulders);
-    paint_layer(fc, p, -0.3f, 0.5f, 0.3f, hh + 0.6f, paint_neck);
-    paint_layer(fc, p, -ear, -0.15f, -hw + 0.12f + fabsf(p->shift_x), 0.25f, paint_ear_left);
-    paint_layer(fc, p, hw - 0.12f - fabsf(p->shift_x), -0.15f, ear, 0.25f, paint_ear_right);
-    paint_layer(fc, p, -hw, -hh, hw, hh, paint_head);
+    float *b = fc->sprite, cx = fc->cx, cy = fc->cy;
+    if (sp->hair_style == 1)
+        paint_layer(fc, p, cx, cy, b, SPRITE, -1.2f * hw, 0.2f - 1.25f * hh, 1.2f * hw, 0.2f + 1.25f * hh, paint_hair_back);
+    paint_layer(fc, p, cx, cy, b, SPRITE, -1.9f, hh + 0.35f, 1.9f, hh + 2.15f, paint_shoulders);
+    paint_layer(fc, p, cx, cy, b, SPRITE, -0.3f, 0.5f, 0.3f, hh + 0.6f, paint_neck);
+    paint_layer(fc, p, cx, cy, b, SPRITE, -ear, -0.15f, -hw + 0.12f + fabsf(p->shift_x), 0.25f, paint_ear_left);
+    paint_layer(fc, p, cx, cy, b, SPRITE, hw - 0.12f - fabsf(p->shift_x), -0.15f, ear, 0.25f, paint_ear_right);
+    paint_layer(fc, p, cx, cy, b, SPRITE, -hw, -hh, hw, hh, paint_skin);
     if (sp->hair_style != 2)
-        paint_layer(fc, p, -1.07f * hw, -0.03f - 1.07f * hh, 1.07f * hw, -0.42f * hh + 0.35f + fabsf(p->shift_y), paint_hair_top);
+        paint_layer(fc, p, cx, cy, b, SPRITE, -1.07f * hw, -0.03f - 1.07f * hh, 1.07f * hw,
+                    -0.42f * hh + 0.35f + fabsf(fc->base_shift_y), paint_hair_top);
+}
+
+/* The features of frame pose p: two boxes, eyes and brows, nose and mouth. */
+static void paint_face_frame(SynthFaceClip *fc, const Pose *p)
+{
+    const SynthSpeaker *sp = fc->sp;
+    float cx = fc->cx + (float)p->ox, cy = fc->cy + (float)p->oy;
+    float ex = sp->eye_gap + 0.3f, mx = maxf(0.15f, 1.5f * p->mouth_w + 0.05f);
+    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - ex, p->shift_y - 0.62f, p->shift_x + ex, p->shift_y + 0.08f,
+                paint_face_cell);
+    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - mx, p->shift_y + 0.05f, p->shift_x + mx, p->shift_y + 0.92f,
+                paint_face_cell);
+}
+
+/* Background, then the sprite shifted by (ox, oy): b (1 - A) + P. */
+static void compose(SynthFaceClip *fc, int ox, int oy)
+{
+    int s = fc->size;
+    for (int y = 0; y < s; y++) {
+        int sy = y - oy;
+        for (int x = 0; x < s; x++) {
+            int sx = x - ox;
+            const uint8_t *bg = fc->background + 3 * (y * s + x);
+            float *out = fc->work + 3 * (y * s + x);
+            if (sx < 0 || sx >= s || sy < 0 || sy >= s) {
+                for (int i = 0; i < 3; i++) out[i] = (float)bg[i];
+                continue;
+            }
+            const float *c = fc->sprite + SPRITE * (sy * s + sx);
+            for (int i = 0; i < 3; i++) out[i] = (float)bg[i] * (1.0f - c[3]) + c[i];
+        }
+    }
 }
 
 /* Paints the occluder (a rectangle in pixels) over the frame. */
@@ -667,8 +754,8 @@ int synth_face_frame(SynthFaceClip *fc, int k, uint8_t *rgb)
     Pose p;
     frame_pose(fc, k, &p);
     int n = fc->size * fc->size;
-    for (int i = 0; i < 3 * n; i++) fc->work[i] = (float)fc->background[i];
-    paint_portrait(fc, &p);
+    compose(fc, p.ox, p.oy);
+    paint_face_frame(fc, &p);
     paint_occluder(fc);
 
     /* Sensor noise: one draw per pixel gives a luma and two chroma offsets
