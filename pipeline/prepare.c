@@ -359,6 +359,7 @@ static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
         }
         todo[n_todo++] = i;
     }
+    if (o->on_progress) o->on_progress(o->cb_ctx, name, 0, n, 0);
     /* Work in chunks so progress is reported from this thread. */
     int chunk = 8 * threadpool_threads();
     Job *chunk_jobs = meld_calloc((size_t)chunk, sizeof *chunk_jobs, "chunk");

@@ -51,6 +51,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     req.quiet = json;
+    req.prep_fixed = true;
     Corpus corpus;
     if (corpus_ready("eval", &req, &corpus)) goto done;
     SplitData train, eval;

@@ -103,6 +103,10 @@ static void prep_progress(void *ctx, const char *split, int done, int total, int
     PrepCtx *c = ctx;
     (void)skipped;
     if (c->quiet) return;
+    if (done == 0) {   /* a new split starts */
+        progress_init(&c->bar);
+        return;
+    }
     char label[64];
     snprintf(label, sizeof label, "prepare %s", split);
     progress_update(&c->bar, label, done, total, NULL);
@@ -150,7 +154,7 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
      * crop is exact there, and the Haar detector (made for photographs, and
      * most of prepare's time) only adds false detections. Real clips get
      * the detector unless --cascade none. */
-    if (out->synthetic && !po.cascade) po.cascade = "";
+    if (out->synthetic && !po.cascade && !req->prep_fixed) po.cascade = "";
     if (prepare_config(&po, out->config, sizeof out->config)) {
         dataset_free(&ds);
         return report_error(cmd);

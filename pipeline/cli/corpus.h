@@ -15,6 +15,7 @@ typedef struct {
     bool allow_synthetic;     /* no MELD found: make/use the built-in corpus */
     bool lenient;             /* --lenient CSV rows */
     bool quiet;
+    bool prep_fixed;          /* prep comes from a checkpoint: use it as is */
     PrepareOptions prep;      /* frames, size, mels, cascade */
 } CorpusRequest;
 
