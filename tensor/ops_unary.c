@@ -11,80 +11,62 @@
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
 
-typedef struct {
-    float (*f)(float x, float param);
-    float (*df)(float x, float y, float param);   /* dy/dx */
-} UnaryRule;
+/* Each op is written once by UNARY_OP(OpDef, name, y = f(x), dy/dx): the macro
+ * expands to its forward loop, its backward loop and its OpDef, with the
+ * expressions inlined so the compiler can vectorise both loops.
+ * In the expressions: x = input, y = output, p = the op's parameter. */
+#define UNARY_OP(DEF, NAME, FORWARD, DERIVATIVE)                                          \
+    static void NAME##_backward(Tensor *out)                                        \
+    {                                                                               \
+        Tensor *in = out->src[0];                                                   \
+        float *gx = tensor_grad(in);                                                \
+        if (!gx) return;                                                            \
+        const float *xs = in->data, *ys = out->data, *gy = out->grad;               \
+        const float p = out->args.f[0];                                             \
+        (void)p;                                                                    \
+        for (size_t i = 0; i < out->size; i++) {                                    \
+            const float x = xs[i], y = ys[i];                                       \
+            (void)x, (void)y;                                                       \
+            gx[i] += gy[i] * (DERIVATIVE);                                          \
+        }                                                                           \
+    }                                                                               \
+    const OpDef OPDEF_##DEF = {#NAME, NAME##_backward};                            \
+    static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                    \
+    {                                                                               \
+        if (!in) return NULL;                                                       \
+        Tensor *out = graph_op_output(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1); \
+        if (!out) return NULL;                                                      \
+        out->args.f[0] = p;                                                         \
+        const float *xs = in->data;                                                 \
+        float *ys = out->data;                                                      \
+        for (size_t i = 0; i < in->size; i++) {                                     \
+            const float x = xs[i];                                                  \
+            ys[i] = (FORWARD);                                                      \
+        }                                                                           \
+        return out;                                                                 \
+    }
 
-static float exp_f(float x, float p) { (void)p; return expf(x); }
-static float exp_df(float x, float y, float p) { (void)x; (void)p; return y; }
-static float log_f(float x, float p) { (void)p; return logf(x); }
-static float log_df(float x, float y, float p) { (void)y; (void)p; return 1.0f / x; }
-static float sqrt_f(float x, float p) { (void)p; return sqrtf(x); }
-static float sqrt_df(float x, float y, float p) { (void)x; (void)p; return 0.5f / y; }
-static float tanh_f(float x, float p) { (void)p; return tanhf(x); }
-static float tanh_df(float x, float y, float p) { (void)x; (void)p; return 1.0f - y * y; }
-static float sigmoid_f(float x, float p)
+/* Overflow-free logistic: split by sign so exp never overflows. */
+static inline float logistic(float x)
 {
-    (void)p;
-    /* Split by sign so exp never overflows. */
     if (x >= 0) return 1.0f / (1.0f + expf(-x));
     float e = expf(x);
     return e / (1.0f + e);
 }
-static float sigmoid_df(float x, float y, float p) { (void)x; (void)p; return y * (1.0f - y); }
-static float relu_f(float x, float p) { (void)p; return x > 0 ? x : 0.0f; }
-static float relu_df(float x, float y, float p) { (void)y; (void)p; return x > 0 ? 1.0f : 0.0f; }
-static float leaky_f(float x, float slope) { return x > 0 ? x : slope * x; }
-static float leaky_df(float x, float y, float slope) { (void)y; return x > 0 ? 1.0f : slope; }
 
-static const UnaryRule RULE_EXP = {exp_f, exp_df}, RULE_LOG = {log_f, log_df},
-                       RULE_SQRT = {sqrt_f, sqrt_df}, RULE_TANH = {tanh_f, tanh_df},
-                       RULE_SIGMOID = {sigmoid_f, sigmoid_df}, RULE_RELU = {relu_f, relu_df},
-                       RULE_LEAKY = {leaky_f, leaky_df};
+/*       OpDef       name        forward             derivative           */
+UNARY_OP(EXP,        exp,        expf(x),            y)
+UNARY_OP(LOG,        log,        logf(x),            1.0f / x)
+UNARY_OP(SQRT,       sqrt,       sqrtf(x),           0.5f / y)
+UNARY_OP(TANH,       tanh,       tanhf(x),           1.0f - y * y)
+UNARY_OP(SIGMOID,    sigmoid,    logistic(x),        y * (1.0f - y))
+UNARY_OP(RELU,       relu,       x > 0 ? x : 0.0f,   x > 0 ? 1.0f : 0.0f)
+UNARY_OP(LEAKY_RELU, leaky_relu, x > 0 ? x : p * x,  x > 0 ? 1.0f : p)
 
-/* args.f[0] = the rule's parameter (leaky slope). */
-static Tensor *unary_forward(Graph *g, const OpDef *def, const UnaryRule *rule, Tensor *x, float param)
-{
-    if (!x) return NULL;
-    Tensor *y = graph_op_output(g, def, x->ndim, x->shape, &x, 1);
-    if (!y) return NULL;
-    y->args.f[0] = param;
-    for (size_t i = 0; i < x->size; i++) y->data[i] = rule->f(x->data[i], param);
-    return y;
-}
-
-static void unary_backward(Tensor *y, const UnaryRule *rule)
-{
-    Tensor *x = y->src[0];
-    float *gx = tensor_grad(x);
-    if (!gx) return;
-    for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i] * rule->df(x->data[i], y->data[i], y->args.f[0]);
-}
-
-static void exp_backward(Tensor *y) { unary_backward(y, &RULE_EXP); }
-static void log_backward(Tensor *y) { unary_backward(y, &RULE_LOG); }
-static void sqrt_backward(Tensor *y) { unary_backward(y, &RULE_SQRT); }
-static void tanh_backward(Tensor *y) { unary_backward(y, &RULE_TANH); }
-static void sigmoid_backward(Tensor *y) { unary_backward(y, &RULE_SIGMOID); }
-static void relu_backward(Tensor *y) { unary_backward(y, &RULE_RELU); }
-static void leaky_backward(Tensor *y) { unary_backward(y, &RULE_LEAKY); }
-
-const OpDef OPDEF_EXP = {"exp", exp_backward};
-const OpDef OPDEF_LOG = {"log", log_backward};
-const OpDef OPDEF_SQRT = {"sqrt", sqrt_backward};
-const OpDef OPDEF_TANH = {"tanh", tanh_backward};
-const OpDef OPDEF_SIGMOID = {"sigmoid", sigmoid_backward};
-const OpDef OPDEF_RELU = {"relu", relu_backward};
-const OpDef OPDEF_LEAKY_RELU = {"leaky_relu", leaky_backward};
-
-Tensor *op_exp(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_EXP, &RULE_EXP, x, 0); }
-Tensor *op_log(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_LOG, &RULE_LOG, x, 0); }
-Tensor *op_sqrt(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_SQRT, &RULE_SQRT, x, 0); }
-Tensor *op_tanh(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_TANH, &RULE_TANH, x, 0); }
-Tensor *op_sigmoid(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_SIGMOID, &RULE_SIGMOID, x, 0); }
-Tensor *op_relu(Graph *g, Tensor *x) { return unary_forward(g, &OPDEF_RELU, &RULE_RELU, x, 0); }
-Tensor *op_leaky_relu(Graph *g, Tensor *x, float slope)
-{
-    return unary_forward(g, &OPDEF_LEAKY_RELU, &RULE_LEAKY, x, slope);
-}
+Tensor *op_exp(Graph *g, Tensor *x) { return exp_forward(g, x, 0); }
+Tensor *op_log(Graph *g, Tensor *x) { return log_forward(g, x, 0); }
+Tensor *op_sqrt(Graph *g, Tensor *x) { return sqrt_forward(g, x, 0); }
+Tensor *op_tanh(Graph *g, Tensor *x) { return tanh_forward(g, x, 0); }
+Tensor *op_sigmoid(Graph *g, Tensor *x) { return sigmoid_forward(g, x, 0); }
+Tensor *op_relu(Graph *g, Tensor *x) { return relu_forward(g, x, 0); }
+Tensor *op_leaky_relu(Graph *g, Tensor *x, float slope) { return leaky_relu_forward(g, x, slope); }
