@@ -54,9 +54,14 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 
+# Programs: ./meld and ./bench in the default build, $(BUILD)/meld and
+# $(BUILD)/bench in the sanitizer and OpenMP builds.
+MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
+BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
+
 .PHONY: all test sanitize clean bench-compare
 .SECONDARY:
-all: meld bench
+all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
 
 $(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
 $(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
@@ -69,27 +74,16 @@ $(LIB): $(call obj,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-ifeq ($(BUILD),build)
-meld: $(call obj,$(CLI_SRC)) $(LIB)
+$(MELD_PROGRAM): $(call obj,$(CLI_SRC)) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-bench: $(call obj,$(BENCH_SRC)) $(LIB)
+$(BENCH_PROGRAM): $(call obj,$(BENCH_SRC)) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-else
-meld bench:
-	$(MAKE) --no-print-directory $(BUILD)/$@
-$(BUILD)/meld: $(call obj,$(CLI_SRC)) $(LIB)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-$(BUILD)/bench: $(call obj,$(BENCH_SRC)) $(LIB)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-endif
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-# The suite needs the meld program for the command-line tests: ./meld in
-# the default build, $(BUILD)/meld in the sanitizer and OpenMP builds.
-MELD_PROGRAM := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
+# The suite needs the meld program for the command-line tests.
 test: $(TESTS) $(MELD_PROGRAM)
 	@MELD_BIN=$(abspath $(MELD_PROGRAM)) sh tests/run.sh $(TESTS)
 
