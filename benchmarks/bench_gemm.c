@@ -7,7 +7,8 @@
  * Every figure is the median of --reps samples (default 7); a sample times
  * enough back-to-back calls to last >= 20 ms. In the bench-compare build
  * (MELD_BENCH_COMPARE) the same table also has OpenBLAS and oneDNN, timed
- * the same way in the same run, and the ratios ours / theirs. */
+ * the same way in the same run, their samples interleaved with ours round
+ * by round, and the ratios ours / theirs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,14 +87,20 @@ static void run_call(void *ctx)
     gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, c->A, lda, c->B, ldb, 0.0f, c->C, s->N);
 }
 
-static double time_gflops(Call *c, int threads, int reps)
+/* Sets the thread count of the library `c` is about. */
+static void use_threads(const Call *c, int threads)
 {
 #ifdef MELD_BENCH_COMPARE
     if (c->lib >= 0) compare_set_threads(c->lib, threads);
+#else
+    (void)c;
 #endif
     threadpool_set_threads(threads);
-    double sec = bench_median_seconds(run_call, c, reps, 0.02);
-    return 2.0 * c->s.M * c->s.N * c->s.K / sec * 1e-9;
+}
+
+static double gflops(const Shape *s, double seconds)
+{
+    return 2.0 * s->M * s->N * s->K / seconds * 1e-9;
 }
 
 static void usage(FILE *f)
@@ -120,22 +127,39 @@ static int bench_shape(const Shape *s, const int *threads, int n_threads, int re
     for (size_t i = 0; i < nb; i++) B[i] = rng_uniform_range(&g, -1, 1);
     char name[64];
     snprintf(name, sizeof name, "%dx%dx%d %c%c", s->M, s->N, s->K, "NT"[s->ta], "NT"[s->tb]);
+    enum { MAX_REPS = 101 };
     for (int t = 0; t < n_threads; t++) {
-        Call c = {*s, A, B, C, -1};
-        double ours = time_gflops(&c, threads[t], reps);
+        /* contenders: ours (lib -1), then the comparison libraries. Their
+         * samples are interleaved, round by round, so that a change of load
+         * on the machine hits all of them alike. */
+        int n_libs = 1;
+#ifdef MELD_BENCH_COMPARE
+        n_libs += COMPARE_N_LIBS;
+#endif
+        Call calls[3];
+        long inner[3];
+        static double samples[3][MAX_REPS];
+        for (int l = 0; l < n_libs; l++) {
+            calls[l] = (Call){*s, A, B, C, l - 1};
+            use_threads(&calls[l], threads[t]);
+            inner[l] = bench_calibrate(run_call, &calls[l], 0.02);
+        }
+        for (int r = 0; r < reps; r++)
+            for (int l = 0; l < n_libs; l++) {
+                /* other libraries' idle threads spin for up to ~0.1 s
+                 * (OpenBLAS) after a call: let them stop first */
+                if (n_libs > 1 && threads[t] > 1) usleep(150000);
+                use_threads(&calls[l], threads[t]);
+                samples[l][r] = bench_sample(run_call, &calls[l], inner[l]);
+            }
+        double ours = gflops(s, bench_median(samples[0], reps));
         double ms = 2.0 * s->M * s->N * s->K / ours * 1e-6;
         printf("%-20s %3d %9.3f %8.1f %6.1f%%", name, threads[t], ms, ours,
                peak[t] > 0 ? 100.0 * ours / peak[t] : 0.0);
-#ifdef MELD_BENCH_COMPARE
-        for (int lib = 0; lib < COMPARE_N_LIBS; lib++) {
-            /* let the other library's threads stop spinning before timing */
-            usleep(300000);
-            c.lib = lib;
-            double theirs = time_gflops(&c, threads[t], reps);
+        for (int l = 1; l < n_libs; l++) {
+            double theirs = gflops(s, bench_median(samples[l], reps));
             printf(" | %8.1f %5.2fx", theirs, ours / theirs);
         }
-        usleep(300000);
-#endif
         printf("\n");
         fflush(stdout);
     }

@@ -19,26 +19,38 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+long bench_calibrate(void (*fn)(void *ctx), void *ctx, double min_sample)
+{
+    double t0 = bench_now();
+    fn(ctx);                                   /* warm-up: caches, page faults, pool */
+    double one = bench_now() - t0;
+    long inner = one > 0 ? (long)(min_sample / one) + 1 : 1000;
+    return inner < 1 ? 1 : inner > 100000 ? 100000 : inner;
+}
+
+double bench_sample(void (*fn)(void *ctx), void *ctx, long inner)
+{
+    double t0 = bench_now();
+    for (long r = 0; r < inner; r++) fn(ctx);
+    return (bench_now() - t0) / (double)inner;
+}
+
+double bench_median(double *s, int n)
+{
+    qsort(s, (size_t)n, sizeof s[0], cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
 double bench_median_seconds(void (*fn)(void *ctx), void *ctx, int n_samples,
                             double min_sample)
 {
     enum { MAX_SAMPLES = 101 };
     if (n_samples < 1) n_samples = 1;
     if (n_samples > MAX_SAMPLES) n_samples = MAX_SAMPLES;
-    double t0 = bench_now();
-    fn(ctx);                                   /* warm-up: caches, page faults, pool */
-    double one = bench_now() - t0;
-    long inner = one > 0 ? (long)(min_sample / one) + 1 : 1000;
-    if (inner < 1) inner = 1;
-    if (inner > 100000) inner = 100000;
+    long inner = bench_calibrate(fn, ctx, min_sample);
     double s[MAX_SAMPLES];
-    for (int i = 0; i < n_samples; i++) {
-        t0 = bench_now();
-        for (long r = 0; r < inner; r++) fn(ctx);
-        s[i] = (bench_now() - t0) / (double)inner;
-    }
-    qsort(s, (size_t)n_samples, sizeof s[0], cmp_double);
-    return n_samples % 2 ? s[n_samples / 2] : 0.5 * (s[n_samples / 2 - 1] + s[n_samples / 2]);
+    for (int i = 0; i < n_samples; i++) s[i] = bench_sample(fn, ctx, inner);
+    return bench_median(s, n_samples);
 }
 
 typedef struct {
@@ -63,10 +75,10 @@ double bench_fma_peak_gflops(int isa, int threads)
     if (threads > 256) threads = 256;
     static PeakJob job;
     job.isa = isa;
-    job.seconds = 0.2;
-    double total = 0;
+    job.seconds = 0.3;
     /* each task is one thread's loop; parallel_for_n runs them at once */
     threadpool_parallel_for_n(threads, threads, peak_task, &job);
+    double total = 0;
     for (int i = 0; i < threads; i++) total += job.flops_per_s[i];
     return total * 1e-9;
 }

@@ -12,8 +12,18 @@ double bench_now(void);
 double bench_median_seconds(void (*fn)(void *ctx), void *ctx, int n_samples,
                             double min_sample);
 
+/* The pieces of bench_median_seconds, for benchmarks that interleave the
+ * samples of several contenders (so that a change of machine load hits all
+ * of them alike): one warm-up call, then the number of calls a sample needs
+ * to last min_sample; one sample (seconds per call); the median of n. */
+long bench_calibrate(void (*fn)(void *ctx), void *ctx, double min_sample);
+double bench_sample(void (*fn)(void *ctx), void *ctx, long inner);
+double bench_median(double *samples, int n);
+
 /* Register-only FMA loops: flops per second of one thread on the given
- * vector ISA (1 = AVX2 ymm, 2 = AVX-512 zmm), run for about `seconds`.
+ * vector ISA (1 = AVX2 ymm, 2 = AVX-512 zmm): the fastest of the ~15 us
+ * rounds run during `seconds` (a round that was not preempted shows the
+ * hardware's rate even when other processes share the core).
  * Implemented in peak_avx2.c / peak_avx512.c; call only after cpu_isa_detected()
  * says the instructions exist. */
 double bench_fma_peak_avx2(double seconds);

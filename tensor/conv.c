@@ -184,10 +184,7 @@ static void forward_image(const ConvJob *j, int n, float *col)
     else conv2d_im2col(s, xn, col);
     gemm(GEMM_N, GEMM_N, s->OC, j->P, j->CKK, 1.0f, j->w, j->CKK, col, j->P, 0.0f, yn, j->P);
     if (j->b)
-        for (int o = 0; o < s->OC; o++) {
-            float *r = yn + (size_t)o * j->P, bo = j->b[o];
-            for (int t = 0; t < j->P; t++) r[t] += bo;
-        }
+        for (int o = 0; o < s->OC; o++) eltwise_add_const(yn + (size_t)o * j->P, j->b[o], (size_t)j->P);
 }
 
 static void backward_input_image(const ConvJob *j, int n, float *dcol)

@@ -62,3 +62,13 @@ void eltwise_add(float *y, const float *x, size_t n)
         for (size_t i = 0; i < n; i++) y[i] += x[i];
     }
 }
+
+void eltwise_add_const(float *y, float v, size_t n)
+{
+    switch (cpu_isa()) {
+    case CPU_ISA_AVX512: eltwise_add_const_avx512(y, v, n); break;
+    case CPU_ISA_AVX2: eltwise_add_const_avx2(y, v, n); break;
+    default:
+        for (size_t i = 0; i < n; i++) y[i] += v;
+    }
+}

@@ -43,6 +43,8 @@ void eltwise_sigmoid(const float *x, float *y, size_t n);
 
 /* y[i] += x[i] (exact, same result on every path); used by col2im. */
 void eltwise_add(float *y, const float *x, size_t n);
+/* y[i] += v (exact, same result on every path); used for conv biases. */
+void eltwise_add_const(float *y, float v, size_t n);
 
 void eltwise_exp_scalar(const float *x, float *y, size_t n);
 void eltwise_tanh_scalar(const float *x, float *y, size_t n);

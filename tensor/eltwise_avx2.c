@@ -123,6 +123,17 @@ void eltwise_add_avx2(float *y, const float *x, size_t n)
     }
 }
 
+void eltwise_add_const_avx2(float *y, float v, size_t n)
+{
+    const __m256 vv = _mm256_set1_ps(v);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), vv));
+    if (i < n) {
+        __m256i m = lanes(n - i);
+        ST(y + i, m, _mm256_add_ps(LD(y + i, m), vv));
+    }
+}
+
 /* ---- fused cells (equations in tensor/rnn_cell.h) ------------------------ */
 
 void lstm_cell_forward_avx2(int B, int H, const float *G, const float *c_prev,

@@ -102,6 +102,17 @@ void eltwise_add_avx512(float *y, const float *x, size_t n)
     }
 }
 
+void eltwise_add_const_avx512(float *y, float v, size_t n)
+{
+    const __m512 vv = _mm512_set1_ps(v);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), vv));
+    if (i < n) {
+        __mmask16 m = lanes(n - i);
+        ST(y + i, m, _mm512_add_ps(LD(y + i, m), vv));
+    }
+}
+
 /* ---- fused cells (equations in tensor/rnn_cell.h) ------------------------ */
 
 static inline __m512 dsig(__m512 s) { return _mm512_fnmadd_ps(s, s, s); }

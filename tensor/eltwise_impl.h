@@ -16,6 +16,8 @@ void eltwise_sigmoid_avx512(const float *x, float *y, size_t n);
 
 void eltwise_add_avx2(float *y, const float *x, size_t n);
 void eltwise_add_avx512(float *y, const float *x, size_t n);
+void eltwise_add_const_avx2(float *y, float v, size_t n);
+void eltwise_add_const_avx512(float *y, float v, size_t n);
 
 void lstm_cell_forward_avx2(int B, int H, const float *G, const float *c_prev,
                             float *c, float *h, float *acts, float *tc);

@@ -175,7 +175,10 @@ static void pack_b_block(const GemmJob *g, int j0, int nc, float *dst)
     const int NR = g->kr->NR;
     for (int s = 0; s * NR < nc; s++, dst += (size_t)NR * g->kc) {
         int c0 = j0 + s * NR, w = nc - s * NR < NR ? nc - s * NR : NR;
-        if (g->tb == GEMM_N) {      /* B is K x N: row k contiguous in j */
+        if (g->tb == GEMM_N && g->isa == CPU_ISA_AVX512 && NR <= 32) {
+            gemm_pack_rows_avx512(g->B + (size_t)g->pc * g->ldb + c0, (size_t)g->ldb, g->kc, w,
+                                  dst, (size_t)NR);
+        } else if (g->tb == GEMM_N) {   /* B is K x N: row k contiguous in j */
             for (int k = 0; k < g->kc; k++)
                 memcpy(dst + (size_t)k * NR, g->B + (size_t)(g->pc + k) * g->ldb + c0,
                        (size_t)w * sizeof(float));

@@ -56,8 +56,15 @@ void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, siz
 
 /* dst[c * dst_stride + r] = src[r * ld + c] for r < rows (1..16), c < cols:
  * the transposing copy of the NN-A and NT-B packing, 16 x 16 in registers.
- * Writes only those elements. AVX-512 only (gemm_pack_avx512.c). */
+ * rows <= dst_stride. When dst_stride < 16 the padding rows rows..dst_stride-1
+ * of each column may be written (as zeros); nothing outside the cols
+ * columns is. AVX-512 only (gemm_pack_avx512.c). */
 void gemm_pack_transpose_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
                                 size_t dst_stride);
+
+/* dst[r * dst_stride + c] = src[r * ld + c] for r < rows, c < cols <= 32:
+ * the NN-B packing copy (a memcpy per 128-byte row costs a call each). */
+void gemm_pack_rows_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
+                           size_t dst_stride);
 
 #endif

@@ -18,7 +18,10 @@ void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, siz
         const float *bk = b + (size_t)k * ldb_k;
         for (int i = 0; i < mr; i++) {
             float ai = a[(size_t)k * a_cs + (size_t)i * a_rs];
-            for (int j = 0; j < nr; j++) acc[i][j] += ai * bk[j];
+            if (nr == NR) /* constant trip count: the compiler vectorises this one */
+                for (int j = 0; j < NR; j++) acc[i][j] += ai * bk[j];
+            else
+                for (int j = 0; j < nr; j++) acc[i][j] += ai * bk[j];
         }
     }
     for (int i = 0; i < mr; i++) {

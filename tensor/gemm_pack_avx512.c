@@ -54,7 +54,30 @@ void gemm_pack_transpose_avx512(const float *src, size_t ld, int rows, int cols,
             r[i] = i < rows ? _mm512_maskz_loadu_ps(col_mask, src + (size_t)i * ld + c0)
                             : _mm512_setzero_ps();
         transpose16(r);
-        for (int c = 0; c < w; c++)
-            _mm512_mask_storeu_ps(dst + (size_t)(c0 + c) * dst_stride, row_mask, r[c]);
+        /* Masked stores that cross cache lines are slow. With 16 rows a
+         * column is exactly one plain store. With a destination stride
+         * under 16 (the A slivers, 14), a plain store of column c spills
+         * zeros (rows >= `rows`) into the start of column c+1, which is
+         * stored next and overwrites them; only the last column, whose
+         * spill would leave the destination, needs the mask. */
+        for (int c = 0; c < w; c++) {
+            float *d = dst + (size_t)(c0 + c) * dst_stride;
+            int plain = rows == 16 || (dst_stride < 16 && c0 + c + 1 < cols);
+            if (plain) _mm512_storeu_ps(d, r[c]);
+            else _mm512_mask_storeu_ps(d, row_mask, r[c]);
+        }
+    }
+}
+
+void gemm_pack_rows_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
+                           size_t dst_stride)
+{
+    /* cols <= 32: two vectors per row, masked only for a ragged width */
+    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (int r = 0; r < rows; r++, src += ld, dst += dst_stride) {
+        __m512 v0 = _mm512_maskz_loadu_ps(m0, src), v1 = _mm512_maskz_loadu_ps(m1, src + 16);
+        _mm512_mask_storeu_ps(dst, m0, v0);
+        _mm512_mask_storeu_ps(dst + 16, m1, v1);
     }
 }

@@ -158,7 +158,7 @@ static void ragged_lengths_and_offsets(void **state)
     cpu_set_isa(cpu_isa_detected());
 }
 
-/* eltwise_add: exact sums, lengths 0..40 at every offset, nothing written
+/* eltwise_add and eltwise_add_const: exact sums, lengths 0..40 at every offset, nothing written
  * outside y[0..n). */
 static void add_ragged(void **state)
 {
@@ -176,6 +176,12 @@ static void add_ragged(void **state)
                 for (int i = 0; i < CAP; i++) {
                     int inside = i >= off && i < off + (int)n;
                     assert_true(y[i] == (inside ? y0[i] + x[i] : y0[i]));
+                }
+                memcpy(y, y0, sizeof y);
+                eltwise_add_const(y + off, x[3], n);
+                for (int i = 0; i < CAP; i++) {
+                    int inside = i >= off && i < off + (int)n;
+                    assert_true(y[i] == (inside ? y0[i] + x[3] : y0[i]));
                 }
             }
     }
