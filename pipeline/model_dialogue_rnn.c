@@ -1,7 +1,7 @@
 /* gru and lstm: the MELD dialogue-level baselines (bcLSTM set-up).
  *
  *   func [B, T, F] --mask [B, T]--> BiGRU(300) / 2 x BiLSTM(300)
- *        -> [B, T, 600] -> (dropout 0.4, lstm) -> TimeDistributed Dense heads
+ *        -> [B, T, 600] -> dropout (0.3 gru, 0.4 lstm) -> TimeDistributed Dense heads
  *        -> logits [B*T, 7], [B*T, 3]
  * Padded utterances are skipped by the masked RNN and excluded from the
  * loss by the batch mask. */
@@ -25,7 +25,7 @@ static int gru_build(MeldModel *m, Rng *r)
 {
     int h = m->cfg.rnn_hidden;
     if (meld_model_add(m, gru_new("gru", m->cfg.func_dim, h, 1, true, true, 0.0f, true, r)) != L_RNN) return MELD_ERR;
-    if (meld_model_add(m, dropout_new("dropout", 0.0f)) != L_DROPOUT) return MELD_ERR;
+    if (meld_model_add(m, dropout_new("dropout", 0.3f)) != L_DROPOUT) return MELD_ERR;
     return heads_add(m, "", 2 * h, true, r) < 0 ? MELD_ERR : MELD_OK;
 }
 

@@ -4,7 +4,7 @@
  *
  *   gru     dialogue level. Functional vectors of a dialogue's utterances,
  *           padded and masked -> bidirectional GRU (300, all steps) ->
- *           time-distributed Dense heads. The MELD baseline's set-up. Adam.
+ *           dropout 0.3 -> time-distributed Dense heads. The MELD baseline set-up. Adam.
  *   lstm    dialogue level. The same with two stacked bidirectional LSTM
  *           layers (300), dropout 0.4 between and after. Adadelta.
  *   melstm  utterance level. Log-Mel frames (masked) -> 2-layer

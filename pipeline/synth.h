@@ -28,7 +28,7 @@
  *    signal (the same speaker's neighbouring utterances). Sentiment follows
  *    emotion as in MELD: joy positive; anger, sadness, fear, disgust
  *    negative; neutral neutral; surprise positive with p = 0.49.
- * 3. Evidence. Each utterance has an expression intensity I ~ U(0.35, 1) and
+ * 3. Evidence. Each utterance has an expression intensity I ~ U(0.5, 1) and
  *    per-modality cue strengths cue_a, cue_f = I * m, with m ~ U(0.6, 1.1)
  *    normally but m ~ U(0, 0.25) on about 20 % of utterances per modality
  *    (flat voice; hidden or poker face), independently. The displayed

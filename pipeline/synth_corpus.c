@@ -38,7 +38,7 @@ static const float SPEAKER_COUNT_W[MAX_SPEAKERS + 1] = {0, 0, 0.50f, 0.30f, 0.13
 #define P_MAIN_CAST 0.85f  /* a dialogue seat goes to one of the main cast */
 #define P_INTRODUCE 0.35f  /* next turn brings in a speaker not heard yet */
 #define P_OTHER 0.80f      /* next turn goes to another speaker (else the floor is held) */
-#define P_STAY 0.45f       /* speaker keeps the emotion of their previous turn */
+#define P_STAY 0.30f       /* speaker keeps the emotion of their previous turn */
 #define P_COPY 0.15f       /* speaker takes the previous turn's emotion (contagion) */
 #define P_SURPRISE_POS 0.49f
 #define P_WEAK_CUE 0.20f   /* a modality carries (almost) no cue */
@@ -285,7 +285,7 @@ static void make_speaker(Rng *r, SynthSpeaker *s, int female, int guest)
     s->eye_gap = rng_uniform_range(r, 0.32f, 0.40f);
     s->eye_size = rng_uniform_range(r, 0.85f, 1.15f);
     s->mouth_w = rng_uniform_range(r, 0.27f, 0.36f);
-    s->brow_thick = rng_uniform_range(r, 0.035f, 0.06f) * (female ? 0.8f : 1.0f);
+    s->brow_thick = rng_uniform_range(r, 0.05f, 0.075f) * (female ? 0.8f : 1.0f);
     float x = rng_uniform(r);
     s->hair_style = female ? (x < 0.7f ? 1 : 0) : (x < 0.7f ? 0 : x < 0.85f ? 1 : 2);
     s->rest_smile = 0.15f * synth_normal(r);
@@ -390,7 +390,7 @@ static float cue_strength(Rng *r)
 
 static void draw_evidence(Rng *r, SynthUtterance *u)
 {
-    float intensity = rng_uniform_range(r, 0.35f, 1.0f);
+    float intensity = rng_uniform_range(r, 0.5f, 1.0f);
     u->cue_audio = intensity * cue_strength(r);
     u->cue_face = intensity * cue_strength(r);
     u->blend_emotion = blend_partner(r, u->emotion, u->sentiment);

@@ -50,12 +50,12 @@
 static const SynthFaceCues FACE_PROFILE[SYNTH_N_EMOTIONS] = {
     /*            smile  open  width  brow  inner   eye   lip */
     /* neutral  */ {0.00f, 0.00f, 0.00f, 0.00f, 0.00f, 0.00f, 0.00f},
-    /* joy      */ {1.00f, 0.15f, 0.20f, 0.10f, 0.00f, -0.30f, 0.00f},
-    /* sadness  */ {-0.70f, -0.05f, -0.10f, -0.10f, 0.90f, -0.30f, 0.00f},
-    /* anger    */ {-0.45f, 0.10f, -0.05f, -0.70f, -0.90f, -0.35f, 0.15f},
-    /* surprise */ {0.05f, 0.35f, -0.20f, 0.60f, 0.15f, 0.45f, 0.00f},
-    /* fear     */ {-0.30f, 0.20f, 0.20f, 0.45f, 0.50f, 0.40f, 0.00f},
-    /* disgust  */ {-0.55f, 0.00f, 0.00f, -0.40f, -0.45f, -0.40f, 0.80f},
+    /* joy      */ {1.00f, 0.35f, 0.25f, 0.10f, 0.00f, -0.30f, 0.00f},
+    /* sadness  */ {-0.80f, -0.05f, -0.10f, -0.10f, 1.00f, -0.35f, 0.00f},
+    /* anger    */ {-0.50f, 0.05f, -0.10f, -0.80f, -1.00f, -0.40f, 0.15f},
+    /* surprise */ {0.05f, 0.45f, -0.20f, 0.70f, 0.15f, 0.50f, 0.00f},
+    /* fear     */ {-0.30f, 0.25f, 0.25f, 0.50f, 0.60f, 0.45f, 0.00f},
+    /* disgust  */ {-0.60f, 0.00f, 0.00f, -0.45f, -0.50f, -0.45f, 0.90f},
 };
 enum { N_FACE_CUES = sizeof(SynthFaceCues) / sizeof(float) };
 
@@ -259,8 +259,8 @@ static void draw_camera(SynthFaceClip *fc, Rng *r)
     fc->unit = s * (rng_uniform(r) < 0.1f ? rng_uniform_range(r, 0.14f, 0.2f) : rng_uniform_range(r, 0.22f, 0.34f));
     fc->cx = s * (0.5f + rng_uniform_range(r, -0.12f, 0.12f));
     fc->cy = s * (0.45f + rng_uniform_range(r, -0.08f, 0.12f));
-    fc->roll0 = 0.018f * synth_normal(r); /* turns: about 6.5 degrees */
-    fc->yaw0 = 0.22f * synth_normal(r);
+    fc->roll0 = 0.012f * synth_normal(r); /* turns: about 4.3 degrees */
+    fc->yaw0 = 0.15f * synth_normal(r);
     fc->pitch0 = 0.06f * synth_normal(r);
     fc->cos_roll = synth_cos2pi(fc->roll0);
     fc->sin_roll = synth_sin2pi(fc->roll0);
@@ -282,9 +282,9 @@ static void draw_lighting(SynthFaceClip *fc, Rng *r)
     fc->light[2] = lz / norm;
     fc->ambient = rng_uniform_range(r, 0.35f, 0.6f);
     fc->diffuse = rng_uniform_range(r, 0.4f, 0.7f);
-    fc->exposure = rng_uniform_range(r, 0.45f, 1.2f);
+    fc->exposure = rng_uniform_range(r, 0.6f, 1.15f);
     for (int i = 0; i < 3; i++) fc->cast[i] = rng_uniform_range(r, 0.92f, 1.08f);
-    fc->noise = rng_uniform_range(r, 2.0f, 12.0f);
+    fc->noise = rng_uniform_range(r, 2.0f, 9.0f);
 }
 
 static void draw_occluder(SynthFaceClip *fc, Rng *r)
@@ -325,7 +325,7 @@ static void light_colours(SynthFaceClip *fc)
     for (int i = 0; i < 3; i++) {
         skin[i] = (float)sp->skin[i];
         hair[i] = (float)sp->hair[i];
-        brow[i] = 0.63f * (float)sp->hair[i];
+        brow[i] = 0.45f * (float)sp->hair[i];
         lips[i] = 0.7f * (float)sp->skin[i] + 0.3f * RED[i];
         iris[i] = (float)sp->iris[i];
     }
@@ -423,19 +423,19 @@ static void frame_pose(const SynthFaceClip *fc, int k, Pose *p)
         if (t >= fc->blink_t[i] && t < fc->blink_t[i] + 0.15f) blink = 0.08f;
     for (int side = 0; side < 2; side++) {
         float s = side ? 1.0f : -1.0f;
-        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 0.8f * e->eye_open, 0.25f, 2.0f) * blink;
+        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 1.0f * e->eye_open, 0.25f, 2.2f) * blink;
         p->eye_w[side] = 0.15f * sp->eye_size * clampf(1.0f - 0.6f * p->yaw * s, 0.35f, 1.3f);
         /* Brows: height of the inner and outer ends above the eye centre. */
-        float base = 0.17f + 0.10f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
-        p->brow_in[side] = base + 0.08f * e->brow_inner;
-        p->brow_out[side] = base - 0.02f * e->brow_inner;
+        float base = 0.17f + 0.20f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
+        p->brow_in[side] = base + 0.17f * e->brow_inner;
+        p->brow_out[side] = base - 0.03f * e->brow_inner;
     }
 
     /* Mouth: speech opening from the plan at this frame's time, plus the cue. */
     size_t sample = (size_t)(t * fc->fs);
     float speech = sample < fc->plan.n_samples ? synth_plan_mouth(&fc->plan, sample) : 0.0f;
-    p->open = clampf(0.012f + 0.13f * speech + 0.12f * e->mouth_open, 0.0f, 0.3f);
-    p->mouth_w = sp->mouth_w * clampf(1.0f + 0.3f * e->mouth_width, 0.6f, 1.5f);
+    p->open = clampf(0.012f + 0.13f * speech + 0.16f * e->mouth_open, 0.0f, 0.3f);
+    p->mouth_w = sp->mouth_w * clampf(1.0f + 0.35f * e->mouth_width, 0.6f, 1.5f);
     p->smile = e->smile + sp->rest_smile;
     p->lip_raise = e->lip_raise;
     p->mouth_y = 0.55f;
@@ -470,9 +470,9 @@ static void paint_eye(const SynthFaceClip *fc, const Pose *p, float col[3], floa
         blend(col, fc->lit.sclera, k);
         /* Iris and pupil, clipped to the opening. */
         float ix = ex + fc->gaze_x, iy = ey + fc->gaze_y;
-        float ki = k * ellipse_cov(x, y, ix, iy, 0.062f, 0.062f, px);
+        float ki = k * ellipse_cov(x, y, ix, iy, 0.075f, 0.075f, px);
         if (ki > 0.0f) blend(col, fc->lit.iris, ki);
-        float kp = k * ellipse_cov(x, y, ix, iy, 0.028f, 0.028f, px);
+        float kp = k * ellipse_cov(x, y, ix, iy, 0.035f, 0.035f, px);
         static const float PUPIL[3] = {15, 12, 12};
         if (kp > 0.0f) blend(col, PUPIL, kp);
     }
@@ -506,13 +506,13 @@ static void paint_brow(const SynthFaceClip *fc, const Pose *p, float col[3], flo
 static void paint_mouth(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
 {
     float w = p->mouth_w, my = p->mouth_y;
-    if (x < -w - 0.05f || x > w + 0.05f || y < my - 0.25f || y > my + 0.35f) return;
+    if (x < -w - 0.05f || x > w + 0.05f || y < my - 0.4f || y > my + 0.5f) return;
     float xn = x / w, edge = 1.0f - xn * xn; /* 1 at the centre, 0 at the corners */
     if (edge < -0.2f) return;
     float e = edge > 0.0f ? edge : 0.0f;
     /* Mid-line: corners lifted by the smile (y is down, so minus). */
-    float mid = my - 0.13f * p->smile * xn * xn;
-    float lift = 0.07f * p->lip_raise * (xn > 0.0f ? xn : 0.0f);
+    float mid = my - 0.28f * p->smile * xn * xn;
+    float lift = 0.11f * p->lip_raise * (xn > 0.0f ? xn : 0.0f);
     float upper = mid - 0.4f * p->open * e - lift, lower = mid + 0.6f * p->open * e;
     float lip = 0.035f * sqrtf(e);
     const SynthSpeaker *sp = fc->sp;
@@ -616,12 +616,25 @@ static void paint_ear_right(const SynthFaceClip *fc, const Pose *p, float *cell,
     paint_ear(fc, p, cell, x, y, px, 1.0f);
 }
 
+/* Eye sockets: the skin darkens smoothly towards each eye,
+ * by 1 - depth (1 - q) for q = (dx/a)^2 + (dy/b)^2 < 1. */
+static float socket_shade(const SynthFaceClip *fc, const Pose *p, float x, float y)
+{
+    float dy = (y - p->shift_y + 0.13f) / 0.17f, s = 1.0f;
+    if (dy <= -1.0f || dy >= 1.0f) return 1.0f;
+    for (int side = 0; side < 2; side++) {
+        float dx = (x - p->shift_x - (side ? 1.0f : -1.0f) * fc->sp->eye_gap) / 0.26f;
+        float q = dx * dx + dy * dy;
+        if (q < 1.0f) s -= 0.5f * (1.0f - q);
+    }
+    return s;
+}
+
 static void paint_skin(const SynthFaceClip *fc, const Pose *p, float *cell, float x, float y, float px)
 {
-    (void)p;
     float hw = fc->sp->head_w, hh = fc->sp->head_h;
     float k = ellipse_cov(x, y, 0.0f, 0.0f, hw, hh, px);
-    if (k > 0.0f) over(cell, fc->lit.skin, k, shade(fc, x, y, hw, hh));
+    if (k > 0.0f) over(cell, fc->lit.skin, k, shade(fc, x, y, hw, hh) * socket_shade(fc, p, x, y));
 }
 
 /* Short and long styles: the part of a slightly larger ellipse above a
@@ -714,7 +727,7 @@ static void paint_face_frame(SynthFaceClip *fc, const Pose *p)
     float ex = sp->eye_gap + 0.3f, mx = maxf(0.15f, 1.5f * p->mouth_w + 0.05f);
     paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - ex, p->shift_y - 0.62f, p->shift_x + ex, p->shift_y + 0.08f,
                 paint_face_cell);
-    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - mx, p->shift_y + 0.05f, p->shift_x + mx, p->shift_y + 0.92f,
+    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - mx, p->shift_y + 0.05f, p->shift_x + mx, p->shift_y + 1.05f,
                 paint_face_cell);
 }
 

@@ -56,12 +56,12 @@ enum { BLOCK = 32 };
 static const SynthVoiceCues VOICE_PROFILE[SYNTH_N_EMOTIONS] = {
     /*            pitch range rate   loud  jitter shimmer  OQ     breath final pause */
     /* neutral  */ {0.0f, 1.0f, 1.00f, 0.0f, 0.000f, 0.00f, 0.00f, 0.00f, -1.0f, 1.0f},
-    /* joy      */ {3.0f, 1.6f, 1.08f, 4.0f, 0.000f, 0.00f, -0.04f, 0.00f, -0.5f, 0.9f},
-    /* sadness  */ {-2.0f, 0.5f, 0.78f, -5.0f, 0.006f, 0.03f, 0.12f, 0.25f, -1.5f, 1.6f},
-    /* anger    */ {2.5f, 1.3f, 1.12f, 7.0f, 0.003f, 0.06f, -0.14f, -0.05f, -2.0f, 0.8f},
-    /* surprise */ {5.0f, 1.9f, 1.00f, 4.0f, 0.000f, 0.02f, -0.02f, 0.05f, 3.0f, 1.0f},
-    /* fear     */ {4.0f, 0.7f, 1.15f, 1.0f, 0.010f, 0.04f, 0.08f, 0.30f, 0.5f, 1.2f},
-    /* disgust  */ {-1.0f, 0.8f, 0.88f, 1.0f, 0.003f, 0.05f, -0.04f, 0.10f, -1.5f, 1.2f},
+    /* joy      */ {4.0f, 1.8f, 1.10f, 5.0f, 0.000f, 0.00f, -0.05f, 0.00f, -0.5f, 0.9f},
+    /* sadness  */ {-3.0f, 0.4f, 0.72f, -7.0f, 0.008f, 0.04f, 0.15f, 0.35f, -2.0f, 1.8f},
+    /* anger    */ {3.0f, 1.4f, 1.15f, 9.0f, 0.004f, 0.08f, -0.18f, -0.05f, -2.5f, 0.7f},
+    /* surprise */ {7.0f, 2.2f, 1.00f, 5.0f, 0.000f, 0.02f, -0.02f, 0.05f, 5.0f, 1.0f},
+    /* fear     */ {5.0f, 0.6f, 1.20f, 1.0f, 0.015f, 0.05f, 0.10f, 0.40f, 1.0f, 1.3f},
+    /* disgust  */ {-2.0f, 0.8f, 0.82f, 0.0f, 0.004f, 0.06f, -0.04f, 0.15f, -2.0f, 1.3f},
 };
 enum { N_VOICE_CUES = sizeof(SynthVoiceCues) / sizeof(float) };
 
@@ -410,7 +410,7 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
     v->fs = (float)c->cfg.sample_rate;
 
     /* Pitch: speaker base times the emotional shift and a per-utterance wobble. */
-    float st = vc.pitch_st + 0.7f * synth_normal(r);
+    float st = vc.pitch_st + 0.6f * synth_normal(r);
     v->f0_base = sp->f0_hz * synth_exp2(st / 12.0f);
     v->accent_st = 2.2f * vc.range * rng_uniform_range(r, 0.7f, 1.3f);
     v->wander_st = 0.6f * vc.range;
@@ -436,7 +436,7 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
 
     /* Level: habitual loudness + emotion + the recording's gain (mic
      * distance, channel), which hides part of the loudness cue. */
-    float channel = db_to_gain(2.5f * synth_normal(r));
+    float channel = db_to_gain(2.0f * synth_normal(r));
     v->level = 0.05f * channel * db_to_gain(sp->gain_db + vc.loud_db);
 
     /* Background at an SNR relative to a nominal (not emotional) level. */
