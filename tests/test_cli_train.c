@@ -1,0 +1,143 @@
+/* The ./meld program end to end on a tiny synthetic corpus: synth, train,
+ * resume, eval (text, JSON, HTML), predict, models, summary, and the exit
+ * status and one-line message of bad input. Needs MELD_BIN (make test sets it). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+static char root[64], out[32768];
+static const char *meld;
+
+/* Runs "MELD ARGS" in the temp folder; stdout+stderr into out; returns the exit status. */
+static int run(const char *fmt, ...)
+{
+    char args[1024], cmd[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", root, meld, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    meld = getenv("MELD_BIN");
+    if (!meld) return 0;
+    strcpy(root, "/tmp/meld-cli-XXXXXX");
+    if (!mkdtemp(root)) return -1;
+    return run("synth --out corpus --dialogues 8 --seed 5 --size 48") == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (!meld) return 0;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    return system(cmd);
+}
+
+#define NEED_MELD()                                                        \
+    do {                                                                   \
+        if (!meld) {                                                       \
+            printf("  MELD_BIN not set: skipping (run through make test)\n"); \
+            skip();                                                        \
+        }                                                                  \
+    } while (0)
+
+static void expect(const char *what)
+{
+    if (!strstr(out, what)) fail_msg("expected '%s' in output:\n%s", what, out);
+}
+
+static void train_eval_predict(void **state)
+{
+    (void)state;
+    NEED_MELD();
+    assert_int_equal(run("train --data corpus --model gru --hidden 8 --epochs 2 --batch 2 --frames 2 --size 32 "
+                         "--mels 16 --out run"),
+                     0);
+    expect("\"epoch\": 2");
+    expect("test split:");
+    expect("baselines: majority class");
+    assert_int_equal(run("train --data corpus --model gru --hidden 8 --epochs 3 --batch 2 --frames 2 --size 32 "
+                         "--mels 16 --out run --resume"),
+                     0);
+    expect("resumed");
+    expect("\"epoch\": 3");
+    assert_int_equal(run("eval --model-file run/best.safetensors --data corpus --split dev --html report.html"), 0);
+    expect("dev split:");
+    expect("precision");
+    expect("wrote report.html");
+    assert_int_equal(run("eval --model-file run/best.safetensors --data corpus --json"), 0);
+    expect("\"weighted_f1\"");
+    expect("\"emotion_majority\"");
+    assert_int_equal(run("predict --model-file run/best.safetensors corpus/train_splits/dia0_utt0.wav "
+                         "corpus/train_splits/dia0_utt1.wav"),
+                     0);
+    expect("dia0_utt1.wav: emotion ");
+    assert_int_equal(run("predict --json --model-file run/best.safetensors corpus/train_splits/dia0_utt0.wav"), 0);
+    expect("\"emotion_probs\"");
+}
+
+static void models_and_summary(void **state)
+{
+    (void)state;
+    NEED_MELD();
+    assert_int_equal(run("models"), 0);
+    expect("fusion");
+    expect("melstm");
+    assert_int_equal(run("summary --model cnn"), 0);
+    expect("BatchNorm2d");
+    expect("Total params");
+    assert_int_equal(run("summary --model fusion --context"), 0);
+    expect("context.lstm");
+}
+
+static void bad_input_is_one_clear_line(void **state)
+{
+    (void)state;
+    NEED_MELD();
+    assert_int_equal(run("train --model nosuch"), 2);
+    expect("unknown model 'nosuch'");
+    assert_int_equal(run("train --epochs 0"), 2);
+    expect("--epochs expects an integer");
+    assert_int_equal(run("eval --model-file missing.safetensors --data corpus"), 1);
+    expect("missing.safetensors: cannot open");
+    /* A truncated checkpoint and a garbage one. */
+    assert_int_equal(run("predict --model-file run/nothing.safetensors corpus/train_splits/dia0_utt0.wav"), 1);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "head -c 100 %s/run/best.safetensors > %s/cut.safetensors", root, root);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run("eval --model-file cut.safetensors --data corpus"), 1);
+    expect("cut.safetensors");
+    assert_int_equal(run("train --data no/such/folder --model gru"), 1);
+    expect("no/such/folder");
+    assert_int_equal(run("predict --model-file run/best.safetensors no_such_clip.wav"), 1);
+    expect("no_such_clip.wav");
+    assert_int_equal(run("nosuchcommand"), 2);
+    expect("unknown command");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(train_eval_predict),
+        cmocka_unit_test(models_and_summary),
+        cmocka_unit_test(bad_input_is_one_clear_line),
+    };
+    return cmocka_run_group_tests_name("cli: train, eval, predict", tests, setup, teardown);
+}
