@@ -38,7 +38,7 @@ static const float SPEAKER_COUNT_W[MAX_SPEAKERS + 1] = {0, 0, 0.50f, 0.30f, 0.13
 #define P_MAIN_CAST 0.85f  /* a dialogue seat goes to one of the main cast */
 #define P_INTRODUCE 0.35f  /* next turn brings in a speaker not heard yet */
 #define P_OTHER 0.80f      /* next turn goes to another speaker (else the floor is held) */
-#define P_STAY 0.30f       /* speaker keeps the emotion of their previous turn */
+#define P_STAY 0.40f       /* speaker keeps the emotion of their previous turn */
 #define P_COPY 0.15f       /* speaker takes the previous turn's emotion (contagion) */
 #define P_SURPRISE_POS 0.49f
 #define P_WEAK_CUE 0.20f   /* a modality carries (almost) no cue */
@@ -422,7 +422,7 @@ static int syllables_for(Rng *r, const SynthCorpus *c, int u)
 
 /* Fills the utterances of one dialogue. */
 static int make_dialogue(Rng *r, SynthCorpus *c, const float *q, const Lexicon *lx, Pool *pool,
-                         int split, int dia)
+                         int split, int dia, uint64_t scene)
 {
     int turn[MAX_LEN], emo[MAX_LEN], cast[MAX_SPEAKERS];
     int len = draw_length(r), k = draw_speaker_count(r, len);
@@ -462,6 +462,8 @@ static int make_dialogue(Rng *r, SynthCorpus *c, const float *q, const Lexicon *
         u->end_ms = clock_ms + draw_duration_ms(r);
         clock_ms = u->end_ms + 50 + (int)rng_below(r, 1450);
         u->stream = (uint64_t)ui + 1;
+        u->scene = scene;
+        u->shot = turn[t];
         draw_evidence(r, u);
         int high_arousal = emo[t] == SYNTH_ANGER || emo[t] == SYNTH_JOY || emo[t] == SYNTH_FEAR;
         float p_q = emo[t] == SYNTH_SURPRISE ? 0.40f : 0.15f;
@@ -502,13 +504,13 @@ int synth_corpus_make(SynthCorpus *c, const SynthConfig *cfg)
     for (int m = 0; m < MAIN_CAST; m++) make_speaker(&r, &c->speakers[c->n_speakers++], m % 2, 0);
     synth_shift_kernel(q);
 
-    int sizes[SYNTH_N_SPLITS];
+    int sizes[SYNTH_N_SPLITS], scenes = 0;
     split_sizes(n, sizes);
     for (int s = 0; s < SYNTH_N_SPLITS; s++) {
         c->split_begin[s] = c->n_utts;
         c->split_dialogues[s] = sizes[s];
         for (int d = 0; d < sizes[s]; d++)
-            if (make_dialogue(&r, c, q, lx, &pool, s, d)) goto fail;
+            if (make_dialogue(&r, c, q, lx, &pool, s, d, (uint64_t)++scenes)) goto fail;
         c->split_end[s] = c->n_utts;
     }
     free(lx);

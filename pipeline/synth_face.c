@@ -41,6 +41,8 @@
 
 #define FACE_SALT 0x66616365ULL  /* "face" */
 #define NOISE_SALT 0x6e6f6973ULL /* "nois" */
+#define SCENE_SALT 0x7363656eULL /* "scen" */
+#define SHOT_SALT 0x73686f74ULL  /* "shot" */
 
 /* ---- Emotion profiles -------------------------------------------------------
  * Valence first: the mouth corners (joy up; sadness, disgust, anger down)
@@ -91,6 +93,7 @@ struct SynthFaceClip {
     float sway_f[3], sway_p[3]; /* head-motion frequencies (Hz) and phases */
     float light[3], ambient, diffuse, exposure, cast[3], noise;
     float clothes[3];
+    float wall[3], wall_top, wall_bottom;
     struct {                    /* colours times exposure and cast */
         float skin[3], hair[3], brow[3], lips[3], iris[3], sclera[3], clothes[3], occluder[3];
     } lit;
@@ -191,16 +194,15 @@ static void background_head(Rng *r, float *img, int s)
     fill_ellipse(img, s, x, y - 0.55f * sz, 0.9f * sz, 0.6f * sz, hair);
 }
 
-/* Wall, furniture, frames, windows, lamps, maybe background people; then a
- * vertical light gradient, the exposure and the colour cast. */
+/* The scene's wall, then (from the shot) furniture, frames, windows, lamps,
+ * maybe background people; then the scene's vertical light gradient,
+ * exposure and colour cast. */
 static int make_background(SynthFaceClip *fc, Rng *r)
 {
     int s = fc->size;
     float *img = meld_malloc((size_t)s * (size_t)s * 3 * sizeof(float), "synth background");
     if (!img) return MELD_ERR;
-    float wall[3];
-    random_colour(r, wall, 60, 220);
-    fill_rect(img, s, 0, 0, (float)s, (float)s, wall);
+    fill_rect(img, s, 0, 0, (float)s, (float)s, fc->wall);
     int n_shapes = 3 + (int)rng_below(r, 6);
     for (int i = 0; i < n_shapes; i++) {
         float c[3];
@@ -232,7 +234,7 @@ static int make_background(SynthFaceClip *fc, Rng *r)
     int heads = rng_uniform(r) < 0.35f ? 1 + (int)rng_below(r, 2) : 0;
     for (int i = 0; i < heads; i++) background_head(r, img, s);
 
-    float top = rng_uniform_range(r, 0.8f, 1.2f), bottom = rng_uniform_range(r, 0.7f, 1.1f);
+    float top = fc->wall_top, bottom = fc->wall_bottom;
     fc->background = meld_malloc((size_t)s * (size_t)s * 3, "synth background");
     if (!fc->background) {
         free(img);
@@ -252,15 +254,20 @@ static int make_background(SynthFaceClip *fc, Rng *r)
 
 /* ---- Opening a clip --------------------------------------------------------------- */
 
-static void draw_camera(SynthFaceClip *fc, Rng *r)
+/* Framing: the shot (this speaker's camera in this scene) plus a little
+ * per-clip variation. */
+static void draw_camera(SynthFaceClip *fc, Rng *shot, Rng *r)
 {
     float s = (float)fc->size;
-    /* Mostly a close-up; one clip in ten is a distant shot. */
-    fc->unit = s * (rng_uniform(r) < 0.1f ? rng_uniform_range(r, 0.14f, 0.2f) : rng_uniform_range(r, 0.22f, 0.34f));
-    fc->cx = s * (0.5f + rng_uniform_range(r, -0.12f, 0.12f));
-    fc->cy = s * (0.45f + rng_uniform_range(r, -0.08f, 0.12f));
+    /* Mostly a close-up; one shot in ten is from a distance. */
+    float unit = rng_uniform(shot) < 0.1f ? rng_uniform_range(shot, 0.14f, 0.2f) : rng_uniform_range(shot, 0.22f, 0.34f);
+    float cx = rng_uniform_range(shot, -0.12f, 0.12f), cy = rng_uniform_range(shot, -0.08f, 0.12f);
+    float yaw = 0.15f * synth_normal(shot);
+    fc->unit = s * unit * rng_uniform_range(r, 0.95f, 1.05f);
+    fc->cx = s * (0.5f + cx + rng_uniform_range(r, -0.02f, 0.02f));
+    fc->cy = s * (0.45f + cy + rng_uniform_range(r, -0.02f, 0.02f));
     fc->roll0 = 0.012f * synth_normal(r); /* turns: about 4.3 degrees */
-    fc->yaw0 = 0.15f * synth_normal(r);
+    fc->yaw0 = yaw + 0.05f * synth_normal(r);
     fc->pitch0 = 0.06f * synth_normal(r);
     fc->cos_roll = synth_cos2pi(fc->roll0);
     fc->sin_roll = synth_sin2pi(fc->roll0);
@@ -273,6 +280,7 @@ static void draw_camera(SynthFaceClip *fc, Rng *r)
     fc->gaze_y = 0.015f * synth_normal(r);
 }
 
+/* Light, exposure, colour cast, sensor noise and the wall: one per scene. */
 static void draw_lighting(SynthFaceClip *fc, Rng *r)
 {
     float lx = rng_uniform_range(r, -0.8f, 0.8f), ly = rng_uniform_range(r, -0.8f, 0.3f), lz = 1.0f;
@@ -285,6 +293,9 @@ static void draw_lighting(SynthFaceClip *fc, Rng *r)
     fc->exposure = rng_uniform_range(r, 0.6f, 1.15f);
     for (int i = 0; i < 3; i++) fc->cast[i] = rng_uniform_range(r, 0.92f, 1.08f);
     fc->noise = rng_uniform_range(r, 2.0f, 9.0f);
+    random_colour(r, fc->wall, 60, 220);
+    fc->wall_top = rng_uniform_range(r, 0.8f, 1.2f);
+    fc->wall_bottom = rng_uniform_range(r, 0.7f, 1.1f);
 }
 
 static void draw_occluder(SynthFaceClip *fc, Rng *r)
@@ -362,19 +373,24 @@ SynthFaceClip *synth_face_open(const SynthCorpus *c, int u)
         free(fc);
         return NULL;
     }
-    Rng r;
+    /* Three streams: the scene (dialogue), the shot (speaker in the scene)
+     * and the clip, so a dialogue keeps its room and light and a speaker
+     * their framing and clothes. */
+    Rng scene, shot, r;
+    rng_seed(&scene, c->cfg.seed ^ SCENE_SALT, ut->scene);
+    rng_seed(&shot, c->cfg.seed ^ SHOT_SALT, ut->scene * 8 + (uint64_t)ut->shot);
     rng_seed(&r, c->cfg.seed ^ FACE_SALT, ut->stream);
-    draw_camera(fc, &r);
-    draw_lighting(fc, &r);
+    draw_lighting(fc, &scene);
+    draw_camera(fc, &shot, &r);
+    random_colour(&shot, fc->clothes, 30, 220);
     draw_occluder(fc, &r);
     draw_blinks(fc, &r);
-    random_colour(&r, fc->clothes, 30, 220);
     light_colours(fc);
     size_t n = (size_t)fc->size * (size_t)fc->size;
     fc->work = meld_malloc(n * 3 * sizeof(float), "synth frame");
     fc->noise_bits = meld_malloc(n * sizeof(uint32_t), "synth frame noise");
     fc->sprite = meld_calloc(n * SPRITE, sizeof(float), "synth sprite");
-    if (!fc->work || !fc->noise_bits || !fc->sprite || make_background(fc, &r)) {
+    if (!fc->work || !fc->noise_bits || !fc->sprite || make_background(fc, &shot)) {
         synth_face_close(fc);
         return NULL;
     }
@@ -423,18 +439,18 @@ static void frame_pose(const SynthFaceClip *fc, int k, Pose *p)
         if (t >= fc->blink_t[i] && t < fc->blink_t[i] + 0.15f) blink = 0.08f;
     for (int side = 0; side < 2; side++) {
         float s = side ? 1.0f : -1.0f;
-        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 1.0f * e->eye_open, 0.25f, 2.2f) * blink;
+        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 1.3f * e->eye_open, 0.25f, 2.5f) * blink;
         p->eye_w[side] = 0.15f * sp->eye_size * clampf(1.0f - 0.6f * p->yaw * s, 0.35f, 1.3f);
         /* Brows: height of the inner and outer ends above the eye centre. */
-        float base = 0.17f + 0.20f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
-        p->brow_in[side] = base + 0.17f * e->brow_inner;
+        float base = 0.17f + 0.26f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
+        p->brow_in[side] = base + 0.22f * e->brow_inner;
         p->brow_out[side] = base - 0.03f * e->brow_inner;
     }
 
     /* Mouth: speech opening from the plan at this frame's time, plus the cue. */
     size_t sample = (size_t)(t * fc->fs);
     float speech = sample < fc->plan.n_samples ? synth_plan_mouth(&fc->plan, sample) : 0.0f;
-    p->open = clampf(0.012f + 0.13f * speech + 0.16f * e->mouth_open, 0.0f, 0.3f);
+    p->open = clampf(0.012f + 0.13f * speech + 0.20f * e->mouth_open, 0.0f, 0.3f);
     p->mouth_w = sp->mouth_w * clampf(1.0f + 0.35f * e->mouth_width, 0.6f, 1.5f);
     p->smile = e->smile + sp->rest_smile;
     p->lip_raise = e->lip_raise;
@@ -511,8 +527,8 @@ static void paint_mouth(const SynthFaceClip *fc, const Pose *p, float col[3], fl
     if (edge < -0.2f) return;
     float e = edge > 0.0f ? edge : 0.0f;
     /* Mid-line: corners lifted by the smile (y is down, so minus). */
-    float mid = my - 0.28f * p->smile * xn * xn;
-    float lift = 0.11f * p->lip_raise * (xn > 0.0f ? xn : 0.0f);
+    float mid = my - 0.36f * p->smile * xn * xn;
+    float lift = 0.15f * p->lip_raise * (xn > 0.0f ? xn : 0.0f);
     float upper = mid - 0.4f * p->open * e - lift, lower = mid + 0.6f * p->open * e;
     float lip = 0.035f * sqrtf(e);
     const SynthSpeaker *sp = fc->sp;

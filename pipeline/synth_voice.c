@@ -46,6 +46,7 @@
 #define LOG2E_F 1.44269504088896f
 #define PLAN_SALT 0x706c616eULL  /* "plan": seeds of the per-clip streams */
 #define VOICE_SALT 0x766f6963ULL /* "voic" */
+#define ROOM_SALT 0x726f6f6dULL  /* "room": the scene's acoustics */
 enum { BLOCK = 32 };
 
 /* ---- Emotion profiles ----------------------------------------------------
@@ -56,12 +57,12 @@ enum { BLOCK = 32 };
 static const SynthVoiceCues VOICE_PROFILE[SYNTH_N_EMOTIONS] = {
     /*            pitch range rate   loud  jitter shimmer  OQ     breath final pause */
     /* neutral  */ {0.0f, 1.0f, 1.00f, 0.0f, 0.000f, 0.00f, 0.00f, 0.00f, -1.0f, 1.0f},
-    /* joy      */ {4.0f, 1.8f, 1.10f, 5.0f, 0.000f, 0.00f, -0.05f, 0.00f, -0.5f, 0.9f},
-    /* sadness  */ {-3.0f, 0.4f, 0.72f, -7.0f, 0.008f, 0.04f, 0.15f, 0.35f, -2.0f, 1.8f},
-    /* anger    */ {3.0f, 1.4f, 1.15f, 9.0f, 0.004f, 0.08f, -0.18f, -0.05f, -2.5f, 0.7f},
-    /* surprise */ {7.0f, 2.2f, 1.00f, 5.0f, 0.000f, 0.02f, -0.02f, 0.05f, 5.0f, 1.0f},
-    /* fear     */ {5.0f, 0.6f, 1.20f, 1.0f, 0.015f, 0.05f, 0.10f, 0.40f, 1.0f, 1.3f},
-    /* disgust  */ {-2.0f, 0.8f, 0.82f, 0.0f, 0.004f, 0.06f, -0.04f, 0.15f, -2.0f, 1.3f},
+    /* joy      */ {5.0f, 2.0f, 1.12f, 6.0f, 0.000f, 0.00f, -0.05f, 0.00f, -0.5f, 0.9f},
+    /* sadness  */ {-4.0f, 0.35f, 0.68f, -9.0f, 0.010f, 0.05f, 0.18f, 0.45f, -2.5f, 2.0f},
+    /* anger    */ {4.0f, 1.5f, 1.18f, 11.0f, 0.005f, 0.10f, -0.20f, -0.05f, -3.0f, 0.7f},
+    /* surprise */ {9.0f, 2.5f, 1.00f, 6.0f, 0.000f, 0.02f, -0.02f, 0.05f, 7.0f, 1.0f},
+    /* fear     */ {7.0f, 0.5f, 1.25f, 1.0f, 0.020f, 0.06f, 0.12f, 0.50f, 1.5f, 1.4f},
+    /* disgust  */ {-3.0f, 0.7f, 0.78f, 0.0f, 0.005f, 0.08f, -0.05f, 0.18f, -2.5f, 1.4f},
 };
 enum { N_VOICE_CUES = sizeof(SynthVoiceCues) / sizeof(float) };
 
@@ -434,20 +435,26 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
     if (v->tilt_k < 0.2f) v->tilt_k = 0.2f;
     if (v->tilt_k > 0.95f) v->tilt_k = 0.95f;
 
+    /* The room and the recording chain belong to the scene (the dialogue):
+     * channel gain, background level and colour, mains hum. */
+    Rng room;
+    rng_seed(&room, c->cfg.seed ^ ROOM_SALT, ut->scene);
+    float channel_db = 2.0f * synth_normal(&room), snr_db = rng_uniform_range(&room, 8.0f, 35.0f);
+    float mix = rng_uniform(&room);
+    v->has_hum = rng_uniform(&room) < 0.2f;
+    float hum = rng_uniform_range(&room, 0.3f, 1.0f);
+    float mains = rng_uniform(&room) < 0.5f ? 50.0f : 60.0f;
+
     /* Level: habitual loudness + emotion + the recording's gain (mic
      * distance, channel), which hides part of the loudness cue. */
-    float channel = db_to_gain(2.0f * synth_normal(r));
+    float channel = db_to_gain(channel_db + 0.7f * synth_normal(r));
     v->level = 0.05f * channel * db_to_gain(sp->gain_db + vc.loud_db);
 
     /* Background at an SNR relative to a nominal (not emotional) level. */
-    float snr_db = rng_uniform_range(r, 8.0f, 35.0f);
-    float noise = 0.05f * channel * db_to_gain(-snr_db);
-    float mix = rng_uniform(r);
+    float noise = 0.05f * channel * db_to_gain(-(snr_db + rng_uniform_range(r, -3.0f, 3.0f)));
     v->noise_white = noise * mix;
     v->noise_rumble = noise * (1.0f - mix) * 6.0f;
-    v->has_hum = rng_uniform(r) < 0.2f;
-    v->hum_amp = noise * rng_uniform_range(r, 0.3f, 1.0f);
-    float mains = rng_uniform(r) < 0.5f ? 50.0f : 60.0f;
+    v->hum_amp = noise * hum;
     osc_init(&v->hum1, mains, v->fs, 0.0f);
     osc_init(&v->hum3, 3.0f * mains, v->fs, 0.0f);
     /* A burst of studio-audience laughter somewhere in a fifth of the clips. */
