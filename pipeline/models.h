@@ -16,8 +16,8 @@
  *           Dense 100 -> heads; an utterance's logits are the mean of its
  *           frames' logits. Adam.
  *   fusion  utterance level, or dialogue level with --context. Audio branch
- *           (the melstm encoder, or with --audio functionals an MLP on the
- *           functional vector) and video branch (the cnn encoder, frame
+ *           (an MLP on the functional vector, the default of `meld train`, or
+ *           with --audio mel the melstm encoder) and video branch (the cnn encoder, frame
  *           embeddings averaged) concatenated -> Dense 256 + ReLU + dropout ->
  *           heads. --context runs a masked bidirectional LSTM over the
  *           dialogue's fused utterance embeddings before time-distributed

@@ -42,7 +42,7 @@ int cmd_models(int argc, char **argv)
     printf("%-8s %12s  %-9s %-48s %s\n", "model", "parameters", "optimiser", "input", "description");
     for (int i = 0; i < N_MELD_MODEL_KINDS; i++) {
         const MeldModelKind *k = MELD_MODEL_KINDS[i];
-        MeldModelConfig c = default_config(k->name, 0, 0);
+        MeldModelConfig c = default_config(k->name, 0, 1);
         Rng r;
         rng_seed(&r, 1, 1);
         MeldModel *m = meld_model_create(k->name, &c, &r);
@@ -50,7 +50,8 @@ int cmd_models(int argc, char **argv)
         printf("%-8s %12zu  %-9s %-48s %s\n", k->name, meld_model_param_count(m), k->default_optim, k->inputs, k->description);
         meld_model_free(m);
     }
-    printf("(fusion --context adds a dialogue-level BiLSTM; counts for 40 Mel bands, 64x64 frames, %d functionals)\n",
+    printf("(fusion: functional-vector audio branch; --audio mel uses the melstm encoder, --context adds a\n"
+           " dialogue-level BiLSTM; counts for 40 Mel bands, 64x64 frames, %d functionals)\n",
            functionals_dim());
     return 0;
 }
@@ -58,17 +59,17 @@ int cmd_models(int argc, char **argv)
 int cmd_summary(int argc, char **argv)
 {
     const char *kind = NULL;
-    int context = 0, functionals = 0;
+    int context = 0, functionals = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: meld summary --model gru|lstm|melstm|cnn|fusion [--context] [--audio mel|functionals]\n");
+            printf("usage: meld summary --model gru|lstm|melstm|cnn|fusion [--context] [--audio functionals|mel]\n");
             return 0;
         }
         if (!strcmp(argv[i], "--context")) { context = 1; continue; }
         if (!(v = arg_value(argc, argv, &i, "summary"))) return 2;
         if (!strcmp(argv[i - 1], "--model")) kind = v;
-        else if (!strcmp(argv[i - 1], "--audio")) functionals = !strcmp(v, "functionals");
+        else if (!strcmp(argv[i - 1], "--audio")) functionals = strcmp(v, "mel") != 0;
         else { fprintf(stderr, "meld summary: unknown option '%s'\n", argv[i - 1]); return 2; }
     }
     if (!kind) { fprintf(stderr, "meld summary: --model is required\n"); return 2; }

@@ -40,6 +40,6 @@ int cmd_prepare(int argc, char **argv)
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
     printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,
-           corpus.synthetic ? "built-in synthetic" : "MELD", corpus.root, threadpool_threads());
+           corpus.synthetic ? "built-in synthetic" : "data", corpus.root, threadpool_threads());
     return 0;
 }

@@ -18,13 +18,14 @@ static const char *USAGE =
     "                  [--task both|emotion|sentiment] [--epochs N] [--batch N]\n"
     "                  [--optim adam|adamw|adadelta|sgd|rmsprop] [--lr X]\n"
     "                  [--class-weights auto|meld|none] [--patience N] [--threads N]\n"
-    "                  [--seed S] [--out DIR] [--resume] [--context] [--audio mel|functionals]\n"
+    "                  [--seed S] [--out DIR] [--resume] [--context] [--audio functionals|mel]\n"
     "                  [--hidden N] [--frames K] [--size N] [--mels N] [--cascade FILE|none] [--lenient]\n"
     "\n"
     "Trains a model and reports accuracy and F1 on the test split from the best\n"
     "dev checkpoint. With no --data and no MELD found (MELD_DATA, ./data), the\n"
     "built-in synthetic corpus is generated into " BUILTIN_CORPUS_DIR " and used.\n"
-    "Defaults: --model fusion, --task both, --class-weights auto, --seed 1,\n"
+    "Defaults: --model fusion (audio branch: functionals), --task both,\n"
+    "--class-weights auto, --seed 1,\n"
     "--out runs/MODEL, epochs/batch/optimiser per model (see README).\n";
 
 /* Per-model defaults: epochs, batch, patience, hidden. */
@@ -80,7 +81,7 @@ int cmd_train(int argc, char **argv)
     o.cfg.mel_pool = 4;
     o.cfg.mel_max_frames = 200;
     int epochs = 0, batch = 0, patience = 0, threads = 0, seed = 1, hidden = 0;
-    const char *out = NULL, *weights = "auto", *task = "both", *audio = "mel";
+    const char *out = NULL, *weights = "auto", *task = "both", *audio = "functionals";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -166,7 +167,7 @@ int cmd_train(int argc, char **argv)
     Corpus corpus;
     if (corpus_ready("train", &req, &corpus)) return 1;
     fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
-            corpus.synthetic ? "built-in synthetic" : "MELD", corpus.root, corpus.cache_dir, o.model,
+            corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
             threadpool_threads());
     o.cache_dir = corpus.cache_dir;
     o.cache_hash = cache_hash(corpus.config);

@@ -135,6 +135,10 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
         bool found = dataset_locate(NULL, &loc) == MELD_OK, builtin = !found;
         for (int s = 0; found && s < N_SPLITS; s++) builtin = builtin || strstr(loc.csv[s], BUILTIN_CORPUS_DIR);
         if (builtin) {
+            if (!req->quiet)
+                fprintf(stderr, "meld %s: no MELD data found (no --data, MELD_DATA not set, none under ./data, "
+                                "./MELD.Raw, ./MELD): using the built-in synthetic corpus in %s/\n",
+                        cmd, BUILTIN_CORPUS_DIR);
             if (ensure_builtin(cmd, req->quiet)) return 1;
             data = BUILTIN_CORPUS_DIR;
             out->synthetic = true;
