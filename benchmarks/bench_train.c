@@ -38,10 +38,13 @@
  * threads with OMP_WAIT_POLICY=PASSIVE (on a small shared machine libgomp's
  * spinning workers can make torch slower with 2 threads than with 1, so the
  * comparison at N threads uses torch's faster setting). Each process also
- * gets OPENBLAS_NUM_THREADS = its thread count (see child_env). For lstm/gru torch
- * runs both on the padded batch ("padded": the RNN computes every step,
- * padding included) and with pack_padded_sequence ("packed": only the real
- * steps, which is what our masked RNN does). speedup = torch ms / ours ms.
+ * gets OPENBLAS_NUM_THREADS = its thread count and OPENBLAS_CORETYPE = the
+ * kernel for this CPU (see child_env): torch as installed here runs its
+ * GEMMs in OpenBLAS's SSE3 kernels, which would flatter us 3-7x. For
+ * lstm/gru (and melstm-var) torch runs both on the padded batch ("padded":
+ * the RNN computes every step, padding included) and with
+ * pack_padded_sequence ("packed": only the real steps, which is what our
+ * masked RNN does). speedup = torch ms / ours ms.
  * The subprocess is started with posix_spawn and a fixed argument vector
  * (model names from the table below, numbers we format): no shell, no
  * user text in it. No timing is asserted anywhere. */
@@ -59,6 +62,7 @@
 #include "benchmarks/kernel_timing.h"
 #include "optim/optim.h"
 #include "pipeline/models.h"
+#include "tensor/cpu.h"
 #include "tensor/error.h"
 #include "tensor/rng.h"
 #include "tensor/threadpool.h"
@@ -394,19 +398,34 @@ static void script_path(char *buf, size_t cap)
     snprintf(buf, cap, "benchmarks/torch_train.py");
 }
 
-/* The environment for python: ours without the thread and wait-policy
- * variables, then OMP_WAIT_POLICY=PASSIVE when asked and
- * OPENBLAS_NUM_THREADS=threads (threads > 0). Debian's torch does its GEMMs
- * in OpenBLAS (pthreads build), which torch.set_num_threads does not
- * limit: without this, "1 thread" would run its GEMMs on every core.
- * NULL-terminated malloc'd array; env_buf holds the added string. */
-static char **child_env(bool passive, int threads, char *env_buf, size_t cap)
+/* The OpenBLAS kernel for this CPU. Debian's torch does its GEMMs in
+ * OpenBLAS, whose run-time CPU detection does not recognise every
+ * virtualised CPU: on this project's VM ("Intel Xeon Processor", AVX-512)
+ * it falls back to its Prescott (SSE3) kernels, 4x slower than SkylakeX.
+ * Naming the core gives torch its real speed; NULL: leave it to OpenBLAS. */
+static const char *openblas_core(void)
+{
+    CpuIsa isa = cpu_isa_detected();
+    return isa == CPU_ISA_AVX512 ? "SkylakeX" : isa == CPU_ISA_AVX2 ? "Haswell" : NULL;
+}
+
+/* The environment for python: ours without the OpenMP/OpenBLAS thread and
+ * wait-policy variables, then
+ *   OMP_WAIT_POLICY=PASSIVE         when passive;
+ *   OPENBLAS_NUM_THREADS=threads    torch.set_num_threads does not limit
+ *                                   OpenBLAS (pthreads build): without this,
+ *                                   "1 thread" would run GEMMs on every core;
+ *   OPENBLAS_CORETYPE=...           openblas_core(), unless already set.
+ * NULL-terminated malloc'd array of borrowed strings (the added ones live
+ * in bufs, 2 x 64 bytes). */
+static char **child_env(bool passive, int threads, char bufs[2][64])
 {
     static const char *const DROP[] = {"OMP_WAIT_POLICY=", "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS="};
     static char passive_policy[] = "OMP_WAIT_POLICY=PASSIVE";
     size_t n = 0;
-    while (environ[n]) n++;
-    char **env = calloc(n + 3, sizeof *env);
+    bool has_core = false;
+    while (environ[n]) has_core |= !strncmp(environ[n++], "OPENBLAS_CORETYPE=", 18);
+    char **env = calloc(n + 4, sizeof *env);
     if (!env) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -415,10 +434,11 @@ static char **child_env(bool passive, int threads, char *env_buf, size_t cap)
         if (!drop) env[k++] = environ[i];
     }
     if (passive) env[k++] = passive_policy;
-    if (threads > 0) {
-        snprintf(env_buf, cap, "OPENBLAS_NUM_THREADS=%d", threads);
-        env[k++] = env_buf;
-    }
+    snprintf(bufs[0], 64, "OPENBLAS_NUM_THREADS=%d", threads);
+    env[k++] = bufs[0];
+    const char *core = has_core ? getenv("OPENBLAS_CORETYPE") : openblas_core();
+    snprintf(bufs[1], 64, "OPENBLAS_CORETYPE=%s", core ? core : "(OpenBLAS's own detection)");
+    if (!has_core && core) env[k++] = bufs[1];
     return env;
 }
 
@@ -459,8 +479,8 @@ static int run_child(char *const argv[], char **env, void (*on_line)(void *, con
 static bool torch_available(void)
 {
     char py[] = "/usr/bin/python3", c[] = "-c", code[] = "import torch";
-    char *argv[] = {py, c, code, NULL}, buf[64];
-    char **env = child_env(false, 1, buf, sizeof buf);
+    char *argv[] = {py, c, code, NULL}, bufs[2][64];
+    char **env = child_env(false, 1, bufs);
     int status = env ? run_child(argv, env, NULL, NULL) : -1;
     free(env);
     return status == 0;
@@ -486,7 +506,7 @@ static void torch_line(void *ctx, const char *line)
 /* One python process: the listed models at one thread count. */
 static int torch_run(const char *models, int threads, int warmup, int steps, bool passive, TorchResults *out)
 {
-    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_buf[64];
+    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_bufs[2][64];
     script_path(script, sizeof script);
     snprintf(steps_s, sizeof steps_s, "%d", steps);
     snprintf(warm_s, sizeof warm_s, "%d", warmup);
@@ -495,10 +515,10 @@ static int torch_run(const char *models, int threads, int warmup, int steps, boo
     char py[] = "/usr/bin/python3", o_models[] = "--models", o_threads[] = "--threads", o_steps[] = "--steps",
          o_warm[] = "--warmup";
     char *argv[] = {py, script, o_models, m_arg, o_threads, t_arg, o_steps, steps_s, o_warm, warm_s, NULL};
-    char **env = child_env(passive, threads, env_buf, sizeof env_buf);
+    char **env = child_env(passive, threads, env_bufs);
     if (!env) return MELD_ERR;
-    printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s %s, load %.2f\n", script, threads,
-           passive ? "PASSIVE" : "(default)", env_buf, load_average());
+    printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s %s %s, load %.2f\n", script, threads,
+           passive ? "PASSIVE" : "(default)", env_bufs[0], env_bufs[1], load_average());
     fflush(stdout);
     TorchParse p = {out, passive};
     int status = run_child(argv, env, torch_line, &p);

@@ -44,9 +44,13 @@ The OpenMP wait policy is whatever the environment says (OMP_WAIT_POLICY
 is read once, when OpenMP starts, so the bench runs one process per policy).
 torch.set_num_threads does not limit OpenBLAS (Debian's torch does its
 GEMMs there, pthreads build), hence OPENBLAS_NUM_THREADS; the last INFO
-line gives the number of OS threads the process ended with.
+line gives the number of OS threads the process ended with. OpenBLAS's CPU
+detection falls back to its SSE3 "Prescott" kernels on CPUs it does not
+know (this project's VM): the bench sets OPENBLAS_CORETYPE, and the first
+INFO line names the core in use.
 """
 import argparse
+import ctypes
 import os
 import sys
 import time
@@ -269,6 +273,16 @@ def time_case(name, variant, steps, warmup):
     return times[len(times) // 2], times[0], utts
 
 
+def openblas_core():
+    """The kernel set OpenBLAS chose (torch's GEMMs run there in Debian's build)."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "(not OpenBLAS)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="lstm,gru,melstm,melstm-var,cnn,fusion")
@@ -276,8 +290,9 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     a = ap.parse_args()
-    print("INFO torch %s, OMP_WAIT_POLICY=%s, interop threads %d" %
-          (torch.__version__, os.environ.get("OMP_WAIT_POLICY", "(default)"), torch.get_num_interop_threads()))
+    print("INFO torch %s, OMP_WAIT_POLICY=%s, interop threads %d, OpenBLAS core %s" %
+          (torch.__version__, os.environ.get("OMP_WAIT_POLICY", "(default)"), torch.get_num_interop_threads(),
+           openblas_core()))
     sys.stdout.flush()
     for threads in [int(t) for t in a.threads.split(",")]:
         torch.set_num_threads(threads)

@@ -148,7 +148,8 @@ int cmd_train(int argc, char **argv)
     }
     if (!strcmp(o.model, "melstm") && !hidden) o.cfg.mel_hidden = 128;
     o.epochs = epochs ? epochs : d->epochs;
-    o.batch = batch ? batch : d->batch;
+    /* fusion --context batches dialogues (~10 utterances each), not utterances. */
+    o.batch = batch ? batch : (o.cfg.context ? 8 : d->batch);
     o.patience = patience ? patience : d->patience;
     o.seed = (uint64_t)seed;
     if (threads && threadpool_set_threads(threads)) return report_error("train");
