@@ -147,10 +147,12 @@ int cmd_train(int argc, char **argv)
         o.cfg.mel_hidden = hidden;
     }
     if (!strcmp(o.model, "melstm") && !hidden) o.cfg.mel_hidden = 128;
-    o.epochs = epochs ? epochs : d->epochs;
+    /* fusion --context sees each dialogue once per epoch (24 steps on the
+     * built-in corpus): it gets twice the epochs and patience. */
+    o.epochs = epochs ? epochs : (o.cfg.context ? 2 * d->epochs : d->epochs);
     /* fusion --context batches dialogues (~10 utterances each), not utterances. */
     o.batch = batch ? batch : (o.cfg.context ? 8 : d->batch);
-    o.patience = patience ? patience : d->patience;
+    o.patience = patience ? patience : (o.cfg.context ? d->patience + 2 : d->patience);
     o.seed = (uint64_t)seed;
     if (threads && threadpool_set_threads(threads)) return report_error("train");
     char out_dir[1024];
