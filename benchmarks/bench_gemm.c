@@ -150,6 +150,11 @@ static int bench_shape(const Shape *s, const int *threads, int n_threads, int re
                  * (OpenBLAS) after a call: let them stop first */
                 if (n_libs > 1 && threads[t] > 1) usleep(150000);
                 use_threads(&calls[l], threads[t]);
+                /* ... then run this library for 50 ms untimed: on this VM
+                 * a core that went idle runs slowly for milliseconds after
+                 * it wakes (a 256^3 product on 2 threads takes 3x longer in
+                 * the first few ms), which the sample must not see */
+                for (double t0 = bench_now(); bench_now() - t0 < 0.05;) run_call(&calls[l]);
                 samples[l][r] = bench_sample(run_call, &calls[l], inner[l]);
             }
         double ours = gflops(s, bench_median(samples[0], reps));

@@ -24,7 +24,9 @@
  *              skips the padded frames (torch: padded and packed).
  *   cnn        32 utterances x 1 face frame 3x64x64 (frames_used 1).
  *   fusion     32 utterances: mel 300 x 40 (mel_hidden 64, `meld train`'s
- *              default for fusion) + 4 frames 3x64x64 each; no --context.
+ *              default for fusion --audio mel) + 4 frames 3x64x64 each; no
+ *              --context; with its training aids (auxiliary heads, modality
+ *              dropout), as torch_train.py's Fusion.
  *
  * Timing: `warmup` steps, then the median (and minimum) of `steps` steps,
  * per thread count (threadpool_set_threads). utterances/s = the batch's

@@ -34,8 +34,10 @@ Shapes (must match benchmarks/bench_train.c):
             + LeakyReLU 0.1, heads. Adam.
     fusion  32 utterances: mel 300 x 40 through a 2-layer BiLSTM(64) encoder
             (masked mean) and 4 frames 3x64x64 each through the cnn trunk
-            (frame embeddings averaged), concat -> Linear 256 + ReLU +
-            dropout 0.3 -> heads. Adam.
+            (frame embeddings averaged), modality dropout 0.25 on each,
+            concat -> Linear 256 + ReLU + dropout 0.3 -> heads, plus
+            auxiliary heads on each branch whose losses are added (as
+            pipeline/model_fusion.c trains). Adam.
 
 Output, one machine-readable line per measurement:
     RESULT model=M variant=V threads=N median_ms=X min_ms=Y utts=U
@@ -198,6 +200,11 @@ class Cnn(nn.Module):
         return self.heads(self.enc(frames))
 
 
+def drop_rows(x, p):
+    """Modality dropout: each row zeroed with probability p, the rest scaled by 1/(1-p)."""
+    return x * (torch.rand(x.shape[0], 1) >= p).to(x.dtype) / (1 - p)
+
+
 class Fusion(nn.Module):
     def __init__(self):
         super().__init__()
@@ -205,10 +212,18 @@ class Fusion(nn.Module):
         self.audio = MelEncoder(FUSION_MEL_HIDDEN)
         self.fuse = nn.Sequential(nn.Linear(2 * FUSION_MEL_HIDDEN + 100, 256), nn.ReLU(), nn.Dropout(0.3))
         self.heads = Heads(256)
+        # training aids of pipeline/model_fusion.c: per-branch auxiliary heads
+        # (their losses are added) and modality dropout 0.25
+        self.aux_audio, self.aux_video = Heads(2 * FUSION_MEL_HIDDEN), Heads(100)
+        self.aux = []
 
     def forward(self, mel, mask, frames):
         video = self.video(frames).reshape(mel.shape[0], -1, 100).mean(1)
-        return self.heads(self.fuse(torch.cat([self.audio(mel, mask), video], 1)))
+        audio = self.audio(mel, mask)
+        self.aux = [self.aux_audio(audio), self.aux_video(video)] if self.training else []
+        if self.training:
+            audio, video = drop_rows(audio, 0.25), drop_rows(video, 0.25)
+        return self.heads(self.fuse(torch.cat([audio, video], 1)))
 
 
 def labels(n):
@@ -257,6 +272,8 @@ def time_case(name, variant, steps, warmup):
     def step():
         emotion, sentiment = model(*inputs)
         loss = masked_ce(emotion, y_e, mask) + masked_ce(sentiment, y_s, mask)
+        for aux_e, aux_s in getattr(model, "aux", []):
+            loss = loss + masked_ce(aux_e, y_e, mask) + masked_ce(aux_s, y_s, mask)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()

@@ -37,41 +37,84 @@
 #include "layers/layers.h"
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
+#include "tensor/threadpool.h"
 
 /* Index of x[n, c, s] in the [N, C, S] view. */
 #define BN_AT(n, c, s) (((size_t)(n) * C + (size_t)(c)) * S + (size_t)(s))
+
+/* Channels are independent, so each is one task on the thread pool (when
+ * the tensor is big enough to pay for waking a worker). Within a channel
+ * every sum runs in a fixed order: the result is the same for any thread
+ * count. */
+enum { BN_PARALLEL_MIN = 1 << 16, BN_LANES = 4 };
+
+typedef struct {
+    size_t N, C, S;
+    double momentum, eps;
+    int batch_stats, update_running;
+    const float *x, *dy, *gamma, *beta;
+    float *y, *xhat, *inv, *gx, *gg, *gb, *running_mean, *running_var;
+} BnJob;
+
+static void bn_run(BnJob *j, ThreadpoolFn fn)
+{
+    int big = j->N * j->C * j->S >= BN_PARALLEL_MIN;
+    threadpool_parallel_for_n((int)j->C, big ? threadpool_threads() : 1, fn, j);
+}
+
+/* sum_i a[i] and sum_i a[i] * b[i] (b may be NULL) over channel c's N rows
+ * of S values, in double. BN_LANES partial sums: with one running sum each
+ * add would wait for the previous one (4 cycles per element). */
+static void channel_sums(const BnJob *j, const float *a, const float *b, size_t c, double *sa, double *sab)
+{
+    const size_t C = j->C, S = j->S;
+    double pa[BN_LANES] = {0}, pab[BN_LANES] = {0};
+    for (size_t n = 0; n < j->N; n++) {
+        const float *ar = a + BN_AT(n, c, 0), *br = b ? b + BN_AT(n, c, 0) : NULL;
+        size_t s = 0;
+        for (; s + BN_LANES <= S; s += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++) {
+                pa[l] += ar[s + l];
+                if (br) pab[l] += (double)ar[s + l] * br[s + l];
+            }
+        for (; s < S; s++) {
+            pa[s % BN_LANES] += ar[s];
+            if (br) pab[s % BN_LANES] += (double)ar[s] * br[s];
+        }
+    }
+    *sa = (pa[0] + pa[1]) + (pa[2] + pa[3]);
+    *sab = (pab[0] + pab[1]) + (pab[2] + pab[3]);
+}
+
+static void backward_channel(void *ctx, int ci, int thread)
+{
+    (void)thread;
+    const BnJob *j = ctx;
+    const size_t C = j->C, S = j->S, c = (size_t)ci, m = j->N * S;
+    double sum_dy, sum_dy_xhat;
+    channel_sums(j, j->dy, j->xhat, c, &sum_dy, &sum_dy_xhat);
+    if (j->gg) j->gg[c] += (float)sum_dy_xhat;
+    if (j->gb) j->gb[c] += (float)sum_dy;
+    if (!j->gx) return;
+    float k = (j->gamma ? j->gamma[c] : 1.0f) * j->inv[c];
+    float mean_dy = j->batch_stats ? (float)(sum_dy / (double)m) : 0.0f;
+    float mean_dy_xhat = j->batch_stats ? (float)(sum_dy_xhat / (double)m) : 0.0f;
+    for (size_t n = 0; n < j->N; n++) {
+        const float *dy = j->dy + BN_AT(n, c, 0), *xhat = j->xhat + BN_AT(n, c, 0);
+        float *gx = j->gx + BN_AT(n, c, 0);
+        for (size_t s = 0; s < S; s++) gx[s] += k * (dy[s] - mean_dy - xhat[s] * mean_dy_xhat);
+    }
+}
 
 static void batchnorm_backward(Tensor *y)
 {
     Tensor *x = y->src[0];
     Tensor *gamma = y->nsrc > 1 ? y->src[1] : NULL, *beta = y->nsrc > 2 ? y->src[2] : NULL;
-    const float *xhat = y->args.saved[0], *inv = y->args.saved[1];
-    int batch_stats = y->args.i[0];
-    size_t C = (size_t)y->args.i[1], S = (size_t)y->args.i[2];
-    size_t N = (size_t)x->shape[0], m = N * S;
-    float *gx = tensor_grad(x);
-    float *gg = gamma ? tensor_grad(gamma) : NULL, *gb = beta ? tensor_grad(beta) : NULL;
-    const float *dy = y->grad;
-    for (size_t c = 0; c < C; c++) {
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (size_t n = 0; n < N; n++)
-            for (size_t s = 0; s < S; s++) {
-                size_t i = BN_AT(n, c, s);
-                sum_dy += dy[i];
-                sum_dy_xhat += (double)dy[i] * xhat[i];
-            }
-        if (gg) gg[c] += (float)sum_dy_xhat;
-        if (gb) gb[c] += (float)sum_dy;
-        if (!gx) continue;
-        double k = (gamma ? gamma->data[c] : 1.0) * inv[c];
-        double mean_dy = batch_stats ? sum_dy / (double)m : 0.0;
-        double mean_dy_xhat = batch_stats ? sum_dy_xhat / (double)m : 0.0;
-        for (size_t n = 0; n < N; n++)
-            for (size_t s = 0; s < S; s++) {
-                size_t i = BN_AT(n, c, s);
-                gx[i] += (float)(k * (dy[i] - mean_dy - xhat[i] * mean_dy_xhat));
-            }
-    }
+    BnJob j = {.N = (size_t)x->shape[0], .C = (size_t)y->args.i[1], .S = (size_t)y->args.i[2],
+               .batch_stats = y->args.i[0], .dy = y->grad, .gamma = gamma ? gamma->data : NULL,
+               .xhat = y->args.saved[0], .inv = y->args.saved[1], .gx = tensor_grad(x),
+               .gg = gamma ? tensor_grad(gamma) : NULL, .gb = beta ? tensor_grad(beta) : NULL};
+    bn_run(&j, backward_channel);
 }
 
 const OpDef OPDEF_BATCHNORM = {"batchnorm", batchnorm_backward};
@@ -83,19 +126,48 @@ static int check_vec(const Tensor *t, int C, const char *what)
     return meld_errorf("batchnorm: %s has shape %s, expected [%d]", what, shape_str(t, s, sizeof s), C);
 }
 
-/* Batch mean and biased variance of channel c (two passes, in double). */
-static void channel_moments(const float *x, size_t N, size_t C, size_t S, size_t c, double *mu, double *var)
+/* Channel c: batch mean and biased variance (two passes, in double) or the
+ * running estimates; inv; xhat and y; the running statistics. */
+static void forward_channel(void *ctx, int ci, int thread)
 {
-    double sum = 0, sq = 0;
-    for (size_t n = 0; n < N; n++)
-        for (size_t s = 0; s < S; s++) sum += x[BN_AT(n, c, s)];
-    *mu = sum / (double)(N * S);
-    for (size_t n = 0; n < N; n++)
-        for (size_t s = 0; s < S; s++) {
-            double d = x[BN_AT(n, c, s)] - *mu;
-            sq += d * d;
+    (void)thread;
+    BnJob *j = ctx;
+    const size_t C = j->C, S = j->S, c = (size_t)ci, m = j->N * S;
+    double mu, var;
+    if (j->batch_stats) {
+        double sum, unused, sq = 0;
+        channel_sums(j, j->x, NULL, c, &sum, &unused);
+        mu = sum / (double)m;
+        double part[BN_LANES] = {0};
+        for (size_t n = 0; n < j->N; n++) {
+            const float *xr = j->x + BN_AT(n, c, 0);
+            for (size_t s = 0; s < S; s++) {
+                double d = xr[s] - mu;
+                part[s % BN_LANES] += d * d;
+            }
         }
-    *var = sq / (double)(N * S);
+        sq = (part[0] + part[1]) + (part[2] + part[3]);
+        var = sq / (double)m;
+    } else {
+        mu = j->running_mean[c];
+        var = j->running_var[c];
+    }
+    float ic = (float)(1.0 / sqrt(var + j->eps)), muf = (float)mu;
+    j->inv[c] = ic;
+    float ga = j->gamma ? j->gamma[c] : 1.0f, be = j->beta ? j->beta[c] : 0.0f;
+    for (size_t n = 0; n < j->N; n++) {
+        const float *xr = j->x + BN_AT(n, c, 0);
+        float *xh = j->xhat + BN_AT(n, c, 0), *yr = j->y + BN_AT(n, c, 0);
+        for (size_t s = 0; s < S; s++) {
+            xh[s] = (xr[s] - muf) * ic;
+            yr[s] = ga * xh[s] + be;
+        }
+    }
+    if (j->update_running) {
+        double unbiased = var * (double)m / (double)(m - 1), mo = j->momentum;
+        j->running_mean[c] = (float)((1.0 - mo) * j->running_mean[c] + mo * mu);
+        j->running_var[c] = (float)((1.0 - mo) * j->running_var[c] + mo * unbiased);
+    }
 }
 
 Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
@@ -144,29 +216,12 @@ Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
     float *xhat = graph_alloc(g, x->size * sizeof(float) + 1);
     float *inv = graph_alloc(g, C * sizeof(float) + 1);
     if (!xhat || !inv) return NULL;
-    for (size_t c = 0; c < C; c++) {
-        double mu, var;
-        if (batch_stats) {
-            channel_moments(x->data, N, C, S, c, &mu, &var);
-        } else {
-            mu = running_mean->data[c];
-            var = running_var->data[c];
-        }
-        double ic = 1.0 / sqrt(var + (double)eps);
-        inv[c] = (float)ic;
-        float ga = gamma ? gamma->data[c] : 1.0f, be = beta ? beta->data[c] : 0.0f;
-        for (size_t n = 0; n < N; n++)
-            for (size_t s = 0; s < S; s++) {
-                size_t i = BN_AT(n, c, s);
-                xhat[i] = (float)((x->data[i] - mu) * ic);
-                y->data[i] = ga * xhat[i] + be;
-            }
-        if (batch_stats && g->training && running_mean) {
-            double unbiased = var * (double)m / (double)(m - 1);
-            running_mean->data[c] = (float)((1.0 - momentum) * running_mean->data[c] + momentum * mu);
-            running_var->data[c] = (float)((1.0 - momentum) * running_var->data[c] + momentum * unbiased);
-        }
-    }
+    BnJob j = {.N = N, .C = C, .S = S, .momentum = momentum, .eps = eps, .batch_stats = batch_stats,
+               .update_running = batch_stats && g->training && running_mean, .x = x->data,
+               .gamma = gamma ? gamma->data : NULL, .beta = beta ? beta->data : NULL, .y = y->data,
+               .xhat = xhat, .inv = inv, .running_mean = running_mean ? running_mean->data : NULL,
+               .running_var = running_var ? running_var->data : NULL};
+    bn_run(&j, forward_channel);
     y->args.saved[0] = xhat;
     y->args.saved[1] = inv;
     y->args.i[0] = batch_stats;

@@ -109,9 +109,16 @@ Tensor *meld_model_loss(MeldModel *m, Graph *g, const Batch *b, Tensor *emotion,
     if (m->cfg.task != TASK_EMOTION) ls = op_cross_entropy(g, sentiment, b->sentiment, sentiment_weights, b->mask);
     parts[0] = le ? le->data[0] : 0.0f;
     parts[1] = ls ? ls->data[0] : 0.0f;
-    if (m->cfg.task == TASK_EMOTION) return le;
-    if (m->cfg.task == TASK_SENTIMENT) return ls;
-    return op_add(g, le, ls);
+    Tensor *loss = m->cfg.task == TASK_EMOTION ? le : m->cfg.task == TASK_SENTIMENT ? ls : op_add(g, le, ls);
+    /* Auxiliary heads: the same cross-entropies on their logits, added. */
+    for (int i = 0; i < m->n_aux; i++) {
+        if (m->cfg.task != TASK_SENTIMENT)
+            loss = op_add(g, loss, op_cross_entropy(g, m->aux_emotion[i], b->emotion, emotion_weights, b->mask));
+        if (m->cfg.task != TASK_EMOTION)
+            loss = op_add(g, loss, op_cross_entropy(g, m->aux_sentiment[i], b->sentiment, sentiment_weights, b->mask));
+    }
+    m->n_aux = 0;
+    return loss;
 }
 
 /* A batch of zeros with the model's input shapes: 2 dialogues of 3

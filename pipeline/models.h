@@ -63,11 +63,19 @@ typedef struct {
     int (*forward)(MeldModel *m, Graph *g, const Batch *b, Tensor **emotion, Tensor **sentiment);
 } MeldModelKind;
 
+enum { MELD_MODEL_MAX_AUX = 2 };
+
 struct MeldModel {
     const MeldModelKind *kind;
     MeldModelConfig cfg;
     Layer *layers[MELD_MODEL_MAX_LAYERS];   /* owned, in creation order */
     int n_layers;
+    /* Auxiliary logits a training forward pass may leave for the loss (on
+     * the batch grid, like the main ones; fusion's per-branch heads, see
+     * model_fusion.c). meld_model_loss adds their cross-entropies and
+     * clears them. */
+    Tensor *aux_emotion[MELD_MODEL_MAX_AUX], *aux_sentiment[MELD_MODEL_MAX_AUX];
+    int n_aux;
     /* Summary tracing: when trace is set, meld_model_call records output shapes. */
     bool trace;
     char traced_shape[MELD_MODEL_MAX_LAYERS][48];
@@ -96,8 +104,9 @@ int meld_model_add(MeldModel *m, Layer *l);
 Tensor *meld_model_call(MeldModel *m, int i, Graph *g, Tensor *x, const Tensor *mask);
 
 /* The summed (or single-task) cross-entropy over the grid's real
- * utterances, with per-class weights (NULL = none). *parts gets the two
- * losses' values (emotion, sentiment) for logging. */
+ * utterances, with per-class weights (NULL = none), plus the same terms
+ * for any auxiliary logits the forward pass left (m->aux_*, then cleared).
+ * *parts gets the two main losses' values (emotion, sentiment). */
 Tensor *meld_model_loss(MeldModel *m, Graph *g, const Batch *b, Tensor *emotion, Tensor *sentiment,
                    const float *emotion_weights, const float *sentiment_weights, float parts[2]);
 

@@ -17,8 +17,9 @@
  *
  * Light. Skin and hair are shaded as an ellipsoid: normal
  * n = (x/a, y/b, sqrt(1 - (x/a)^2 - (y/b)^2)), brightness
- * ambient + diffuse max(0, n . l) for a light direction l drawn per clip,
- * then the clip's exposure and colour cast, then sensor noise.
+ * ambient + diffuse max(0, n . l) for a light direction l drawn per scene
+ * (dialogue), times shallow eye sockets, then the scene's exposure and
+ * colour cast, then sensor noise.
  *
  * Expression (SynthFaceCues, see synth.h) moves the mouth corners, the jaw,
  * the mouth width, the brows (height and inner-end tilt), the eyelids and a
@@ -27,7 +28,8 @@
  *
  * Nuisances that weaken the evidence on purpose: pose, distance, dim light,
  * clutter and background heads, an occluder in front of the face on some
- * clips, noise. Everything is a function of (clip, frame index) only.
+ * clips, noise. A frame depends only on its scene, shot, clip and index,
+ * never on which frames or clips were drawn before.
  */
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
@@ -172,8 +174,8 @@ static void fill_ellipse(float *img, int s, float cx, float cy, float a, float b
 
 static void random_colour(Rng *r, float c[3], float lo, float hi)
 {
-    float base = rng_uniform_range(r, lo, hi);
-    for (int i = 0; i < 3; i++) c[i] = clampf(base * rng_uniform_range(r, 0.7f, 1.3f), 0, 255);
+    float base = synth_uniform(r, lo, hi);
+    for (int i = 0; i < 3; i++) c[i] = clampf(base * synth_uniform(r, 0.7f, 1.3f), 0, 255);
 }
 
 /* A featureless head in the background (another character, out of focus). */
@@ -183,10 +185,10 @@ static void background_head(Rng *r, float *img, int s)
     float skin[3], hair[3];
     rgb_f(skin, SKINS[rng_below(r, 3)]);
     random_colour(r, hair, 20, 120);
-    float sz = (float)s * rng_uniform_range(r, 0.10f, 0.18f);
-    float x = rng_uniform(r) < 0.5f ? rng_uniform_range(r, -0.05f, 0.12f) * (float)s
-                                    : rng_uniform_range(r, 0.88f, 1.05f) * (float)s;
-    float y = rng_uniform_range(r, 0.25f, 0.6f) * (float)s;
+    float sz = (float)s * synth_uniform(r, 0.10f, 0.18f);
+    float x = rng_uniform(r) < 0.5f ? synth_uniform(r, -0.05f, 0.12f) * (float)s
+                                    : synth_uniform(r, 0.88f, 1.05f) * (float)s;
+    float y = synth_uniform(r, 0.25f, 0.6f) * (float)s;
     float shirt[3];
     random_colour(r, shirt, 40, 200);
     fill_ellipse(img, s, x, y + 2.2f * sz, 1.6f * sz, 1.2f * sz, shirt);
@@ -207,7 +209,7 @@ static int make_background(SynthFaceClip *fc, Rng *r)
     for (int i = 0; i < n_shapes; i++) {
         float c[3];
         float x = rng_uniform(r) * (float)s, y = rng_uniform(r) * (float)s;
-        float w = rng_uniform_range(r, 0.08f, 0.5f) * (float)s, h = rng_uniform_range(r, 0.08f, 0.6f) * (float)s;
+        float w = synth_uniform(r, 0.08f, 0.5f) * (float)s, h = synth_uniform(r, 0.08f, 0.6f) * (float)s;
         switch (rng_below(r, 4)) {
         case 0: /* furniture / door */
             random_colour(r, c, 30, 200);
@@ -259,13 +261,14 @@ static int make_background(SynthFaceClip *fc, Rng *r)
 static void draw_camera(SynthFaceClip *fc, Rng *shot, Rng *r)
 {
     float s = (float)fc->size;
-    /* Mostly a close-up; one shot in ten is from a distance. */
-    float unit = rng_uniform(shot) < 0.1f ? rng_uniform_range(shot, 0.14f, 0.2f) : rng_uniform_range(shot, 0.22f, 0.34f);
-    float cx = rng_uniform_range(shot, -0.12f, 0.12f), cy = rng_uniform_range(shot, -0.08f, 0.12f);
+    /* Mostly a close-up (the face about 60-80 % of the frame's height);
+     * one shot in twenty is from a distance. */
+    float unit = rng_uniform(shot) < 0.05f ? synth_uniform(shot, 0.20f, 0.26f) : synth_uniform(shot, 0.30f, 0.40f);
+    float cx = synth_uniform(shot, -0.08f, 0.08f), cy = synth_uniform(shot, -0.05f, 0.08f);
     float yaw = 0.15f * synth_normal(shot);
-    fc->unit = s * unit * rng_uniform_range(r, 0.95f, 1.05f);
-    fc->cx = s * (0.5f + cx + rng_uniform_range(r, -0.02f, 0.02f));
-    fc->cy = s * (0.45f + cy + rng_uniform_range(r, -0.02f, 0.02f));
+    fc->unit = s * unit * synth_uniform(r, 0.95f, 1.05f);
+    fc->cx = s * (0.5f + cx + synth_uniform(r, -0.02f, 0.02f));
+    fc->cy = s * (0.45f + cy + synth_uniform(r, -0.02f, 0.02f));
     fc->roll0 = 0.012f * synth_normal(r); /* turns: about 4.3 degrees */
     fc->yaw0 = yaw + 0.05f * synth_normal(r);
     fc->pitch0 = 0.06f * synth_normal(r);
@@ -273,7 +276,7 @@ static void draw_camera(SynthFaceClip *fc, Rng *shot, Rng *r)
     fc->sin_roll = synth_sin2pi(fc->roll0);
     fc->base_shift_y = 0.3f * fc->pitch0;
     for (int i = 0; i < 3; i++) {
-        fc->sway_f[i] = rng_uniform_range(r, 0.15f, 0.7f);
+        fc->sway_f[i] = synth_uniform(r, 0.15f, 0.7f);
         fc->sway_p[i] = rng_uniform(r);
     }
     fc->gaze_x = 0.03f * synth_normal(r);
@@ -283,19 +286,19 @@ static void draw_camera(SynthFaceClip *fc, Rng *shot, Rng *r)
 /* Light, exposure, colour cast, sensor noise and the wall: one per scene. */
 static void draw_lighting(SynthFaceClip *fc, Rng *r)
 {
-    float lx = rng_uniform_range(r, -0.8f, 0.8f), ly = rng_uniform_range(r, -0.8f, 0.3f), lz = 1.0f;
+    float lx = synth_uniform(r, -0.8f, 0.8f), ly = synth_uniform(r, -0.8f, 0.3f), lz = 1.0f;
     float norm = sqrtf(lx * lx + ly * ly + lz * lz);
     fc->light[0] = lx / norm;
     fc->light[1] = ly / norm;
     fc->light[2] = lz / norm;
-    fc->ambient = rng_uniform_range(r, 0.35f, 0.6f);
-    fc->diffuse = rng_uniform_range(r, 0.4f, 0.7f);
-    fc->exposure = rng_uniform_range(r, 0.6f, 1.15f);
-    for (int i = 0; i < 3; i++) fc->cast[i] = rng_uniform_range(r, 0.92f, 1.08f);
-    fc->noise = rng_uniform_range(r, 2.0f, 9.0f);
+    fc->ambient = synth_uniform(r, 0.35f, 0.6f);
+    fc->diffuse = synth_uniform(r, 0.4f, 0.7f);
+    fc->exposure = synth_uniform(r, 0.7f, 1.15f);
+    for (int i = 0; i < 3; i++) fc->cast[i] = synth_uniform(r, 0.92f, 1.08f);
+    fc->noise = synth_uniform(r, 2.0f, 7.0f);
     random_colour(r, fc->wall, 60, 220);
-    fc->wall_top = rng_uniform_range(r, 0.8f, 1.2f);
-    fc->wall_bottom = rng_uniform_range(r, 0.7f, 1.1f);
+    fc->wall_top = synth_uniform(r, 0.8f, 1.2f);
+    fc->wall_bottom = synth_uniform(r, 0.7f, 1.1f);
 }
 
 static void draw_occluder(SynthFaceClip *fc, Rng *r)
@@ -303,8 +306,8 @@ static void draw_occluder(SynthFaceClip *fc, Rng *r)
     fc->occ_x0 = fc->occ_x1 = 0.0f;
     if (rng_uniform(r) >= 0.15f) return;
     /* A hand, a mug or someone's shoulder across part of the face. */
-    float u = fc->unit, w = u * rng_uniform_range(r, 0.6f, 1.4f), h = u * rng_uniform_range(r, 0.5f, 1.2f);
-    float x = fc->cx + u * rng_uniform_range(r, -1.0f, 1.0f), y = fc->cy + u * rng_uniform_range(r, -0.2f, 1.2f);
+    float u = fc->unit, w = u * synth_uniform(r, 0.6f, 1.4f), h = u * synth_uniform(r, 0.5f, 1.2f);
+    float x = fc->cx + u * synth_uniform(r, -1.0f, 1.0f), y = fc->cy + u * synth_uniform(r, -0.2f, 1.2f);
     fc->occ_x0 = x - w / 2;
     fc->occ_x1 = x + w / 2;
     fc->occ_y0 = y - h / 2;
@@ -315,11 +318,11 @@ static void draw_occluder(SynthFaceClip *fc, Rng *r)
 static void draw_blinks(SynthFaceClip *fc, Rng *r)
 {
     /* About one blink every 3 s, lasting 0.15 s. */
-    float dur = (float)fc->plan.n_samples / fc->fs, t = rng_uniform_range(r, 0.0f, 3.0f);
+    float dur = (float)fc->plan.n_samples / fc->fs, t = synth_uniform(r, 0.0f, 3.0f);
     fc->n_blinks = 0;
     while (t < dur && fc->n_blinks < MAX_BLINKS) {
         fc->blink_t[fc->n_blinks++] = t;
-        t += rng_uniform_range(r, 1.5f, 4.5f);
+        t += synth_uniform(r, 1.5f, 4.5f);
     }
 }
 
@@ -439,11 +442,11 @@ static void frame_pose(const SynthFaceClip *fc, int k, Pose *p)
         if (t >= fc->blink_t[i] && t < fc->blink_t[i] + 0.15f) blink = 0.08f;
     for (int side = 0; side < 2; side++) {
         float s = side ? 1.0f : -1.0f;
-        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 1.3f * e->eye_open, 0.25f, 2.5f) * blink;
+        p->eye_h[side] = 0.075f * sp->eye_size * clampf(1.0f + 1.5f * e->eye_open, 0.25f, 2.6f) * blink;
         p->eye_w[side] = 0.15f * sp->eye_size * clampf(1.0f - 0.6f * p->yaw * s, 0.35f, 1.3f);
         /* Brows: height of the inner and outer ends above the eye centre. */
-        float base = 0.17f + 0.26f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
-        p->brow_in[side] = base + 0.22f * e->brow_inner;
+        float base = 0.17f + 0.30f * e->brow_raise + 0.05f * sp->rest_brow + 0.3f * (p->eye_h[side] - 0.075f);
+        p->brow_in[side] = base + 0.28f * e->brow_inner;
         p->brow_out[side] = base - 0.03f * e->brow_inner;
     }
 
@@ -522,12 +525,12 @@ static void paint_brow(const SynthFaceClip *fc, const Pose *p, float col[3], flo
 static void paint_mouth(const SynthFaceClip *fc, const Pose *p, float col[3], float x, float y, float px)
 {
     float w = p->mouth_w, my = p->mouth_y;
-    if (x < -w - 0.05f || x > w + 0.05f || y < my - 0.4f || y > my + 0.5f) return;
+    if (x < -w - 0.05f || x > w + 0.05f || y < my - 0.65f || y > my + 0.7f) return;
     float xn = x / w, edge = 1.0f - xn * xn; /* 1 at the centre, 0 at the corners */
     if (edge < -0.2f) return;
     float e = edge > 0.0f ? edge : 0.0f;
     /* Mid-line: corners lifted by the smile (y is down, so minus). */
-    float mid = my - 0.36f * p->smile * xn * xn;
+    float mid = my - 0.55f * p->smile * xn * xn;
     float lift = 0.15f * p->lip_raise * (xn > 0.0f ? xn : 0.0f);
     float upper = mid - 0.4f * p->open * e - lift, lower = mid + 0.6f * p->open * e;
     float lip = 0.035f * sqrtf(e);
@@ -735,35 +738,37 @@ static void paint_sprite(SynthFaceClip *fc, const Pose *p)
                     -0.42f * hh + 0.35f + fabsf(fc->base_shift_y), paint_hair_top);
 }
 
-/* The features of frame pose p: two boxes, eyes and brows, nose and mouth. */
+/* The features of frame pose p, in one box from the raised brows to the
+ * lowest mouth (one box, so no pixel is painted twice). */
 static void paint_face_frame(SynthFaceClip *fc, const Pose *p)
 {
     const SynthSpeaker *sp = fc->sp;
     float cx = fc->cx + (float)p->ox, cy = fc->cy + (float)p->oy;
-    float ex = sp->eye_gap + 0.3f, mx = maxf(0.15f, 1.5f * p->mouth_w + 0.05f);
-    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - ex, p->shift_y - 0.62f, p->shift_x + ex, p->shift_y + 0.08f,
-                paint_face_cell);
-    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - mx, p->shift_y + 0.05f, p->shift_x + mx, p->shift_y + 1.05f,
+    float half = maxf(sp->eye_gap + 0.3f, 1.5f * p->mouth_w + 0.05f);
+    paint_layer(fc, p, cx, cy, fc->work, 3, p->shift_x - half, p->shift_y - 0.62f, p->shift_x + half, p->shift_y + 1.25f,
                 paint_face_cell);
 }
 
-/* Background, then the sprite shifted by (ox, oy): b (1 - A) + P. */
+/* Background, then the sprite shifted by (ox, oy): b (1 - A) + P. Per row,
+ * the columns whose sprite cell x - ox lies inside the sprite are blended,
+ * the others copied. */
 static void compose(SynthFaceClip *fc, int ox, int oy)
 {
     int s = fc->size;
+    int x0 = ox > 0 ? ox : 0, x1 = ox < 0 ? s + ox : s;
     for (int y = 0; y < s; y++) {
+        const uint8_t *bg = fc->background + (size_t)3 * y * s;
+        float *out = fc->work + (size_t)3 * y * s;
         int sy = y - oy;
-        for (int x = 0; x < s; x++) {
-            int sx = x - ox;
-            const uint8_t *bg = fc->background + 3 * (y * s + x);
-            float *out = fc->work + 3 * (y * s + x);
-            if (sx < 0 || sx >= s || sy < 0 || sy >= s) {
-                for (int i = 0; i < 3; i++) out[i] = (float)bg[i];
-                continue;
-            }
-            const float *c = fc->sprite + SPRITE * (sy * s + sx);
-            for (int i = 0; i < 3; i++) out[i] = (float)bg[i] * (1.0f - c[3]) + c[i];
+        if (sy < 0 || sy >= s || x0 >= x1) {
+            for (int i = 0; i < 3 * s; i++) out[i] = (float)bg[i];
+            continue;
         }
+        for (int i = 0; i < 3 * x0; i++) out[i] = (float)bg[i];
+        const float *c = fc->sprite + (size_t)SPRITE * ((size_t)sy * s + (x0 - ox));
+        for (int x = x0; x < x1; x++, c += SPRITE)
+            for (int i = 0; i < 3; i++) out[3 * x + i] = (float)bg[3 * x + i] * (1.0f - c[3]) + c[i];
+        for (int i = 3 * x1; i < 3 * s; i++) out[i] = (float)bg[i];
     }
 }
 

@@ -75,6 +75,15 @@ float synth_log2(float x)
     return (float)e + ln_m * 1.44269504088896341f;
 }
 
+/* lo + (hi - lo) u, as rng_uniform_range computes it, but in this file,
+ * where no compiler may fuse the multiply-add (tensor/rng.c is compiled
+ * with the compiler's default, which for clang is to fuse when FMA exists). */
+float synth_uniform(Rng *r, float lo, float hi)
+{
+    float u = rng_uniform(r);
+    return lo + (hi - lo) * u;
+}
+
 /* Box-Muller: for u1 in (0, 1], u2 in [0, 1),
  * sqrt(-2 ln u1) cos(2 pi u2) is standard normal. */
 float synth_normal(Rng *r)

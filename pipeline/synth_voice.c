@@ -134,11 +134,11 @@ static int plan_parse(const char *text, Rng *r, float pause_mult, SynthPlan *p, 
             word_start = 1;
         } else if (*ch == ',') {
             memset(&s, 0, sizeof s);
-            if (plan_push(p, w, &s, 1.5f * pause_mult * rng_uniform_range(r, 0.7f, 1.3f))) return -1;
+            if (plan_push(p, w, &s, 1.5f * pause_mult * synth_uniform(r, 0.7f, 1.3f))) return -1;
         } else if (*ch == '?') {
             p->question = 1;
         } else if (letter_sound(*ch, &s)) {
-            float weight = KIND_WEIGHT[s.kind] * rng_uniform_range(r, 0.8f, 1.2f);
+            float weight = KIND_WEIGHT[s.kind] * synth_uniform(r, 0.8f, 1.2f);
             if (s.kind == SEG_VOWEL) {
                 /* Pitch accent on some words' first vowel (most often the first word's). */
                 if (word_start) s.accent = (uint8_t)(rng_uniform(r) < (p->n_seg <= 2 ? 0.8f : 0.45f));
@@ -165,8 +165,8 @@ int synth_plan(const SynthCorpus *c, int u, SynthPlan *p)
 
     size_t n = synth_n_samples(c, u);
     float fs = (float)c->cfg.sample_rate;
-    size_t lead = (size_t)(rng_uniform_range(&r, 0.08f, 0.30f) * fs);
-    size_t trail = (size_t)(rng_uniform_range(&r, 0.06f, 0.25f) * fs);
+    size_t lead = (size_t)(synth_uniform(&r, 0.08f, 0.30f) * fs);
+    size_t trail = (size_t)(synth_uniform(&r, 0.06f, 0.25f) * fs);
     if (2 * (lead + trail) > n) { /* keep at least half of the clip for speech */
         lead = n / 6;
         trail = n / 8;
@@ -392,8 +392,12 @@ typedef struct {
     float wander_f1, wander_f2, wander_p1, wander_p2;
     size_t speech_start, speech_end, laugh_start, laugh_end;
     int has_hum, has_laugh;
+    float k_formant, k_pitch, k_amp; /* one-pole glide constants */
     /* state */
+    Target tg;                /* the current segment's targets */
+    float f0;                 /* this block's pitch */
     float phase, cycle_f0, cycle_amp, st_smooth, tilt_y, rumble;
+    int open;                 /* the folds are open (phase < OQ) */
     float voice_a, fric_a, burst_a, formant[4];
     Resonator tract[4], fric, burst, laugh;
     Oscillator hum1, hum3, laugh_am;
@@ -413,11 +417,11 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
     /* Pitch: speaker base times the emotional shift and a per-utterance wobble. */
     float st = vc.pitch_st + 0.6f * synth_normal(r);
     v->f0_base = sp->f0_hz * synth_exp2(st / 12.0f);
-    v->accent_st = 2.2f * vc.range * rng_uniform_range(r, 0.7f, 1.3f);
+    v->accent_st = 2.2f * vc.range * synth_uniform(r, 0.7f, 1.3f);
     v->wander_st = 0.6f * vc.range;
     v->final_st = vc.final_st + (p->question ? 3.0f : 0.0f);
-    v->wander_f1 = rng_uniform_range(r, 0.4f, 1.0f);
-    v->wander_f2 = rng_uniform_range(r, 1.5f, 2.5f);
+    v->wander_f1 = synth_uniform(r, 0.4f, 1.0f);
+    v->wander_f2 = synth_uniform(r, 1.5f, 2.5f);
     v->wander_p1 = rng_uniform(r);
     v->wander_p2 = rng_uniform(r);
 
@@ -439,10 +443,10 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
      * channel gain, background level and colour, mains hum. */
     Rng room;
     rng_seed(&room, c->cfg.seed ^ ROOM_SALT, ut->scene);
-    float channel_db = 2.0f * synth_normal(&room), snr_db = rng_uniform_range(&room, 8.0f, 35.0f);
+    float channel_db = 2.0f * synth_normal(&room), snr_db = synth_uniform(&room, 8.0f, 35.0f);
     float mix = rng_uniform(&room);
     v->has_hum = rng_uniform(&room) < 0.2f;
-    float hum = rng_uniform_range(&room, 0.3f, 1.0f);
+    float hum = synth_uniform(&room, 0.3f, 1.0f);
     float mains = rng_uniform(&room) < 0.5f ? 50.0f : 60.0f;
 
     /* Level: habitual loudness + emotion + the recording's gain (mic
@@ -451,7 +455,7 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
     v->level = 0.05f * channel * db_to_gain(sp->gain_db + vc.loud_db);
 
     /* Background at an SNR relative to a nominal (not emotional) level. */
-    float noise = 0.05f * channel * db_to_gain(-(snr_db + rng_uniform_range(r, -3.0f, 3.0f)));
+    float noise = 0.05f * channel * db_to_gain(-(snr_db + synth_uniform(r, -3.0f, 3.0f)));
     v->noise_white = noise * mix;
     v->noise_rumble = noise * (1.0f - mix) * 6.0f;
     v->hum_amp = noise * hum;
@@ -461,16 +465,25 @@ static void voice_setup(Voice *v, const SynthCorpus *c, int u, const SynthPlan *
     v->has_laugh = rng_uniform(r) < 0.2f;
     size_t n = p->n_samples;
     v->laugh_start = (size_t)(rng_uniform(r) * (float)n);
-    v->laugh_end = v->laugh_start + (size_t)(rng_uniform_range(r, 0.3f, 1.0f) * v->fs);
-    v->laugh_amp = 0.05f * channel * db_to_gain(-rng_uniform_range(r, 6.0f, 20.0f)) * 3.0f;
-    reso_peak(&v->laugh, rng_uniform_range(r, 700.0f, 1300.0f), 900.0f, v->fs);
-    osc_init(&v->laugh_am, rng_uniform_range(r, 4.0f, 6.0f), v->fs, rng_uniform(r));
+    v->laugh_end = v->laugh_start + (size_t)(synth_uniform(r, 0.3f, 1.0f) * v->fs);
+    v->laugh_amp = 0.05f * channel * db_to_gain(-synth_uniform(r, 6.0f, 20.0f)) * 3.0f;
+    reso_peak(&v->laugh, synth_uniform(r, 700.0f, 1300.0f), 900.0f, v->fs);
+    /* Two draws in one call's arguments would run in a compiler-chosen
+     * order (gcc: right to left), so they are sequenced here, phase first. */
+    float laugh_phase = rng_uniform(r);
+    float laugh_rate = synth_uniform(r, 4.0f, 6.0f);
+    osc_init(&v->laugh_am, laugh_rate, v->fs, laugh_phase);
 
     v->speech_start = (size_t)p->seg[0].end;
     v->speech_end = (size_t)p->seg[p->n_seg - 1].start;
     for (int k = 0; k < 4; k++) v->formant[k] = VOWEL_F[neighbour_vowel(p, 0)][k] * sp->formant_scale;
-    v->cycle_f0 = v->f0_base;
+    v->cycle_f0 = v->f0 = v->f0_base;
     v->cycle_amp = 1.0f;
+    /* Glides: k = 1 - e^(-dt / tau) for a step dt; formants and pitch move
+     * once per block (tau 12 and 30 ms), amplitudes every sample (4 ms). */
+    v->k_formant = 1.0f - synth_exp2(-(float)BLOCK / (0.012f * v->fs) * LOG2E_F);
+    v->k_pitch = 1.0f - synth_exp2(-(float)BLOCK / (0.030f * v->fs) * LOG2E_F);
+    v->k_amp = 1.0f - synth_exp2(-1.0f / (0.004f * v->fs) * LOG2E_F);
 }
 
 /* Pitch in semitones above the base at sample t: declination, accents,
@@ -492,6 +505,92 @@ static float pitch_st(const Voice *v, const SynthPlan *p, const SynthSegment *s,
     return st;
 }
 
+/* Control values at the start b0 of a block: the segment's targets, the
+ * formant glide and the resonators, the pitch. */
+static void voice_block(Voice *v, const SynthPlan *p, int seg, size_t b0, float formant_scale)
+{
+    const SynthSegment *s = &p->seg[seg];
+    target_of(p, seg, seg_pos(s, b0), formant_scale, &v->tg);
+    for (int k = 0; k < 4; k++) reso_flush(&v->tract[k]);
+    if (fabsf(v->tilt_y) < 1e-20f) v->tilt_y = 0.0f;
+    for (int k = 0; k < 4; k++) {
+        v->formant[k] += v->k_formant * (v->tg.formant[k] - v->formant[k]);
+        float bw = TRACT_BW[k] * (k == 0 && s->kind == SEG_NASAL ? 3.0f : 1.0f);
+        reso_tract(&v->tract[k], v->formant[k], bw, v->fs);
+    }
+    reso_peak(&v->fric, FRIC_F[v->tg.fric_place], FRIC_BW[v->tg.fric_place], v->fs);
+    reso_peak(&v->burst, BURST_F[v->tg.burst_place], 2000.0f, v->fs);
+    v->st_smooth += v->k_pitch * (pitch_st(v, p, s, b0) - v->st_smooth);
+    v->f0 = v->f0_base * synth_exp2(v->st_smooth / 12.0f);
+}
+
+/* The next glottal-flow-derivative sample (see the top of the file); sets
+ * v->open while the folds are open. */
+static float glottal(Voice *v, Rng *r)
+{
+    v->phase += v->cycle_f0 / v->fs;
+    if (v->phase >= 1.0f) { /* a new cycle: its own period and amplitude */
+        v->phase -= 1.0f;
+        v->cycle_f0 = v->f0 * (1.0f + v->jitter * synth_normal(r));
+        v->cycle_amp = 1.0f + v->shimmer * synth_normal(r);
+    }
+    float x = v->phase / v->oq;
+    v->open = x < 1.0f;
+    return v->open ? (2.0f * x - 3.0f * x * x) * v->cycle_amp : 0.0f;
+}
+
+/* Room noise at sample t from the uniform noise n: white and low-passed
+ * ("rumble") noise, mains hum, the laughter burst. */
+static float background(Voice *v, float n, size_t t)
+{
+    v->rumble += 0.02f * (n - v->rumble);
+    float bg = v->noise_white * n + v->noise_rumble * v->rumble;
+    if (v->has_hum) bg += v->hum_amp * (osc_run(&v->hum1) + 0.3f * osc_run(&v->hum3));
+    float lg = reso_run(&v->laugh, n);
+    if (v->has_laugh && t >= v->laugh_start && t < v->laugh_end) {
+        float am = osc_run(&v->laugh_am); /* "ha-ha": sin^2 bursts */
+        bg += v->laugh_amp * lg * (0.5f + 0.5f * am * am);
+    }
+    return bg;
+}
+
+/* Soft clip: linear up to 0.8, then 0.8 + 0.2 d / (1 + d), below 1. */
+static float soft_clip(float y)
+{
+    float a = y < 0.0f ? -y : y;
+    if (a <= 0.8f) return y;
+    float d = (a - 0.8f) / 0.2f;
+    a = 0.8f + 0.2f * d / (1.0f + d);
+    return y < 0.0f ? -a : a;
+}
+
+/* Sample t: source -> tract (+ frication, burst) -> level, + background. */
+static float voice_sample(Voice *v, Rng *r, size_t t)
+{
+    /* Two uniform noises in [-1, 1) from one draw. */
+    uint32_t bits = rng_u32(r);
+    float n1 = (float)(int)(bits & 0xffff) * (1.0f / 32768.0f) - 1.0f;
+    float n2 = (float)(int)(bits >> 16) * (1.0f / 32768.0f) - 1.0f;
+
+    float g = glottal(v, r);
+    v->tilt_y += v->tilt_k * (g - v->tilt_y);
+    float open = v->open ? 1.0f : 0.0f;
+    float asp = n1 * v->breath * (0.3f + 0.7f * open); /* aspiration, stronger while open */
+    glide(&v->voice_a, v->tg.voice, v->k_amp);
+    glide(&v->fric_a, v->tg.fric, v->k_amp);
+    glide(&v->burst_a, v->tg.burst, v->k_amp);
+    float y = v->voice_a * (v->tilt_y + 0.5f * asp);
+    if (v->tg.fric_place == 2) y += v->fric_a * n1 * 0.6f; /* h: noise through the tract */
+    for (int k = 0; k < 4; k++) y = reso_run(&v->tract[k], y);
+    float fr = reso_run(&v->fric, n1);
+    float bu = reso_run(&v->burst, n1);
+    if (v->tg.fric_place != 2) y += v->fric_a * fr;
+    y += v->burst_a * bu;
+    y *= v->level;
+    y += background(v, n2, t);
+    return soft_clip(y);
+}
+
 int synth_voice_render(const SynthCorpus *c, int u, float *out, size_t n)
 {
     if (u < 0 || u >= c->n_utts) return meld_errorf("synth: no utterance %d", u);
@@ -508,83 +607,12 @@ int synth_voice_render(const SynthCorpus *c, int u, float *out, size_t n)
     rng_seed(&r, c->cfg.seed ^ VOICE_SALT, c->utts[u].stream);
     Voice v;
     voice_setup(&v, c, u, p, &r);
-
-    const float fs = v.fs;
-    const float k_formant = 1.0f - synth_exp2(-(float)BLOCK / (0.012f * fs) * LOG2E_F); /* tau 12 ms */
-    const float k_pitch = 1.0f - synth_exp2(-(float)BLOCK / (0.030f * fs) * LOG2E_F);   /* tau 30 ms */
-    const float k_amp = 1.0f - synth_exp2(-1.0f / (0.004f * fs) * LOG2E_F);             /* tau 4 ms, per sample */
-    Target tg;
-    memset(&tg, 0, sizeof tg);
     int seg = 0;
     for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
-        /* Control update at block rate. */
         while (seg + 1 < p->n_seg && (size_t)p->seg[seg].end <= b0) seg++;
-        const SynthSegment *s = &p->seg[seg];
-        target_of(p, seg, seg_pos(s, b0), sp->formant_scale, &tg);
-        for (int k = 0; k < 4; k++) reso_flush(&v.tract[k]);
-        if (fabsf(v.tilt_y) < 1e-20f) v.tilt_y = 0.0f;
-        for (int k = 0; k < 4; k++) {
-            v.formant[k] += k_formant * (tg.formant[k] - v.formant[k]);
-            reso_tract(&v.tract[k], v.formant[k], TRACT_BW[k] * (k == 0 && s->kind == SEG_NASAL ? 3.0f : 1.0f), fs);
-        }
-        reso_peak(&v.fric, FRIC_F[tg.fric_place], FRIC_BW[tg.fric_place], fs);
-        reso_peak(&v.burst, BURST_F[tg.burst_place], 2000.0f, fs);
-        v.st_smooth += k_pitch * (pitch_st(&v, p, s, b0) - v.st_smooth);
-        float f0 = v.f0_base * synth_exp2(v.st_smooth / 12.0f);
-
+        voice_block(&v, p, seg, b0, sp->formant_scale);
         size_t b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
-        for (size_t t = b0; t < b1; t++) {
-            /* Two uniform noises in [-1, 1) from one draw. */
-            uint32_t bits = rng_u32(&r);
-            float n1 = (float)(int)(bits & 0xffff) * (1.0f / 32768.0f) - 1.0f;
-            float n2 = (float)(int)(bits >> 16) * (1.0f / 32768.0f) - 1.0f;
-
-            /* Glottal source. */
-            v.phase += v.cycle_f0 / fs;
-            if (v.phase >= 1.0f) {
-                v.phase -= 1.0f;
-                v.cycle_f0 = f0 * (1.0f + v.jitter * synth_normal(&r));
-                v.cycle_amp = 1.0f + v.shimmer * synth_normal(&r);
-            }
-            float x = v.phase / v.oq;
-            float open = x < 1.0f;
-            float g = open ? (2.0f * x - 3.0f * x * x) * v.cycle_amp : 0.0f;
-            v.tilt_y += v.tilt_k * (g - v.tilt_y);
-            float asp = n1 * v.breath * (0.3f + 0.7f * open);
-
-            glide(&v.voice_a, tg.voice, k_amp);
-            glide(&v.fric_a, tg.fric, k_amp);
-            glide(&v.burst_a, tg.burst, k_amp);
-            float src = v.voice_a * (v.tilt_y + 0.5f * asp);
-            if (tg.fric_place == 2) src += v.fric_a * n1 * 0.6f; /* h: noise through the tract */
-            float y = src;
-            for (int k = 0; k < 4; k++) y = reso_run(&v.tract[k], y);
-            float fr = reso_run(&v.fric, n1);
-            float bu = reso_run(&v.burst, n1);
-            if (tg.fric_place != 2) y += v.fric_a * fr;
-            y += v.burst_a * bu;
-            y *= v.level;
-
-            /* Background. */
-            v.rumble += 0.02f * (n2 - v.rumble);
-            float bg = v.noise_white * n2 + v.noise_rumble * v.rumble;
-            if (v.has_hum) bg += v.hum_amp * (osc_run(&v.hum1) + 0.3f * osc_run(&v.hum3));
-            float lg = reso_run(&v.laugh, n2);
-            if (v.has_laugh && t >= v.laugh_start && t < v.laugh_end) {
-                float am = osc_run(&v.laugh_am);
-                bg += v.laugh_amp * lg * (0.5f + 0.5f * am * am);
-            }
-            y += bg;
-
-            /* Soft clip: linear up to 0.8, then 0.8 + 0.2 d / (1 + d). */
-            float a = y < 0.0f ? -y : y;
-            if (a > 0.8f) {
-                float d = (a - 0.8f) / 0.2f;
-                a = 0.8f + 0.2f * d / (1.0f + d);
-                y = y < 0.0f ? -a : a;
-            }
-            out[t] = y;
-        }
+        for (size_t t = b0; t < b1; t++) out[t] = voice_sample(&v, &r, t);
     }
     free(p);
     return MELD_OK;

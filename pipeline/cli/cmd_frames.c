@@ -33,7 +33,7 @@ static void usage(FILE *out)
             "  --size N        side of the crops in pixels (default 64)\n"
             "  --grey          grey crops (.pgm) instead of RGB (.ppm)\n"
             "  --out DIR       folder for the crops (default STEM_frames)\n"
-            "  --cascade FILE  OpenCV Haar cascade XML (default: opencv-data's\n"
+            "  --cascade FILE  OpenCV Haar cascade XML, or none (default: opencv-data's\n"
             "                  haarcascade_frontalface_default.xml if installed)\n"
             "  --no-face       skip face detection: centre crops only\n"
             "  --margin F      border around the face, fraction of its size (default 0.2)\n"
@@ -97,6 +97,7 @@ static int parse_args(int argc, char **argv, FramesArgs *a)
             if (!(a->out_dir = arg_value(argc, argv, &i, cmd))) return 2;
         } else if (!strcmp(o, "--cascade")) {
             if (!(a->cascade_path = arg_value(argc, argv, &i, cmd))) return 2;
+            if (!strcmp(a->cascade_path, "none")) a->no_face = 1;   /* as in train / prepare */
         } else if (!strcmp(o, "--no-face")) {
             a->no_face = 1;
         } else if (!strcmp(o, "--margin")) {

@@ -2,11 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/corpus.h"
 #include "pipeline/synth.h"
 #include "tensor/error.h"
 
@@ -23,48 +22,24 @@ static void usage(FILE *out)
             "the voice carries mostly arousal cues, the face mostly valence cues.\n"
             "The same seed gives byte-identical files on any machine.\n"
             "\n"
-            "  --out DIR       output folder (default: data/synth; existing files are replaced)\n"
+            "  --out DIR       output folder (default: " BUILTIN_CORPUS_DIR ", where train, eval and\n"
+            "                  prepare look for the built-in corpus; existing files are replaced)\n"
             "  --dialogues N   dialogues over the three splits, 72.6/8.0/19.4 %% (default %d)\n"
             "  --seed S        random seed (default 1)\n"
             "  --size PX       frame side in pixels, even, 48..256 (default 96)\n",
             SYNTH_DEFAULT_DIALOGUES);
 }
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-typedef struct {
-    int tty;
-    int last_decile;
-    double start;
-} Progress;
-
-/* A bar redrawn in place on a terminal; a line per 10 % otherwise. */
+/* The shared progress display of pipeline/cli/corpus.h: a bar on a
+ * terminal, a line every 10 % in a log. */
 static void on_progress(void *user, int done, int total)
 {
-    Progress *p = user;
-    double el = now_seconds() - p->start, rate = el > 0.0 ? done / el : 0.0;
-    double eta = rate > 0.0 ? (total - done) / rate : 0.0;
-    if (p->tty) {
-        int width = 30, fill = (int)((long long)width * done / total);
-        fprintf(stderr, "\rmeld synth: [%.*s%*s] %d/%d clips, %.0f/s, ETA %.0f s ", fill,
-                "##############################", width - fill, "", done, total, rate, eta);
-        if (done == total) fputc('\n', stderr);
-    } else {
-        int decile = (int)(10LL * done / total);
-        if (decile == p->last_decile) return;
-        p->last_decile = decile;
-        fprintf(stderr, "meld synth: %d/%d clips (%d%%), %.0f/s, ETA %.0f s\n", done, total, 10 * decile, rate, eta);
-    }
+    progress_update(user, "synth", done, total, NULL);
 }
 
 int cmd_synth(int argc, char **argv)
 {
-    const char *cmd = "synth", *out = "data/synth";
+    const char *cmd = "synth", *out = BUILTIN_CORPUS_DIR;
     SynthConfig cfg;
     synth_config_default(&cfg);
     for (int i = 1; i < argc; i++) {
@@ -99,11 +74,14 @@ int cmd_synth(int argc, char **argv)
         }
     }
 
-    Progress prog = {isatty(fileno(stderr)), -1, now_seconds()};
+    Progress prog;
+    progress_init(&prog);
     SynthStats st;
-    if (synth_write(&cfg, out, on_progress, &prog, &st)) return report_error(cmd);
+    int rc = synth_write(&cfg, out, on_progress, &prog, &st);
+    progress_end(&prog);
+    if (rc) return report_error(cmd);
     report_warnings(cmd);
-    double secs = now_seconds() - prog.start;
+    double secs = wall_seconds() - prog.start;
     int total = st.n_utts[SYNTH_TRAIN] + st.n_utts[SYNTH_DEV] + st.n_utts[SYNTH_TEST];
     printf("wrote %d utterances in %d dialogues to %s (seed %llu)\n", total,
            st.n_dialogues[SYNTH_TRAIN] + st.n_dialogues[SYNTH_DEV] + st.n_dialogues[SYNTH_TEST], out,

@@ -35,7 +35,7 @@ typedef struct {
 } ModelDefaults;
 
 static const ModelDefaults DEFAULTS[] = {
-    {"gru", 30, 16, 6}, {"lstm", 30, 16, 6}, {"melstm", 10, 32, 4}, {"cnn", 10, 32, 4}, {"fusion", 8, 32, 4},
+    {"gru", 30, 16, 6}, {"lstm", 30, 16, 6}, {"melstm", 10, 32, 4}, {"cnn", 20, 32, 6}, {"fusion", 16, 32, 5},
 };
 
 typedef struct {

@@ -32,8 +32,10 @@ void progress_update(Progress *p, const char *label, int done, int total, const 
 {
     double t = wall_seconds(), elapsed = t - p->start;
     int pct = total ? (int)(100.0 * done / total) : 100;
-    /* Rates from the first half second are noise: show them once time has passed. */
-    double rate = elapsed > 0.5 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
+    /* Rates from the first half second are noise: show them once time has
+     * passed (or at the end, when the rate is the final one). */
+    bool show_rate = elapsed > 0.5 || (done == total && elapsed > 0);
+    double rate = show_rate ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
     if (p->tty) {
         if (t - p->last_print < 0.1 && done < total) return;
         char bar[31];
@@ -181,11 +183,13 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
         if (!req->quiet) {
             int done = 0, skipped = 0;
             for (int s = 0; s < N_SPLITS; s++) done += res.done[s], skipped += res.skipped[s];
+            const char *faces = res.cascade_used ? "face cascade used"
+                                : po.cascade && !*po.cascade ? "face detection off"
+                                                             : "face cascade not found";
             fprintf(stderr,
-                    "meld %s: prepared %d utterances (%d skipped) in %.1f s; cache %.1f MB; face cascade %s, "
+                    "meld %s: prepared %d utterances (%d skipped) in %.1f s; cache %.1f MB; %s, "
                     "%d frames centre-cropped\n",
-                    cmd, done, skipped, res.seconds, res.cache_bytes / 1e6, res.cascade_used ? "used" : "not found",
-                    res.face_fallbacks);
+                    cmd, done, skipped, res.seconds, res.cache_bytes / 1e6, faces, res.face_fallbacks);
         }
     }
     dataset_free(&ds);
