@@ -42,12 +42,13 @@ static void gru_forward(GruSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
     int H = run->H, GH = 3 * H;
     const float *b_hh = bias ? bias->data + GH : NULL;
     rnn_input_projection(run, w_ih, bias ? bias->data : NULL, NULL, sv->gx);
+    rnn_transpose_recurrent(run, w_hh);
     for (int k = 0; k < run->s.T; k++) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
         float *hp = run->hprev + (size_t)o * H;
         rnn_gather(run->state, rows, n, H, hp);
-        gemm(GEMM_N, GEMM_T, n, GH, H, 1.0f, hp, H, w_hh->data, H, 0.0f, sv->gh, GH);
+        gemm(GEMM_N, GEMM_N, n, GH, H, 1.0f, hp, H, run->w_hh_t, GH, 0.0f, sv->gh, GH);   /* gh = h W_hh^T */
         if (b_hh)
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < GH; j++) sv->gh[(size_t)i * GH + j] += b_hh[j];

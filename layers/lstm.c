@@ -46,6 +46,7 @@ static void lstm_forward(LstmSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
     int H = run->H, GH = 4 * H;
     const float *b_ih = bias ? bias->data : NULL, *b_hh = bias ? bias->data + GH : NULL;
     rnn_input_projection(run, w_ih, b_ih, b_hh, sv->acts);
+    rnn_transpose_recurrent(run, w_hh);
     for (int k = 0; k < run->s.T; k++) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
@@ -53,7 +54,7 @@ static void lstm_forward(LstmSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
         float *cp = sv->cprev + (size_t)o * H;
         rnn_gather(run->state, rows, n, H, hp);
         rnn_gather(sv->cstate, rows, n, H, cp);
-        gemm(GEMM_N, GEMM_T, n, GH, H, 1.0f, hp, H, w_hh->data, H, 1.0f, A, GH);
+        gemm(GEMM_N, GEMM_N, n, GH, H, 1.0f, hp, H, run->w_hh_t, GH, 1.0f, A, GH);   /* A += h W_hh^T */
         lstm_cell_forward(n, H, A, cp, sv->cstep, run->step, A, sv->tc + (size_t)o * H);
         rnn_scatter(run->step, rows, n, H, run->state);
         rnn_scatter(sv->cstep, rows, n, H, sv->cstate);

@@ -140,7 +140,8 @@ int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
     run->hprev = rnn_alloc(g, N, H);
     run->state = rnn_alloc(g, B, H);
     run->step = rnn_alloc(g, B, H);
-    if (!run->xc || !run->hprev || !run->state || !run->step) return MELD_ERR;
+    run->w_hh_t = rnn_alloc(g, (size_t)H, (size_t)G * H);
+    if (!run->xc || !run->hprev || !run->state || !run->step || !run->w_hh_t) return MELD_ERR;
     if (grad && grad_x && !(run->dxc = rnn_alloc(g, N, F))) return MELD_ERR;
     memset(run->state, 0, sizeof(float) * (size_t)B * H);   /* h_0 = 0 */
     /* x [B, T, F]: row (b, t) is b*T + t. */
@@ -149,6 +150,19 @@ int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
             memcpy(run->xc + (size_t)i * F, x->data + ((size_t)run->s.rows[i] * T + t) * F,
                    sizeof(float) * (size_t)F);
     return MELD_OK;
+}
+
+void rnn_transpose_recurrent(RnnRun *run, const Tensor *w_hh)
+{
+    /* 32 x 32 tiles: both the rows read and the rows written stay in L1. */
+    enum { TILE = 32 };
+    const int H = run->H, GH = run->G * run->H;
+    const float *w = w_hh->data;
+    for (int r0 = 0; r0 < GH; r0 += TILE)
+        for (int c0 = 0; c0 < H; c0 += TILE)
+            for (int r = r0; r < r0 + TILE && r < GH; r++)
+                for (int c = c0; c < c0 + TILE && c < H; c++)
+                    run->w_hh_t[(size_t)c * GH + r] = w[(size_t)r * H + c];
 }
 
 void rnn_gather(const float *src, const int *rows, int n, int width, float *dst)
