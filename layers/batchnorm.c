@@ -12,7 +12,7 @@
  * running variance is fed the unbiased one, var * m / (m - 1), as torch:
  *     running_mean = (1 - momentum) * running_mean + momentum * mu
  *     running_var  = (1 - momentum) * running_var  + momentum * var * m/(m-1)
- * Sums are accumulated in double (torch's CPU kernel does the same).
+ * Sums: 16-lane float partial sums per row, rows accumulated in double.
  *
  * Backward. dbeta = sum dy, dgamma = sum dy * xhat (sums over n, s).
  * In eval mu and var are constants, so dx = dy * gamma * inv.
@@ -35,6 +35,7 @@
 #include "layers/layer_init.h"
 #include "layers/layer_ops.h"
 #include "layers/layers.h"
+#include "tensor/eltwise.h"
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
 #include "tensor/threadpool.h"
@@ -46,7 +47,7 @@
  * the tensor is big enough to pay for waking a worker). Within a channel
  * every sum runs in a fixed order: the result is the same for any thread
  * count. */
-enum { BN_PARALLEL_MIN = 1 << 16, BN_LANES = 4 };
+enum { BN_PARALLEL_MIN = 1 << 16 };
 
 typedef struct {
     size_t N, C, S;
@@ -63,29 +64,23 @@ static void bn_run(BnJob *j, ThreadpoolFn fn)
 }
 
 /* sum_i a[i] and sum_i a[i] * b[i] (b may be NULL) over channel c's N rows
- * of S values, in double. BN_LANES partial sums: with one running sum each
- * add would wait for the previous one (4 cycles per element). */
+ * of S values: each row summed by the 16-lane float kernels, the rows
+ * accumulated in double (m = N*S reaches 32K for a conv feature map). */
 static void channel_sums(const BnJob *j, const float *a, const float *b, size_t c, double *sa, double *sab)
 {
     const size_t C = j->C, S = j->S;
-    double pa[BN_LANES] = {0}, pab[BN_LANES] = {0};
+    double ta = 0, tab = 0;
     for (size_t n = 0; n < j->N; n++) {
-        const float *ar = a + BN_AT(n, c, 0), *br = b ? b + BN_AT(n, c, 0) : NULL;
-        size_t s = 0;
-        for (; s + BN_LANES <= S; s += BN_LANES)
-            for (int l = 0; l < BN_LANES; l++) {
-                pa[l] += ar[s + l];
-                if (br) pab[l] += (double)ar[s + l] * br[s + l];
-            }
-        for (; s < S; s++) {
-            pa[s % BN_LANES] += ar[s];
-            if (br) pab[s % BN_LANES] += (double)ar[s] * br[s];
-        }
+        const float *ar = a + BN_AT(n, c, 0);
+        ta += eltwise_sum(ar, S);
+        if (b) tab += eltwise_dot(ar, b + BN_AT(n, c, 0), S);
     }
-    *sa = (pa[0] + pa[1]) + (pa[2] + pa[3]);
-    *sab = (pab[0] + pab[1]) + (pab[2] + pab[3]);
+    *sa = ta;
+    *sab = tab;
 }
 
+/* gx += k * (dy - mean(dy) - xhat * mean(dy * xhat)), as three vector passes:
+ * gx += k dy; gx += (-k mean(dy xhat)) xhat; gx += -k mean(dy). */
 static void backward_channel(void *ctx, int ci, int thread)
 {
     (void)thread;
@@ -100,9 +95,11 @@ static void backward_channel(void *ctx, int ci, int thread)
     float mean_dy = j->batch_stats ? (float)(sum_dy / (double)m) : 0.0f;
     float mean_dy_xhat = j->batch_stats ? (float)(sum_dy_xhat / (double)m) : 0.0f;
     for (size_t n = 0; n < j->N; n++) {
-        const float *dy = j->dy + BN_AT(n, c, 0), *xhat = j->xhat + BN_AT(n, c, 0);
         float *gx = j->gx + BN_AT(n, c, 0);
-        for (size_t s = 0; s < S; s++) gx[s] += k * (dy[s] - mean_dy - xhat[s] * mean_dy_xhat);
+        eltwise_axpy(gx, k, j->dy + BN_AT(n, c, 0), S);
+        if (!j->batch_stats) continue;
+        eltwise_axpy(gx, -k * mean_dy_xhat, j->xhat + BN_AT(n, c, 0), S);
+        eltwise_add_const(gx, -k * mean_dy, S);
     }
 }
 
@@ -126,7 +123,7 @@ static int check_vec(const Tensor *t, int C, const char *what)
     return meld_errorf("batchnorm: %s has shape %s, expected [%d]", what, shape_str(t, s, sizeof s), C);
 }
 
-/* Channel c: batch mean and biased variance (two passes, in double) or the
+/* Channel c: batch mean and biased variance (two passes) or the
  * running estimates; inv; xhat and y; the running statistics. */
 static void forward_channel(void *ctx, int ci, int thread)
 {
@@ -135,33 +132,34 @@ static void forward_channel(void *ctx, int ci, int thread)
     const size_t C = j->C, S = j->S, c = (size_t)ci, m = j->N * S;
     double mu, var;
     if (j->batch_stats) {
-        double sum, unused, sq = 0;
+        double sum, unused;
         channel_sums(j, j->x, NULL, c, &sum, &unused);
         mu = sum / (double)m;
-        double part[BN_LANES] = {0};
-        for (size_t n = 0; n < j->N; n++) {
-            const float *xr = j->x + BN_AT(n, c, 0);
-            for (size_t s = 0; s < S; s++) {
-                double d = xr[s] - mu;
-                part[s % BN_LANES] += d * d;
-            }
-        }
-        sq = (part[0] + part[1]) + (part[2] + part[3]);
-        var = sq / (double)m;
     } else {
         mu = j->running_mean[c];
+    }
+    /* xhat = x - mu first; in training var = mean(xhat^2) (the two-pass
+     * variance, no cancellation); then xhat *= inv and y = gamma xhat + beta. */
+    float muf = (float)mu;
+    for (size_t n = 0; n < j->N; n++)
+        eltwise_scale_shift(j->x + BN_AT(n, c, 0), 1.0f, -muf, j->xhat + BN_AT(n, c, 0), S);
+    if (j->batch_stats) {
+        double sq = 0;
+        for (size_t n = 0; n < j->N; n++) {
+            const float *xh = j->xhat + BN_AT(n, c, 0);
+            sq += eltwise_dot(xh, xh, S);
+        }
+        var = sq / (double)m;
+    } else {
         var = j->running_var[c];
     }
-    float ic = (float)(1.0 / sqrt(var + j->eps)), muf = (float)mu;
+    float ic = (float)(1.0 / sqrt(var + j->eps));
     j->inv[c] = ic;
     float ga = j->gamma ? j->gamma[c] : 1.0f, be = j->beta ? j->beta[c] : 0.0f;
     for (size_t n = 0; n < j->N; n++) {
-        const float *xr = j->x + BN_AT(n, c, 0);
-        float *xh = j->xhat + BN_AT(n, c, 0), *yr = j->y + BN_AT(n, c, 0);
-        for (size_t s = 0; s < S; s++) {
-            xh[s] = (xr[s] - muf) * ic;
-            yr[s] = ga * xh[s] + be;
-        }
+        float *xh = j->xhat + BN_AT(n, c, 0);
+        eltwise_scale_shift(xh, ic, 0.0f, xh, S);
+        eltwise_scale_shift(xh, ga, be, j->y + BN_AT(n, c, 0), S);
     }
     if (j->update_running) {
         double unbiased = var * (double)m / (double)(m - 1), mo = j->momentum;
@@ -211,7 +209,7 @@ Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
     /* Sources: x, then gamma and beta when present. */
     Tensor *src[3] = {x, gamma, beta};
     int nsrc = beta ? 3 : gamma ? 2 : 1;
-    Tensor *y = graph_op_output(g, &OPDEF_BATCHNORM, x->ndim, x->shape, src, nsrc);
+    Tensor *y = graph_op_output_uninit(g, &OPDEF_BATCHNORM, x->ndim, x->shape, src, nsrc);
     if (!y) return NULL;
     float *xhat = graph_alloc(g, x->size * sizeof(float) + 1);
     float *inv = graph_alloc(g, C * sizeof(float) + 1);

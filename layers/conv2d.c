@@ -75,7 +75,7 @@ Tensor *op_conv2d(Graph *g, Tensor *x, Tensor *w, Tensor *b, int sh, int sw,
     *saved = s;
     Tensor *src[3] = {x, w, b};
     int shape[4] = {s.N, s.OC, conv2d_out_h(&s), conv2d_out_w(&s)};
-    Tensor *y = graph_op_output(g, &OPDEF_CONV2D, 4, shape, src, b ? 3 : 2);
+    Tensor *y = graph_op_output_uninit(g, &OPDEF_CONV2D, 4, shape, src, b ? 3 : 2);
     if (!y) return NULL;
     y->args.saved[0] = saved;
     if (conv2d_forward(&s, x->data, w->data, b ? b->data : NULL, y->data) != MELD_OK) return NULL;

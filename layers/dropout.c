@@ -12,10 +12,12 @@
  * saved[0] = m [N*C] (NULL in eval: identity); args.i[0] = S.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "layers/layer_init.h"
 #include "layers/layer_ops.h"
 #include "layers/layers.h"
+#include "tensor/eltwise.h"
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
 
@@ -24,8 +26,9 @@ static void dropout2d_backward(Tensor *y)
     float *gx = tensor_grad(y->src[0]);
     if (!gx) return;
     const float *m = y->args.saved[0];
-    size_t s = (size_t)y->args.i[0];
-    for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i] * (m ? m[i / s] : 1.0f);
+    size_t s = (size_t)y->args.i[0], maps = y->size / s;
+    for (size_t k = 0; k < maps; k++)
+        if (!m || m[k] != 0.0f) eltwise_axpy(gx + k * s, m ? m[k] : 1.0f, y->grad + k * s, s);
 }
 
 const OpDef OPDEF_DROPOUT2D = {"dropout2d", dropout2d_backward};
@@ -42,7 +45,7 @@ Tensor *op_dropout2d(Graph *g, Tensor *x, float p)
         meld_errorf("dropout2d: x %s: expected [N, C, ...] of rank >= 3", shape_str(x, s, sizeof s));
         return NULL;
     }
-    Tensor *y = graph_op_output(g, &OPDEF_DROPOUT2D, x->ndim, x->shape, &x, 1);
+    Tensor *y = graph_op_output_uninit(g, &OPDEF_DROPOUT2D, x->ndim, x->shape, &x, 1);
     if (!y) return NULL;
     size_t maps = (size_t)x->shape[0] * (size_t)x->shape[1];
     size_t s = maps ? x->size / maps : 1;
@@ -52,14 +55,14 @@ Tensor *op_dropout2d(Graph *g, Tensor *x, float p)
     }
     y->args.i[0] = (int)(s ? s : 1);
     if (!g->training || p == 0.0f) {
-        for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i];
+        memcpy(y->data, x->data, x->size * sizeof(float));
         return y;
     }
     float *m = graph_alloc(g, maps * sizeof(float) + 1);
     if (!m) return NULL;
     float keep_scale = 1.0f / (1.0f - p);
     for (size_t k = 0; k < maps; k++) m[k] = rng_uniform(&g->rng) >= p ? keep_scale : 0.0f;
-    for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i] * m[i / s];
+    for (size_t k = 0; k < maps; k++) eltwise_scale_shift(x->data + k * s, m[k], 0.0f, y->data + k * s, s);
     y->args.saved[0] = m;
     return y;
 }

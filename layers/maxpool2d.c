@@ -42,7 +42,7 @@ Tensor *op_maxpool2d(Graph *g, Tensor *x, int kh, int kw, int sh, int sw, int ph
         return NULL;
     }
     int shape[4] = {s.N, s.C, pool2d_out_h(&s), pool2d_out_w(&s)};
-    Tensor *y = graph_op_output(g, &OPDEF_MAXPOOL2D, 4, shape, &x, 1);
+    Tensor *y = graph_op_output_uninit(g, &OPDEF_MAXPOOL2D, 4, shape, &x, 1);
     if (!y) return NULL;
     Pool2dShape *saved = graph_alloc(g, sizeof *saved);
     int32_t *argmax = graph_alloc(g, y->size * sizeof(int32_t) + 1);

@@ -45,10 +45,10 @@ static int tape_push(Graph *g, Tensor *t)
     return MELD_OK;
 }
 
-Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
-                        Tensor *const *src, int nsrc)
+static Tensor *op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
+                         Tensor *const *src, int nsrc, bool zeroed)
 {
-    Tensor *t = tensor_new(&g->arena, ndim, shape);
+    Tensor *t = zeroed ? tensor_new(&g->arena, ndim, shape) : tensor_new_uninit(&g->arena, ndim, shape);
     if (!t) {
         meld_error_context("%s", op->name);
         return NULL;
@@ -64,6 +64,18 @@ Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
     t->requires_grad = g->grad_enabled && needs;
     if (t->requires_grad && tape_push(g, t) != MELD_OK) return NULL;
     return t;
+}
+
+Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
+                        Tensor *const *src, int nsrc)
+{
+    return op_output(g, op, ndim, shape, src, nsrc, true);
+}
+
+Tensor *graph_op_output_uninit(Graph *g, const OpDef *op, int ndim, const int *shape,
+                               Tensor *const *src, int nsrc)
+{
+    return op_output(g, op, ndim, shape, src, nsrc, false);
 }
 
 float *tensor_grad(Tensor *t)

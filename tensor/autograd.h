@@ -51,6 +51,10 @@ int  graph_backward(Graph *g, Tensor *loss);
  * are enabled and any source requires one. NULL (error set) on failure. */
 Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
                         Tensor *const *src, int nsrc);
+/* The same with the data left unset, for ops that write every element (a
+ * zero fill of a large activation costs as much as a cheap op). */
+Tensor *graph_op_output_uninit(Graph *g, const OpDef *op, int ndim, const int *shape,
+                               Tensor *const *src, int nsrc);
 /* The gradient buffer of t for accumulation, zero-allocated on first use;
  * NULL when t does not require a gradient (the rule then skips it). */
 float *tensor_grad(Tensor *t);

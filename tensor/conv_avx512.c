@@ -58,3 +58,43 @@ void maxpool2x2s2_plane_avx512(const float *x, int H, int W, float *y, int32_t *
         }
     }
 }
+
+/* ---- im2col, stride 1 ------------------------------------------------------ */
+
+/* Lanes [a, b) of a 16-lane vector (a, b clamped to [0, 16]). */
+static inline __mmask16 lane_range(int a, int b)
+{
+    a = a < 0 ? 0 : a > 16 ? 16 : a;
+    b = b < 0 ? 0 : b > 16 ? 16 : b;
+    unsigned hi = b >= 16 ? 0xffffu : (1u << b) - 1, lo = (1u << a) - 1;
+    return (__mmask16)(hi & ~lo);
+}
+
+void im2col_plane_s1_avx512(float *dst, const float *plane, int H, int W, int OH, int OW,
+                            int row_shift, int col_shift, int lo, int hi)
+{
+    /* Lane masks of the (at most two) vectors of a row: the lanes inside
+     * the row, and the valid ones (not padding); the same for every row. */
+    __mmask16 out[2] = {lane_range(0, OW), lane_range(0, OW - 16)};
+    __mmask16 valid[2] = {lane_range(lo, hi), lane_range(lo - 16, hi - 16)};
+    /* The first vector of a row with left padding (lo > 0, col_shift = -lo):
+     * its valid lanes need row[0 ..], which a load at row + col_shift would
+     * start before. Load from row[0] and move lane l up to lane l + lo. */
+    const __m512i up = _mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm512_set1_epi32(lo));
+    const __mmask16 first_load = (__mmask16)(valid[0] >> lo);
+    const int vectors = OW > 16 ? 2 : 1;
+    for (int i = 0; i < OH; i++, dst += OW) {
+        int ih = i + row_shift;
+        if (ih < 0 || ih >= H || hi <= lo) {
+            for (int v = 0; v < vectors; v++) _mm512_mask_storeu_ps(dst + 16 * v, out[v], _mm512_setzero_ps());
+            continue;
+        }
+        const float *row = plane + (size_t)ih * (size_t)W;
+        __m512 v0 = lo > 0 ? _mm512_maskz_permutexvar_ps(valid[0], up, _mm512_maskz_loadu_ps(first_load, row))
+                           : _mm512_maskz_loadu_ps(valid[0], row + col_shift);
+        _mm512_mask_storeu_ps(dst, out[0], v0);
+        if (vectors == 2)
+            _mm512_mask_storeu_ps(dst + 16, out[1], _mm512_maskz_loadu_ps(valid[1], row + (16 + col_shift)));
+    }
+}

@@ -46,6 +46,21 @@ void eltwise_add(float *y, const float *x, size_t n);
 /* y[i] += v (exact, same result on every path); used for conv biases. */
 void eltwise_add_const(float *y, float v, size_t n);
 
+/* Reductions and affine maps for the normalisation and dropout layers.
+ * Every path gives the same bits: sums run in 16 fixed lanes (lane l takes
+ * x[l], x[l+16], ...; the tail goes to lanes 0..), reduced pairwise in one
+ * fixed order; products are a multiply then an add (no FMA), as the scalar
+ * path does. 16 lanes also break the add-latency chain (4 cycles per add).
+ * For n up to a few thousand, as here (one feature-map row block), float
+ * partial sums are accurate to a few ulps; callers accumulate the blocks in
+ * double. */
+float eltwise_sum(const float *x, size_t n);                   /* sum x[i] */
+float eltwise_dot(const float *x, const float *y, size_t n);   /* sum x[i]*y[i] */
+/* y[i] = a * x[i] + b (y may equal x). */
+void eltwise_scale_shift(const float *x, float a, float b, float *y, size_t n);
+/* y[i] += a * x[i]. */
+void eltwise_axpy(float *y, float a, const float *x, size_t n);
+
 void eltwise_exp_scalar(const float *x, float *y, size_t n);
 void eltwise_tanh_scalar(const float *x, float *y, size_t n);
 void eltwise_sigmoid_scalar(const float *x, float *y, size_t n);

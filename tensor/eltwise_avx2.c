@@ -237,3 +237,62 @@ void gru_cell_backward_avx2(int B, int H, const float *dh, const float *save,
         }
     }
 }
+
+/* ---- reductions and affine maps (contracts in tensor/eltwise.h) ----------
+ * The 16 lanes of the sums are two registers: lanes 0-7 and 8-15. */
+
+float eltwise_sum_avx2(const float *x, size_t n)
+{
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        lo = _mm256_add_ps(lo, _mm256_loadu_ps(x + i));
+        hi = _mm256_add_ps(hi, _mm256_loadu_ps(x + i + 8));
+    }
+    if (i < n) lo = _mm256_add_ps(lo, LD(x + i, lanes(n - i)));
+    if (i + 8 < n) hi = _mm256_add_ps(hi, LD(x + i + 8, lanes(n - i - 8)));
+    float lane[16];
+    _mm256_storeu_ps(lane, lo);
+    _mm256_storeu_ps(lane + 8, hi);
+    return eltwise_reduce16(lane);
+}
+
+float eltwise_dot_avx2(const float *x, const float *y, size_t n)
+{
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        lo = _mm256_add_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        hi = _mm256_add_ps(hi, _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8)));
+    }
+    if (i < n) {
+        __m256i m = lanes(n - i);
+        lo = _mm256_add_ps(lo, _mm256_mul_ps(LD(x + i, m), LD(y + i, m)));
+    }
+    if (i + 8 < n) {
+        __m256i m = lanes(n - i - 8);
+        hi = _mm256_add_ps(hi, _mm256_mul_ps(LD(x + i + 8, m), LD(y + i + 8, m)));
+    }
+    float lane[16];
+    _mm256_storeu_ps(lane, lo);
+    _mm256_storeu_ps(lane + 8, hi);
+    return eltwise_reduce16(lane);
+}
+
+void eltwise_scale_shift_avx2(const float *x, float a, float b, float *y, size_t n)
+{
+    const __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+    for (size_t i = 0; i < n; i += 8) {
+        __m256i m = lanes(n - i);
+        ST(y + i, m, _mm256_add_ps(_mm256_mul_ps(va, LD(x + i, m)), vb));
+    }
+}
+
+void eltwise_axpy_avx2(float *y, float a, const float *x, size_t n)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    for (size_t i = 0; i < n; i += 8) {
+        __m256i m = lanes(n - i);
+        ST(y + i, m, _mm256_add_ps(LD(y + i, m), _mm256_mul_ps(va, LD(x + i, m))));
+    }
+}

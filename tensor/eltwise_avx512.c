@@ -213,3 +213,55 @@ void gru_cell_backward_avx512(int B, int H, const float *dh, const float *save,
         }
     }
 }
+
+/* ---- reductions and affine maps (contracts in tensor/eltwise.h) ---------- */
+
+float eltwise_sum_avx512(const float *x, size_t n)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) acc = _mm512_add_ps(acc, _mm512_loadu_ps(x + i));
+    if (i < n) acc = _mm512_add_ps(acc, LD(x + i, lanes(n - i)));
+    float lane[16];
+    _mm512_storeu_ps(lane, acc);
+    return eltwise_reduce16(lane);
+}
+
+float eltwise_dot_avx512(const float *x, const float *y, size_t n)
+{
+    __m512 acc = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        __mmask16 m = lanes(n - i);
+        acc = _mm512_add_ps(acc, _mm512_mul_ps(LD(x + i, m), LD(y + i, m)));
+    }
+    float lane[16];
+    _mm512_storeu_ps(lane, acc);
+    return eltwise_reduce16(lane);
+}
+
+void eltwise_scale_shift_avx512(const float *x, float a, float b, float *y, size_t n)
+{
+    const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_mul_ps(va, _mm512_loadu_ps(x + i)), vb));
+    if (i < n) {
+        __mmask16 m = lanes(n - i);
+        ST(y + i, m, _mm512_add_ps(_mm512_mul_ps(va, LD(x + i, m)), vb));
+    }
+}
+
+void eltwise_axpy_avx512(float *y, float a, const float *x, size_t n)
+{
+    const __m512 va = _mm512_set1_ps(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_mul_ps(va, _mm512_loadu_ps(x + i))));
+    if (i < n) {
+        __mmask16 m = lanes(n - i);
+        ST(y + i, m, _mm512_add_ps(LD(y + i, m), _mm512_mul_ps(va, LD(x + i, m))));
+    }
+}

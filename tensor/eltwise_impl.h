@@ -19,6 +19,18 @@ void eltwise_add_avx512(float *y, const float *x, size_t n);
 void eltwise_add_const_avx2(float *y, float v, size_t n);
 void eltwise_add_const_avx512(float *y, float v, size_t n);
 
+float eltwise_sum_avx2(const float *x, size_t n);
+float eltwise_dot_avx2(const float *x, const float *y, size_t n);
+void eltwise_scale_shift_avx2(const float *x, float a, float b, float *y, size_t n);
+void eltwise_axpy_avx2(float *y, float a, const float *x, size_t n);
+float eltwise_sum_avx512(const float *x, size_t n);
+float eltwise_dot_avx512(const float *x, const float *y, size_t n);
+void eltwise_scale_shift_avx512(const float *x, float a, float b, float *y, size_t n);
+void eltwise_axpy_avx512(float *y, float a, const float *x, size_t n);
+
+/* The 16 lanes of a sum, reduced in the one order every path uses. */
+float eltwise_reduce16(const float lane[16]);
+
 void lstm_cell_forward_avx2(int B, int H, const float *G, const float *c_prev,
                             float *c, float *h, float *acts, float *tc);
 void lstm_cell_backward_avx2(int B, int H, const float *dh, const float *dc,

@@ -34,7 +34,7 @@
     static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                    \
     {                                                                               \
         if (!in) return NULL;                                                       \
-        Tensor *out = graph_op_output(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1); \
+        Tensor *out = graph_op_output_uninit(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1); \
         if (!out) return NULL;                                                      \
         out->args.f[0] = p;                                                         \
         const float *xs = in->data;                                                 \

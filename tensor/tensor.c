@@ -50,9 +50,9 @@ int axis_check(const Tensor *t, int axis, int *out, const char *who)
     return MELD_OK;
 }
 
-/* Allocates the struct (and, when data is NULL, a zeroed buffer) from the
- * arena, or from the heap when arena is NULL. */
-static Tensor *tensor_alloc(Arena *arena, int ndim, const int *shape, float *data)
+/* Allocates the struct (and, when data is NULL, a buffer, zeroed when
+ * `zero`) from the arena, or from the heap when arena is NULL. */
+static Tensor *tensor_alloc_z(Arena *arena, int ndim, const int *shape, float *data, bool zero)
 {
     size_t size;
     if (shape_check(ndim, shape, &size, "tensor") != MELD_OK) return NULL;
@@ -66,8 +66,8 @@ static Tensor *tensor_alloc(Arena *arena, int ndim, const int *shape, float *dat
         t->data = data;
         return t;
     }
-    t->data = arena ? arena_calloc(arena, size * sizeof(float))
-                    : meld_calloc(size ? size : 1, sizeof(float), "tensor data");
+    if (arena) t->data = zero ? arena_calloc(arena, size * sizeof(float)) : arena_alloc(arena, size * sizeof(float));
+    else t->data = meld_calloc(size ? size : 1, sizeof(float), "tensor data");
     if (!t->data) {
         if (!arena) free(t);
         return NULL;
@@ -76,7 +76,16 @@ static Tensor *tensor_alloc(Arena *arena, int ndim, const int *shape, float *dat
     return t;
 }
 
+static Tensor *tensor_alloc(Arena *arena, int ndim, const int *shape, float *data)
+{
+    return tensor_alloc_z(arena, ndim, shape, data, true);
+}
+
 Tensor *tensor_new(Arena *arena, int ndim, const int *shape) { return tensor_alloc(arena, ndim, shape, NULL); }
+Tensor *tensor_new_uninit(Arena *arena, int ndim, const int *shape)
+{
+    return tensor_alloc_z(arena, ndim, shape, NULL, false);
+}
 
 Tensor *tensor_full(Arena *arena, int ndim, const int *shape, float value)
 {

@@ -66,6 +66,9 @@ struct Tensor {
 /* ---- creation ------------------------------------------------------------
  * `arena` NULL means heap (free with tensor_free). Return NULL on error. */
 Tensor *tensor_new(Arena *arena, int ndim, const int *shape);        /* zeros */
+/* Data not initialised when in an arena (the caller writes every element);
+ * zeros on the heap. */
+Tensor *tensor_new_uninit(Arena *arena, int ndim, const int *shape);
 Tensor *tensor_full(Arena *arena, int ndim, const int *shape, float value);
 Tensor *tensor_from_buffer(Arena *arena, int ndim, const int *shape, float *data);
 Tensor *tensor_copy(Arena *arena, const Tensor *t);

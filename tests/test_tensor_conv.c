@@ -59,6 +59,11 @@ static const Case CASES[] = {
     {1, 1, 1, 1, 1, 1, 1, 1, 1, -2},   /* 1x1 image */
     {4, 3, 16, 16, 16, 3, 3, 1, 1, -2}, /* the frame CNN's first layer, small */
     {2, 2, 5, 5, 3, 3, 3, 1, 1, 3},    /* padding as big as the kernel: border = bias */
+    {3, 9, 7, 19, 20, 3, 3, 1, 1, -2}, /* C*9 > 64, OC <= 64: weight gradient computed transposed;
+                                          width 19 > 16: im2col rows of two vectors */
+    {9, 8, 5, 5, 40, 3, 3, 1, 1, -2},  /* 9 images: more than one per weight-gradient group */
+    {2, 2, 9, 33, 4, 5, 7, 1, 1, -2},  /* pads 2 and 3 on the left: the vector im2col's shifted
+                                          first lanes; 33 wide: the row-by-row path */
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

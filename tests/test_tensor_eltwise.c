@@ -188,6 +188,57 @@ static void add_ragged(void **state)
     cpu_set_isa(cpu_isa_detected());
 }
 
+/* eltwise_sum / _dot: the same bits on every path (16 fixed lanes), close to
+ * a double-precision sum, for lengths 0..100 at every offset. scale_shift and
+ * axpy: exactly a*x + b and y + a*x, in place too, nothing written outside. */
+static void reductions_and_affine_agree_on_every_path(void **state)
+{
+    (void)state;
+    enum { CAP = 120 };
+    float x[CAP], y0[CAP], y[CAP], out[CAP];
+    float sums[101][16], dots[101][16];
+    Rng g;
+    rng_seed(&g, 13, 4);
+    for (int i = 0; i < CAP; i++) x[i] = rng_normal(&g) * 3.0f, y0[i] = rng_normal(&g);
+    int first = 1;
+    FOR_EACH_ISA(isa) {
+        for (int off = 0; off < 16; off++)
+            for (size_t n = 0; n <= 100; n++) {
+                float s = eltwise_sum(x + off, n), d = eltwise_dot(x + off, y0 + off, n);
+                double rs = 0, rd = 0, mag = 0;
+                for (size_t i = 0; i < n; i++) {
+                    rs += x[off + i];
+                    rd += (double)x[off + i] * y0[off + i];
+                    mag += fabs((double)x[off + i]) * (1.0 + fabs((double)y0[off + i]));
+                }
+                assert_true(fabs(s - rs) <= 1e-6 * mag + 1e-30);
+                assert_true(fabs(d - rd) <= 1e-6 * mag + 1e-30);
+                if (first) sums[n][off] = s, dots[n][off] = d;
+                assert_memory_equal(&s, &sums[n][off], sizeof s);   /* bitwise, every ISA */
+                assert_memory_equal(&d, &dots[n][off], sizeof d);
+                const float a = -0.75f, b = 0.125f;
+                memcpy(out, y0, sizeof out);
+                eltwise_scale_shift(x + off, a, b, out + off, n);
+                memcpy(y, y0, sizeof y);
+                eltwise_axpy(y + off, a, x + off, n);
+                for (int i = 0; i < CAP; i++) {
+                    int inside = i >= off && i < off + (int)n;
+                    float ax = a * x[i], want_ss = ax + b, want_axpy = y0[i] + ax;
+                    assert_true(out[i] == (inside ? want_ss : y0[i]));
+                    assert_true(y[i] == (inside ? want_axpy : y0[i]));
+                }
+                memcpy(y, x, sizeof y);   /* in place */
+                eltwise_scale_shift(y + off, a, b, y + off, n);
+                for (size_t i = 0; i < n; i++) {
+                    float ax = a * x[off + i];
+                    assert_true(y[off + i] == ax + b);
+                }
+            }
+        first = 0;
+    }
+    cpu_set_isa(cpu_isa_detected());
+}
+
 /* ---- RNN cells ---------------------------------------------------------- */
 
 static float *randv(Rng *g, size_t n, float scale)
@@ -424,6 +475,7 @@ int main(void)
         cmocka_unit_test(special_values),
         cmocka_unit_test(ragged_lengths_and_offsets),
         cmocka_unit_test(add_ragged),
+        cmocka_unit_test(reductions_and_affine_agree_on_every_path),
         cmocka_unit_test(lstm_paths_match_reference),
         cmocka_unit_test(gru_paths_match_reference),
         cmocka_unit_test(lstm_backward_matches_finite_differences),
