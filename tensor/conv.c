@@ -477,12 +477,17 @@ int pool2d_check(const Pool2dShape *s)
     return MELD_OK;
 }
 
+/* The frame CNN's pool: 2x2 windows, stride 2, no padding (AVX-512 paths). */
+static int is_2x2s2(const Pool2dShape *s)
+{
+    return s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_h == 0 && s->pad_w == 0;
+}
+
 /* One (n,c) plane: window maxima and their flat indices. */
 static void pool_plane(const Pool2dShape *s, const float *x, float *y, int32_t *arg)
 {
     const int OH = pool2d_out_h(s), OW = pool2d_out_w(s);
-    if (s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_h == 0 &&
-        s->pad_w == 0 && cpu_isa() == CPU_ISA_AVX512) {
+    if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512) {
         maxpool2x2s2_plane_avx512(x, s->H, s->W, y, arg);
         return;
     }
@@ -544,7 +549,10 @@ static void pool_bwd_task(void *ctx, int task, int thread)
         float *dx = j->dx + p * in;
         const float *dy = j->dy + p * out;
         const int32_t *a = j->arg_in + p * out;
-        for (size_t t = 0; t < out; t++) dx[a[t]] += dy[t];
+        if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512)
+            maxpool2x2s2_backward_plane_avx512(dy, a, s->H, s->W, dx);
+        else
+            for (size_t t = 0; t < out; t++) dx[a[t]] += dy[t];
     }
 }
 
@@ -573,7 +581,11 @@ int maxpool2d_backward(const Pool2dShape *s, const float *dy, const int32_t *arg
 {
     if (pool2d_check(s)) return meld_error_context("maxpool2d_backward");
     const size_t in = (size_t)s->H * s->W, out = (size_t)pool2d_out_h(s) * pool2d_out_w(s);
-    for (size_t t = 0; t < (size_t)s->N * s->C * out; t++)
+    /* one branch-free pass (vectorised); the error path finds the culprit */
+    const size_t total = (size_t)s->N * s->C * out;
+    int bad = 0;
+    for (size_t t = 0; t < total; t++) bad |= (uint32_t)argmax[t] >= (uint32_t)in;
+    for (size_t t = 0; bad && t < total; t++)
         if (argmax[t] < 0 || (size_t)argmax[t] >= in)
             return meld_errorf("maxpool2d_backward: argmax %d at %zu is outside the %dx%d plane",
                                argmax[t], t, s->H, s->W);
