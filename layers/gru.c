@@ -13,8 +13,8 @@
  *     dh += dy[:, t]                        (sequence output)
  *     dgx_t, dgh_t, dh_prev = cell_backward(dh)   (direct path h_prev -> h)
  *     dh_prev += dgh_t W_hh                 (path through the recurrent GEMM)
- * Padded rows pass dh through untouched and get no gradient. Then over all
- * steps at once (rnn_backward_params):
+ * Padded rows pass dh through untouched and get no gradient. Every
+ * RNN_GRAD_CHUNK steps, over those steps (rnn_backward_params):
  *     dW_ih = dgx^T xc,  dW_hh = dgh^T h_prev,  db_ih = sum dgx,
  *     db_hh = sum dgh,  dx = dgx W_ih.
  */
@@ -66,6 +66,7 @@ static void gru_backward(Tensor *y)
     Tensor *w_hh = y->src[2], *bias = y->nsrc > 3 ? y->src[3] : NULL;
     int H = run->H, GH = 3 * H;
     rnn_backward_start(run, y->grad);   /* run->state = dL/dh */
+    int k_hi = run->s.T - 1;   /* first walk step of the current gradient chunk */
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
@@ -76,8 +77,11 @@ static void gru_backward(Tensor *y)
                           dgx, dgh, dh);
         gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dgh, GH, w_hh->data, H, 1.0f, dh, H);
         rnn_scatter(dh, rows, n, H, run->state);
+        if (rnn_chunk_done(k, k_hi)) {
+            rnn_backward_params(run, sv->dgx, sv->dgh, k, k_hi, y->src[0], y->src[1], w_hh, bias);
+            k_hi = k - 1;
+        }
     }
-    rnn_backward_params(run, sv->dgx, sv->dgh, y->src[0], y->src[1], w_hh, bias);
 }
 
 const OpDef OPDEF_GRU = {"gru", gru_backward};

@@ -14,9 +14,9 @@
  *     dA_t, dc_prev = cell_backward(dh, dc)  (tensor/rnn_cell.h)
  *     dh_prev = dA_t W_hh                  [n, 4H] x [4H, H]
  * Rows padded at t pass dh and dc through unchanged (their state was), and
- * get no dA, so nothing reaches their input or the weights. Then, over all
- * steps at once (rnn_backward_params):
- *     dW_ih = dA^T xc,  dW_hh = dA^T h_prev,  db_ih = db_hh = sum dA,
+ * get no dA, so nothing reaches their input or the weights. Every
+ * RNN_GRAD_CHUNK steps, over those steps (rnn_backward_params):
+ *     dW_ih += dA^T xc,  dW_hh += dA^T h_prev,  db_ih = db_hh = sum dA,
  *     dx = dA W_ih.
  */
 #include "layers/lstm.h"
@@ -70,6 +70,7 @@ static void lstm_backward(Tensor *y)
     int H = run->H, GH = 4 * H;
     rnn_backward_start(run, y->grad);                          /* run->state = dL/dh */
     memset(sv->cstate, 0, sizeof(float) * (size_t)run->s.B * H);  /* dL/dc */
+    int k_hi = run->s.T - 1;   /* first walk step of the current gradient chunk */
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
@@ -82,8 +83,11 @@ static void lstm_backward(Tensor *y)
         gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dA, GH, w_hh->data, H, 0.0f, dh, H);
         rnn_scatter(dh, rows, n, H, run->state);
         rnn_scatter(dc, rows, n, H, sv->cstate);
+        if (rnn_chunk_done(k, k_hi)) {
+            rnn_backward_params(run, sv->dA, sv->dA, k, k_hi, y->src[0], y->src[1], w_hh, bias);
+            k_hi = k - 1;
+        }
     }
-    rnn_backward_params(run, sv->dA, sv->dA, y->src[0], y->src[1], w_hh, bias);
 }
 
 const OpDef OPDEF_LSTM = {"lstm", lstm_backward};

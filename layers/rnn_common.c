@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "layers/layer_init.h"
+#include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/ops.h"
@@ -141,7 +142,9 @@ int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
     run->state = rnn_alloc(g, B, H);
     run->step = rnn_alloc(g, B, H);
     run->w_hh_t = rnn_alloc(g, (size_t)H, (size_t)G * H);
-    if (!run->xc || !run->hprev || !run->state || !run->step || !run->w_hh_t) return MELD_ERR;
+    run->bias_sum = rnn_alloc(g, 1, (size_t)G * H);
+    if (!run->xc || !run->hprev || !run->state || !run->step || !run->w_hh_t || !run->bias_sum)
+        return MELD_ERR;
     if (grad && grad_x && !(run->dxc = rnn_alloc(g, N, F))) return MELD_ERR;
     memset(run->state, 0, sizeof(float) * (size_t)B * H);   /* h_0 = 0 */
     /* x [B, T, F]: row (b, t) is b*T + t. */
@@ -216,36 +219,39 @@ void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_
     /* [N, F] x [F, GH]: W_ih is stored [GH, F], hence GEMM_T. */
     gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 0.0f, gates, GH);
     if (!b_ih && !b_hh) return;
-    for (int r = 0; r < N; r++) {
-        float *row = gates + (size_t)r * GH;
-        for (int j = 0; j < GH; j++) row[j] += (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    }
+    /* b = b_ih + b_hh once, then one vector add per row */
+    float *b = run->bias_sum;
+    for (int j = 0; j < GH; j++) b[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    for (int r = 0; r < N; r++) eltwise_add(gates + (size_t)r * GH, b, (size_t)GH);
 }
 
-void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh,
+void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, int k_lo, int k_hi,
                          Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias)
 {
-    int N = run->s.N, F = run->F, H = run->H, GH = run->G * run->H, T = run->s.T;
+    int F = run->F, H = run->H, GH = run->G * run->H, T = run->s.T;
+    int ta = rnn_time(run, k_lo), tb = rnn_time(run, k_hi);
+    int t0 = ta < tb ? ta : tb, t1 = (ta < tb ? tb : ta) + 1;
+    int r0 = run->s.off[t0], n = run->s.off[t1] - r0;
+    if (n == 0) return;
+    dgx += (size_t)r0 * GH, dgh += (size_t)r0 * GH;
+    const float *xc = run->xc + (size_t)r0 * F, *hprev = run->hprev + (size_t)r0 * H;
     float *gwi = tensor_grad(w_ih), *gwh = tensor_grad(w_hh);
     float *gb = bias ? tensor_grad(bias) : NULL, *gx = tensor_grad(x);
-    /* dW_ih [GH, F] = dgx^T [GH, N] x xc [N, F]; dW_hh likewise with hprev. */
-    if (gwi) gemm(GEMM_T, GEMM_N, GH, F, N, 1.0f, dgx, GH, run->xc, F, 1.0f, gwi, F);
-    if (gwh) gemm(GEMM_T, GEMM_N, GH, H, N, 1.0f, dgh, GH, run->hprev, H, 1.0f, gwh, H);
-    if (gb)
-        for (int r = 0; r < N; r++)
-            for (int j = 0; j < GH; j++) {
-                gb[j] += dgx[(size_t)r * GH + j];
-                gb[GH + j] += dgh[(size_t)r * GH + j];
-            }
-    if (!gx || !run->dxc) return;
-    /* dxc [N, F] = dgx [N, GH] x W_ih [GH, F], then back to x's layout. */
-    gemm(GEMM_N, GEMM_N, N, F, GH, 1.0f, dgx, GH, w_ih->data, F, 0.0f, run->dxc, F);
-    for (int t = 0; t < T; t++)
-        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++) {
-            float *dst = gx + ((size_t)run->s.rows[i] * T + t) * F;
-            const float *src = run->dxc + (size_t)i * F;
-            for (int f = 0; f < F; f++) dst[f] += src[f];
+    /* dW_ih [GH, F] += dgx^T [GH, n] x xc [n, F]; dW_hh likewise with hprev. */
+    if (gwi) gemm(GEMM_T, GEMM_N, GH, F, n, 1.0f, dgx, GH, xc, F, 1.0f, gwi, F);
+    if (gwh) gemm(GEMM_T, GEMM_N, GH, H, n, 1.0f, dgh, GH, hprev, H, 1.0f, gwh, H);
+    if (gb)   /* row by row, in order: the same sums as a scalar loop */
+        for (int r = 0; r < n; r++) {
+            eltwise_add(gb, dgx + (size_t)r * GH, (size_t)GH);
+            eltwise_add(gb + GH, dgh + (size_t)r * GH, (size_t)GH);
         }
+    if (!gx || !run->dxc) return;
+    /* dxc [n, F] = dgx [n, GH] x W_ih [GH, F], then back to x's layout. */
+    float *dxc = run->dxc + (size_t)r0 * F;
+    gemm(GEMM_N, GEMM_N, n, F, GH, 1.0f, dgx, GH, w_ih->data, F, 0.0f, dxc, F);
+    for (int t = t0; t < t1; t++)
+        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++)
+            eltwise_add(gx + ((size_t)run->s.rows[i] * T + t) * F, run->dxc + (size_t)i * F, (size_t)F);
 }
 
 /* ---- the layer ---------------------------------------------------------- */

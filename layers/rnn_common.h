@@ -71,6 +71,7 @@ typedef struct {
     float *step;        /* [B, H]  one step's compact new h, or its gradient */
     float *dxc;         /* [N, F]  backward: dL/d xc (NULL when x needs none) */
     float *w_hh_t;      /* [H, G*H] the recurrent weights transposed (rnn_transpose_recurrent) */
+    float *bias_sum;    /* [G*H] b_ih + b_hh (rnn_input_projection) */
 } RnnRun;
 
 /* Checks the arguments of a whole-sequence op named `op` with G gates:
@@ -117,17 +118,30 @@ void rnn_emit(const RnnRun *run, int k, float *y);
 void rnn_backward_start(const RnnRun *run, const float *dy);
 void rnn_collect(const RnnRun *run, int t, const float *dy);
 
-/* The GEMMs over all steps. Forward: gates[N, GH] = xc W_ih^T, plus b_ih
- * and b_hh when not NULL (LSTM adds both here, GRU only b_ih). Backward, from the gradients of the input-side and the
- * hidden-side pre-activations dgx, dgh [N, GH] (the same buffer for LSTM):
+/* The GEMMs over many steps. Forward: gates[N, GH] = xc W_ih^T, plus b_ih
+ * and b_hh when not NULL (LSTM adds both here, GRU only b_ih), over all
+ * steps. Backward, from the gradients of the input-side and the hidden-side
+ * pre-activations dgx, dgh [N, GH] (the same buffer for LSTM), over the
+ * rows of walk steps k_lo .. k_hi:
  *     dW_ih += dgx^T xc        dW_hh += dgh^T hprev
  *     db_ih += sum_rows dgx    db_hh += sum_rows dgh   (bias = [b_ih, b_hh])
  *     dx[b, t] += (dgx W_ih)[row of (b, t)]
- * Each term only when that tensor requires a gradient. */
+ * Each term only when that tensor requires a gradient. The backward walk
+ * calls it every RNN_GRAD_CHUNK steps, while those rows of dgx and dgh are
+ * still in L2: over the whole sequence at the end (melstm: 20 MB per
+ * direction) each of the four terms would read them back from memory. */
+enum { RNN_GRAD_CHUNK = 8 };
 void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_ih,
                           const float *b_hh, float *gates);
-void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh,
+void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, int k_lo, int k_hi,
                          Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias);
+
+/* True when the backward walk, going down from step k_hi, has finished a
+ * chunk of steps for rnn_backward_params at step k. */
+static inline bool rnn_chunk_done(int k, int k_hi)
+{
+    return k == 0 || k_hi - k + 1 == RNN_GRAD_CHUNK;
+}
 
 /* ---- the layer: stacked, optionally bidirectional ------------------------ */
 

@@ -161,6 +161,9 @@ static void pack_a_sliver(const GemmJob *g, int q)
             const float *src = g->A + (size_t)(r0 + i) * g->lda + g->pc;
             for (int k = 0; k < g->kc; k++) dst[(size_t)k * MR + i] = src[k];
         }
+    } else if (g->isa == CPU_ISA_AVX512) {   /* A is K x M: a masked vector per k */
+        gemm_pack_rows_avx512(g->A + (size_t)g->pc * g->lda + r0, (size_t)g->lda, g->kc, h, dst,
+                              (size_t)MR);
     } else {                        /* A is K x M: column k of op(A) is contiguous */
         for (int k = 0; k < g->kc; k++)
             memcpy(dst + (size_t)k * MR, g->A + (size_t)(g->pc + k) * g->lda + r0,

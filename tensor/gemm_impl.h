@@ -63,7 +63,8 @@ void gemm_pack_transpose_avx512(const float *src, size_t ld, int rows, int cols,
                                 size_t dst_stride);
 
 /* dst[r * dst_stride + c] = src[r * ld + c] for r < rows, c < cols <= 32:
- * the NN-B packing copy (a memcpy per 128-byte row costs a call each). */
+ * the NN-B and TN-A packing copies (a memcpy per 56- or 128-byte row costs
+ * a call each). */
 void gemm_pack_rows_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
                            size_t dst_stride);
 
