@@ -217,12 +217,16 @@ void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_
 {
     int N = run->s.N, F = run->F, GH = run->G * run->H;
     /* [N, F] x [F, GH]: W_ih is stored [GH, F], hence GEMM_T. */
-    gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 0.0f, gates, GH);
-    if (!b_ih && !b_hh) return;
-    /* b = b_ih + b_hh once, then one vector add per row */
+    if (!b_ih && !b_hh) {
+        gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 0.0f, gates, GH);
+        return;
+    }
+    /* Every row starts as b = b_ih + b_hh and the GEMM adds onto it (beta 1):
+     * one pass over gates instead of a GEMM pass and an add pass. */
     float *b = run->bias_sum;
     for (int j = 0; j < GH; j++) b[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    for (int r = 0; r < N; r++) eltwise_add(gates + (size_t)r * GH, b, (size_t)GH);
+    for (int r = 0; r < N; r++) memcpy(gates + (size_t)r * GH, b, sizeof(float) * (size_t)GH);
+    gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 1.0f, gates, GH);
 }
 
 void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, int k_lo, int k_hi,
@@ -240,11 +244,18 @@ void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, 
     /* dW_ih [GH, F] += dgx^T [GH, n] x xc [n, F]; dW_hh likewise with hprev. */
     if (gwi) gemm(GEMM_T, GEMM_N, GH, F, n, 1.0f, dgx, GH, xc, F, 1.0f, gwi, F);
     if (gwh) gemm(GEMM_T, GEMM_N, GH, H, n, 1.0f, dgh, GH, hprev, H, 1.0f, gwh, H);
-    if (gb)   /* row by row, in order: the same sums as a scalar loop */
+    if (gb && dgx == dgh) {   /* LSTM: db_ih = db_hh = the rows' sum, summed once */
+        float *sum = run->bias_sum;   /* free after the forward */
+        memcpy(sum, dgx, sizeof(float) * (size_t)GH);
+        for (int r = 1; r < n; r++) eltwise_add(sum, dgx + (size_t)r * GH, (size_t)GH);
+        eltwise_add(gb, sum, (size_t)GH);
+        eltwise_add(gb + GH, sum, (size_t)GH);
+    } else if (gb) {
         for (int r = 0; r < n; r++) {
             eltwise_add(gb, dgx + (size_t)r * GH, (size_t)GH);
             eltwise_add(gb + GH, dgh + (size_t)r * GH, (size_t)GH);
         }
+    }
     if (!gx || !run->dxc) return;
     /* dxc [n, F] = dgx [n, GH] x W_ih [GH, F], then back to x's layout. */
     float *dxc = run->dxc + (size_t)r0 * F;

@@ -71,7 +71,7 @@ typedef struct {
     float *step;        /* [B, H]  one step's compact new h, or its gradient */
     float *dxc;         /* [N, F]  backward: dL/d xc (NULL when x needs none) */
     float *w_hh_t;      /* [H, G*H] the recurrent weights transposed (rnn_transpose_recurrent) */
-    float *bias_sum;    /* [G*H] b_ih + b_hh (rnn_input_projection) */
+    float *bias_sum;    /* [G*H] b_ih + b_hh (rnn_input_projection); backward scratch */
 } RnnRun;
 
 /* Checks the arguments of a whole-sequence op named `op` with G gates:

@@ -13,7 +13,11 @@ static void dropout_backward(Tensor *y)
     float *gx = tensor_grad(y->src[0]);
     if (!gx) return;
     const float *m = y->args.saved[0];
-    for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i] * (m ? m[i] : 1.0f);
+    if (!m) {
+        for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i];
+        return;
+    }
+    for (size_t i = 0; i < y->size; i++) gx[i] += y->grad[i] * m[i];
 }
 
 const OpDef OPDEF_DROPOUT = {"dropout", dropout_backward};
@@ -34,10 +38,9 @@ Tensor *op_dropout(Graph *g, Tensor *x, float p)
     float *m = graph_alloc(g, x->size * sizeof(float) + 1);
     if (!m) return NULL;
     float keep_scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < x->size; i++) {
-        m[i] = rng_uniform(&g->rng) >= p ? keep_scale : 0.0f;
-        y->data[i] = x->data[i] * m[i];
-    }
+    rng_fill_uniform(&g->rng, m, x->size);   /* the draws, then vector loops */
+    for (size_t i = 0; i < x->size; i++) m[i] = m[i] >= p ? keep_scale : 0.0f;
+    for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i] * m[i];
     y->args.saved[0] = m;
     return y;
 }

@@ -32,6 +32,13 @@ uint32_t rng_below(Rng *r, uint32_t n)
 
 float rng_uniform(Rng *r) { return (float)(rng_u32(r) >> 8) * (1.0f / 16777216.0f); }
 
+void rng_fill_uniform(Rng *r, float *out, size_t n)
+{
+    Rng local = *r;   /* a register-resident copy: no store per draw */
+    for (size_t i = 0; i < n; i++) out[i] = rng_uniform(&local);
+    *r = local;
+}
+
 float rng_uniform_range(Rng *r, float lo, float hi) { return lo + (hi - lo) * rng_uniform(r); }
 
 float rng_normal(Rng *r)

@@ -16,6 +16,7 @@
 #ifndef MELD_RNG_H
 #define MELD_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -28,6 +29,8 @@ uint32_t rng_u32(Rng *r);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 uint32_t rng_below(Rng *r, uint32_t n);
 float    rng_uniform(Rng *r);                 /* [0, 1) */
+/* out[i] = the next n rng_uniform(r) draws, in order (the same stream). */
+void     rng_fill_uniform(Rng *r, float *out, size_t n);
 float    rng_uniform_range(Rng *r, float lo, float hi);
 float    rng_normal(Rng *r);                  /* mean 0, std 1 */
 /* Fisher-Yates shuffle of idx[0..n). */
