@@ -35,9 +35,10 @@ typedef struct {
     float *dgh;     /* [N, 3H] backward: dL/d gh */
 } GruSaved;
 
-static void gru_forward(GruSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
-                        const Tensor *bias, float *y)
+static void gru_forward(void *saved, const Tensor *w_ih, const Tensor *w_hh, const Tensor *bias,
+                        float *y)
 {
+    GruSaved *sv = saved;
     RnnRun *run = &sv->run;
     int H = run->H, GH = 3 * H;
     const float *b_hh = bias ? bias->data + GH : NULL;
@@ -59,36 +60,44 @@ static void gru_forward(GruSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
     }
 }
 
-static void gru_backward(Tensor *y)
+/* Backpropagation through time from dy (the output's gradient). */
+static void gru_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                              Tensor *bias)
 {
-    GruSaved *sv = y->args.saved[0];
+    GruSaved *sv = saved;
     RnnRun *run = &sv->run;
-    Tensor *w_hh = y->src[2], *bias = y->nsrc > 3 ? y->src[3] : NULL;
     int H = run->H, GH = 3 * H;
-    rnn_backward_start(run, y->grad);   /* run->state = dL/dh */
+    rnn_backward_start(run, dy);   /* run->state = dL/dh */
     int k_hi = run->s.T - 1;   /* first walk step of the current gradient chunk */
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
         float *dgx = sv->dgx + (size_t)o * GH, *dgh = sv->dgh + (size_t)o * GH, *dh = run->step;
-        rnn_collect(run, t, y->grad);
+        rnn_collect(run, t, dy);
         rnn_gather(run->state, rows, n, H, dh);
         gru_cell_backward(n, H, dh, sv->save + (size_t)o * 4 * H, run->hprev + (size_t)o * H,
                           dgx, dgh, dh);
         gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dgh, GH, w_hh->data, H, 1.0f, dh, H);
         rnn_scatter(dh, rows, n, H, run->state);
         if (rnn_chunk_done(k, k_hi)) {
-            rnn_backward_params(run, sv->dgx, sv->dgh, k, k_hi, y->src[0], y->src[1], w_hh, bias);
+            rnn_backward_params(run, sv->dgx, sv->dgh, k, k_hi, x, w_ih, w_hh, bias);
             k_hi = k - 1;
         }
     }
 }
 
+static void gru_backward(Tensor *y)
+{
+    gru_backward_walk(y->args.saved[0], y->grad, y->src[0], y->src[1], y->src[2],
+                      y->nsrc > 3 ? y->src[3] : NULL);
+}
+
 const OpDef OPDEF_GRU = {"gru", gru_backward};
 
-static int gru_saved_init(Graph *g, GruSaved *sv, const Tensor *x, const Tensor *mask, int H,
+static int gru_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
                           bool reverse, bool sequences, bool grad)
 {
+    GruSaved *sv = saved;
     if (rnn_run_init(g, &sv->run, x, mask, H, 3, reverse, sequences, grad, x->requires_grad))
         return MELD_ERR;
     size_t N = (size_t)sv->run.s.N, B = (size_t)sv->run.s.B, GH = 3 * (size_t)H;
@@ -122,7 +131,16 @@ Tensor *op_gru(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
     return y;
 }
 
-static const RnnCellKind GRU_KIND = {{"GRU", rnn_layer_forward, NULL}, 3, op_gru};
+static const RnnCellKind GRU_KIND = {{"GRU", rnn_layer_forward, NULL}, 3, op_gru, sizeof(GruSaved),
+                                     gru_saved_init, gru_forward, gru_backward_walk, &OPDEF_GRU_BIDIR};
+
+const OpDef OPDEF_GRU_BIDIR = {"gru_bidir", rnn_bidir_backward};
+
+Tensor *op_gru_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                     Tensor *const bias[2], const Tensor *mask, bool sequences)
+{
+    return op_rnn_bidir(&GRU_KIND, g, x, w_ih, w_hh, bias, mask, sequences);
+}
 
 Layer *gru_new(const char *name, int input_size, int hidden, int num_layers, bool bidirectional,
                bool bias, float dropout, bool return_sequences, Rng *r)

@@ -39,9 +39,10 @@ typedef struct {
     float *dA;      /* [N, 4H] backward: dL/d pre-activations */
 } LstmSaved;
 
-static void lstm_forward(LstmSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
-                         const Tensor *bias, float *y)
+static void lstm_forward(void *saved, const Tensor *w_ih, const Tensor *w_hh, const Tensor *bias,
+                         float *y)
 {
+    LstmSaved *sv = saved;
     RnnRun *run = &sv->run;
     int H = run->H, GH = 4 * H;
     const float *b_ih = bias ? bias->data : NULL, *b_hh = bias ? bias->data + GH : NULL;
@@ -62,20 +63,21 @@ static void lstm_forward(LstmSaved *sv, const Tensor *w_ih, const Tensor *w_hh,
     }
 }
 
-static void lstm_backward(Tensor *y)
+/* Backpropagation through time from dy (the output's gradient). */
+static void lstm_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                               Tensor *bias)
 {
-    LstmSaved *sv = y->args.saved[0];
+    LstmSaved *sv = saved;
     RnnRun *run = &sv->run;
-    Tensor *w_hh = y->src[2], *bias = y->nsrc > 3 ? y->src[3] : NULL;
     int H = run->H, GH = 4 * H;
-    rnn_backward_start(run, y->grad);                          /* run->state = dL/dh */
+    rnn_backward_start(run, dy);                               /* run->state = dL/dh */
     memset(sv->cstate, 0, sizeof(float) * (size_t)run->s.B * H);  /* dL/dc */
     int k_hi = run->s.T - 1;   /* first walk step of the current gradient chunk */
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
         float *dA = sv->dA + (size_t)o * GH, *dh = run->step, *dc = sv->cstep;
-        rnn_collect(run, t, y->grad);
+        rnn_collect(run, t, dy);
         rnn_gather(run->state, rows, n, H, dh);
         rnn_gather(sv->cstate, rows, n, H, dc);
         lstm_cell_backward(n, H, dh, dc, sv->acts + (size_t)o * GH, sv->tc + (size_t)o * H,
@@ -84,17 +86,24 @@ static void lstm_backward(Tensor *y)
         rnn_scatter(dh, rows, n, H, run->state);
         rnn_scatter(dc, rows, n, H, sv->cstate);
         if (rnn_chunk_done(k, k_hi)) {
-            rnn_backward_params(run, sv->dA, sv->dA, k, k_hi, y->src[0], y->src[1], w_hh, bias);
+            rnn_backward_params(run, sv->dA, sv->dA, k, k_hi, x, w_ih, w_hh, bias);
             k_hi = k - 1;
         }
     }
 }
 
+static void lstm_backward(Tensor *y)
+{
+    lstm_backward_walk(y->args.saved[0], y->grad, y->src[0], y->src[1], y->src[2],
+                       y->nsrc > 3 ? y->src[3] : NULL);
+}
+
 const OpDef OPDEF_LSTM = {"lstm", lstm_backward};
 
-static int lstm_saved_init(Graph *g, LstmSaved *sv, const Tensor *x, const Tensor *mask, int H,
+static int lstm_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
                            bool reverse, bool sequences, bool grad)
 {
+    LstmSaved *sv = saved;
     if (rnn_run_init(g, &sv->run, x, mask, H, 4, reverse, sequences, grad, x->requires_grad))
         return MELD_ERR;
     size_t N = (size_t)sv->run.s.N, B = (size_t)sv->run.s.B;
@@ -131,7 +140,16 @@ Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
     return y;
 }
 
-static const RnnCellKind LSTM_KIND = {{"LSTM", rnn_layer_forward, NULL}, 4, op_lstm};
+static const RnnCellKind LSTM_KIND = {{"LSTM", rnn_layer_forward, NULL}, 4, op_lstm, sizeof(LstmSaved),
+                                      lstm_saved_init, lstm_forward, lstm_backward_walk, &OPDEF_LSTM_BIDIR};
+
+const OpDef OPDEF_LSTM_BIDIR = {"lstm_bidir", rnn_bidir_backward};
+
+Tensor *op_lstm_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                      Tensor *const bias[2], const Tensor *mask, bool sequences)
+{
+    return op_rnn_bidir(&LSTM_KIND, g, x, w_ih, w_hh, bias, mask, sequences);
+}
 
 Layer *lstm_new(const char *name, int input_size, int hidden, int num_layers, bool bidirectional,
                 bool bias, float dropout, bool return_sequences, Rng *r)

@@ -46,4 +46,9 @@ Layer *lstm_new(const char *name, int input_size, int hidden, int num_layers, bo
 Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
                 const Tensor *mask, bool reverse, bool sequences);
 
+/* Both directions of one bidirectional LSTM level as one op (see
+ * op_rnn_bidir in rnn_common.h): [B, T, 2H] or [B, 2H], forward then reverse. */
+Tensor *op_lstm_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                     Tensor *const bias[2], const Tensor *mask, bool sequences);
+
 #endif

@@ -12,7 +12,9 @@
 #include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
+#include "tensor/op_defs.h"
 #include "tensor/ops.h"
+#include "tensor/threadpool.h"
 
 /* ---- masks ------------------------------------------------------------- */
 
@@ -135,6 +137,7 @@ int rnn_run_init(Graph *g, RnnRun *run, const Tensor *x, const Tensor *mask,
     int B = x->shape[0], T = x->shape[1], F = x->shape[2];
     run->F = F, run->H = H, run->G = G;
     run->reverse = reverse, run->sequences = sequences;
+    run->y_stride = H, run->y_offset = 0;
     if (schedule_build(g, mask, B, T, &run->s)) return MELD_ERR;
     size_t N = (size_t)run->s.N;
     run->xc = rnn_alloc(g, N, F);
@@ -183,31 +186,38 @@ void rnn_scatter(const float *src, const int *rows, int n, int width, float *dst
 void rnn_emit(const RnnRun *run, int k, float *y)
 {
     int B = run->s.B, T = run->s.T, H = run->H;
+    size_t ys = (size_t)run->y_stride;
+    y += run->y_offset;
     if (!run->sequences) {
-        if (k == T - 1) memcpy(y, run->state, sizeof(float) * (size_t)B * H);
+        if (k == T - 1)
+            for (int b = 0; b < B; b++)
+                memcpy(y + (size_t)b * ys, run->state + (size_t)b * H, sizeof(float) * (size_t)H);
         return;
     }
     int t = rnn_time(run, k);
     for (int b = 0; b < B; b++)
-        memcpy(y + ((size_t)b * T + t) * H, run->state + (size_t)b * H, sizeof(float) * (size_t)H);
+        memcpy(y + ((size_t)b * T + t) * ys, run->state + (size_t)b * H, sizeof(float) * (size_t)H);
 }
 
 void rnn_backward_start(const RnnRun *run, const float *dy)
 {
-    size_t n = (size_t)run->s.B * run->H;
-    if (run->sequences) memset(run->state, 0, sizeof(float) * n);
-    else memcpy(run->state, dy, sizeof(float) * n);
+    int B = run->s.B, H = run->H;
+    if (run->sequences) {
+        memset(run->state, 0, sizeof(float) * (size_t)B * H);
+        return;
+    }
+    for (int b = 0; b < B; b++)
+        memcpy(run->state + (size_t)b * H, dy + (size_t)b * run->y_stride + run->y_offset,
+               sizeof(float) * (size_t)H);
 }
 
 void rnn_collect(const RnnRun *run, int t, const float *dy)
 {
     if (!run->sequences) return;
     int B = run->s.B, T = run->s.T, H = run->H;
-    for (int b = 0; b < B; b++) {
-        const float *d = dy + ((size_t)b * T + t) * H;
-        float *s = run->state + (size_t)b * H;
-        for (int j = 0; j < H; j++) s[j] += d[j];
-    }
+    for (int b = 0; b < B; b++)
+        eltwise_add(run->state + (size_t)b * H, dy + ((size_t)b * T + t) * run->y_stride + run->y_offset,
+                    (size_t)H);
 }
 
 /* ---- the GEMMs over all steps ------------------------------------------- */
@@ -229,10 +239,19 @@ void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_
     gemm(GEMM_N, GEMM_T, N, GH, F, 1.0f, run->xc, F, w_ih->data, F, 1.0f, gates, GH);
 }
 
+/* gx[b, t] += dxc[row of (b, t)] for the times t0 .. t1-1. */
+static void add_dx_times(const RnnRun *run, int t0, int t1, float *gx)
+{
+    int F = run->F, T = run->s.T;
+    for (int t = t0; t < t1; t++)
+        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++)
+            eltwise_add(gx + ((size_t)run->s.rows[i] * T + t) * F, run->dxc + (size_t)i * F, (size_t)F);
+}
+
 void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, int k_lo, int k_hi,
                          Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias)
 {
-    int F = run->F, H = run->H, GH = run->G * run->H, T = run->s.T;
+    int F = run->F, H = run->H, GH = run->G * run->H;
     int ta = rnn_time(run, k_lo), tb = rnn_time(run, k_hi);
     int t0 = ta < tb ? ta : tb, t1 = (ta < tb ? tb : ta) + 1;
     int r0 = run->s.off[t0], n = run->s.off[t1] - r0;
@@ -260,9 +279,115 @@ void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, 
     /* dxc [n, F] = dgx [n, GH] x W_ih [GH, F], then back to x's layout. */
     float *dxc = run->dxc + (size_t)r0 * F;
     gemm(GEMM_N, GEMM_N, n, F, GH, 1.0f, dgx, GH, w_ih->data, F, 0.0f, dxc, F);
-    for (int t = t0; t < t1; t++)
-        for (int i = run->s.off[t]; i < run->s.off[t + 1]; i++)
-            eltwise_add(gx + ((size_t)run->s.rows[i] * T + t) * F, run->dxc + (size_t)i * F, (size_t)F);
+    if (!run->defer_dx) add_dx_times(run, t0, t1, gx);
+}
+
+void rnn_add_dx(const RnnRun *run, float *gx)
+{
+    if (gx && run->dxc) add_dx_times(run, 0, run->s.T, gx);
+}
+
+/* ---- both directions as one op ------------------------------------------ */
+
+typedef struct {
+    const RnnCellKind *kind;
+    void *saved[2];
+    Tensor *x, *w_ih[2], *w_hh[2], *bias[2];
+    float *y, *dy;
+} BidirJob;
+
+static void bidir_forward_task(void *ctx, int d, int thread)
+{
+    (void)thread;
+    BidirJob *j = ctx;
+    j->kind->forward(j->saved[d], j->w_ih[d], j->w_hh[d], j->bias[d], j->y);
+}
+
+static void bidir_backward_task(void *ctx, int d, int thread)
+{
+    (void)thread;
+    BidirJob *j = ctx;
+    j->kind->backward(j->saved[d], j->dy, j->x, j->w_ih[d], j->w_hh[d], j->bias[d]);
+}
+
+/* The sources in op order (x; w_ih, w_hh[, bias] per direction) back into
+ * the job; args.i[0] = 1 when the biases are present. */
+static void bidir_unpack(Tensor *y, BidirJob *j)
+{
+    int per = y->args.i[0] ? 3 : 2;
+    j->kind = y->args.saved[2];
+    j->saved[0] = y->args.saved[0], j->saved[1] = y->args.saved[1];
+    j->x = y->src[0];
+    for (int d = 0; d < 2; d++) {
+        j->w_ih[d] = y->src[1 + per * d];
+        j->w_hh[d] = y->src[2 + per * d];
+        j->bias[d] = per == 3 ? y->src[3 + per * d] : NULL;
+    }
+}
+
+/* Both walks at once (two tasks). Each leaves its dL/dx in its dxc
+ * (defer_dx), because both would add into the same dL/dx; the reverse
+ * direction's is added first, then the forward's, the order a tape of two
+ * one-direction ops would use. */
+void rnn_bidir_backward(Tensor *y)
+{
+    BidirJob j;
+    bidir_unpack(y, &j);
+    j.dy = y->grad;
+    threadpool_parallel_for(2, bidir_backward_task, &j);
+    float *gx = tensor_grad(j.x);
+    rnn_add_dx(j.saved[1], gx);
+    rnn_add_dx(j.saved[0], gx);
+}
+
+Tensor *op_rnn_bidir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *const w_ih[2],
+                     Tensor *const w_hh[2], Tensor *const bias[2], const Tensor *mask,
+                     bool sequences)
+{
+    const char *name = kind->bidir_op->name;
+    if (!x || !w_ih[0] || !w_hh[0] || !w_ih[1] || !w_hh[1]) return NULL;
+    int H, H1;
+    if (rnn_check_args(name, kind->gates, x, w_ih[0], w_hh[0], bias[0], mask, &H) ||
+        rnn_check_args(name, kind->gates, x, w_ih[1], w_hh[1], bias[1], mask, &H1))
+        return NULL;
+    if (H1 != H || !bias[0] != !bias[1]) {
+        meld_errorf("%s: the directions differ (hidden %d and %d, bias %s and %s)", name, H, H1,
+                    bias[0] ? "yes" : "no", bias[1] ? "yes" : "no");
+        return NULL;
+    }
+    int B = x->shape[0], T = x->shape[1];
+    int shape[3] = {B, T, 2 * H}, fshape[2] = {B, 2 * H};
+    Tensor *src[TENSOR_MAX_SRC];
+    int nsrc = 0;
+    src[nsrc++] = x;
+    for (int d = 0; d < 2; d++) {
+        src[nsrc++] = w_ih[d];
+        src[nsrc++] = w_hh[d];
+        if (bias[d]) src[nsrc++] = bias[d];
+    }
+    /* every (b, t) of a sequence output is emitted; a final state of an
+     * empty sequence (T = 0) is never written and must read as zeros */
+    Tensor *y = sequences ? graph_op_output_uninit(g, kind->bidir_op, 3, shape, src, nsrc)
+                          : graph_op_output(g, kind->bidir_op, 2, fshape, src, nsrc);
+    if (!y) return NULL;
+    BidirJob j = {.kind = kind, .x = x, .y = y->data};
+    for (int d = 0; d < 2; d++) {
+        j.saved[d] = graph_alloc(g, kind->saved_size);
+        if (!j.saved[d] ||
+            kind->saved_init(g, j.saved[d], x, mask, H, d == 1, sequences, y->requires_grad)) {
+            meld_error_context("%s", name);
+            return NULL;
+        }
+        RnnRun *run = j.saved[d];   /* the saved struct starts with its RnnRun */
+        run->y_stride = 2 * H, run->y_offset = d * H, run->defer_dx = true;
+        j.w_ih[d] = w_ih[d], j.w_hh[d] = w_hh[d], j.bias[d] = bias[d];
+    }
+    threadpool_parallel_for(2, bidir_forward_task, &j);
+    y->args.saved[0] = j.saved[0];
+    y->args.saved[1] = j.saved[1];
+    y->args.saved[2] = (void *)kind;
+    y->args.i[0] = bias[0] != NULL;
+    return y;
 }
 
 /* ---- the layer ---------------------------------------------------------- */
@@ -331,23 +456,19 @@ Layer *rnn_layer_new(const RnnCellKind *cell, const char *name, int input_size, 
     return &l->base;
 }
 
-/* One level: each direction is one whole-sequence op; a bidirectional level
- * concatenates [forward, reverse] on the feature axis. The op takes the two
- * biases as one input, concat(b_ih, b_hh), because an op has at most
- * TENSOR_MAX_SRC inputs (x, W_ih, W_hh, bias). */
+/* One level: one whole-sequence op (both directions in one for a
+ * bidirectional level). The ops take the two biases of a direction as one
+ * input, concat(b_ih, b_hh). */
 static Tensor *run_level(RnnLayer *l, Graph *g, Tensor *x, const Tensor *mask, int k, bool sequences)
 {
-    Tensor *out[2] = {NULL, NULL};
-    for (int d = 0; d < l->dirs; d++) {
-        Tensor *bias = NULL;
-        if (l->bias) {
-            Tensor *pair[2] = {l->b_ih[k][d], l->b_hh[k][d]};
-            if (!(bias = op_concat(g, pair, 2, 0))) return NULL;
-        }
-        out[d] = l->cell->run(g, x, l->w_ih[k][d], l->w_hh[k][d], bias, mask, d == 1, sequences);
-        if (!out[d]) return NULL;
+    Tensor *bias[2] = {NULL, NULL};
+    for (int d = 0; d < l->dirs && l->bias; d++) {
+        Tensor *pair[2] = {l->b_ih[k][d], l->b_hh[k][d]};
+        if (!(bias[d] = op_concat(g, pair, 2, 0))) return NULL;
     }
-    return l->dirs == 2 ? op_concat(g, out, 2, -1) : out[0];
+    if (l->dirs == 2)
+        return op_rnn_bidir(l->cell, g, x, l->w_ih[k], l->w_hh[k], bias, mask, sequences);
+    return l->cell->run(g, x, l->w_ih[k][0], l->w_hh[k][0], bias[0], mask, false, sequences);
 }
 
 Tensor *rnn_layer_forward(Layer *base, Graph *g, Tensor *x, const Tensor *mask)

@@ -25,8 +25,12 @@
  * Ops: each direction of each stacked layer is ONE op (op_lstm, op_gru):
  * its forward runs every step and its backward rule runs backpropagation
  * through time, so the tape holds one node per direction, not one per step.
- * A bidirectional layer is two of them and a concat: an op has at most
- * TENSOR_MAX_SRC = 4 inputs (x, W_ih, W_hh, and b_ih, b_hh concatenated).
+ * A bidirectional level is one op over both directions (op_lstm_bidir,
+ * op_gru_bidir, built on op_rnn_bidir below): the directions are
+ * independent, so with two or more threads each runs on its own thread
+ * (its GEMMs then single-threaded), forward and backward; each writes its
+ * half of the [.., 2H] output directly. Biases enter an op as one input,
+ * concat(b_ih, b_hh).
  */
 #ifndef MELD_RNN_COMMON_H
 #define MELD_RNN_COMMON_H
@@ -72,6 +76,9 @@ typedef struct {
     float *dxc;         /* [N, F]  backward: dL/d xc (NULL when x needs none) */
     float *w_hh_t;      /* [H, G*H] the recurrent weights transposed (rnn_transpose_recurrent) */
     float *bias_sum;    /* [G*H] b_ih + b_hh (rnn_input_projection); backward scratch */
+    int y_stride;       /* floats between output rows: H, or 2H in a two-direction op */
+    int y_offset;       /* this direction's first column in an output row: 0 or H */
+    bool defer_dx;      /* leave dL/dx in dxc (rnn_add_dx adds it later) */
 } RnnRun;
 
 /* Checks the arguments of a whole-sequence op named `op` with G gates:
@@ -109,7 +116,9 @@ float *rnn_alloc(Graph *g, size_t rows, size_t width);
 
 /* Forward, after walk step k (time t): with the sequence output,
  * y[b, t, :] = state[b, :] for every b (a padded row emits its carried
- * state); with the final-state output, y = state after the last step. */
+ * state); with the final-state output, y = state after the last step.
+ * "y[b, t, :]" is the H floats at (b*T + t) * y_stride + y_offset (and
+ * b * y_stride + y_offset for the final state); dy likewise. */
 void rnn_emit(const RnnRun *run, int k, float *y);
 /* Backward. The output's share of dL/dh enters the carried gradient
  * run->state: all of it before the walk for the final-state output
@@ -135,6 +144,8 @@ void rnn_input_projection(const RnnRun *run, const Tensor *w_ih, const float *b_
                           const float *b_hh, float *gates);
 void rnn_backward_params(const RnnRun *run, const float *dgx, const float *dgh, int k_lo, int k_hi,
                          Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias);
+/* gx[b, t] += dxc[row of (b, t)] for every valid step (the deferred dx). */
+void rnn_add_dx(const RnnRun *run, float *gx);
 
 /* True when the backward walk, going down from step k_hi, has finished a
  * chunk of steps for rnn_backward_params at step k. */
@@ -150,11 +161,33 @@ typedef Tensor *(*RnnDirectionOp)(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_h
                                   Tensor *bias, const Tensor *mask, bool reverse,
                                   bool sequences);
 
-typedef struct {
+/* A cell kind: its one-direction op and the pieces the two-direction op
+ * drives. `saved` is the kind's saved-values struct (saved_size bytes),
+ * whose first member is the RnnRun. */
+typedef struct RnnCellKind {
     LayerOps ops;         /* kind name ("LSTM", "GRU") and rnn_layer_forward */
     int gates;            /* G: 4, 3 */
     RnnDirectionOp run;
+    size_t saved_size;
+    int (*saved_init)(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
+                      bool reverse, bool sequences, bool grad);
+    void (*forward)(void *saved, const Tensor *w_ih, const Tensor *w_hh, const Tensor *bias,
+                    float *y);
+    void (*backward)(void *saved, const float *dy, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                     Tensor *bias);
+    const OpDef *bidir_op;
 } RnnCellKind;
+
+/* Both directions of one level as one op: x [B, T, F]; per direction d
+ * (0 forward, 1 reverse) w_ih[d], w_hh[d], bias[d] (concat(b_ih, b_hh) or
+ * both NULL). Returns [B, T, 2H] (sequences) or [B, 2H], forward then
+ * reverse, the same values as two one-direction ops and a concat. Sources:
+ * x, then w_ih, w_hh[, bias] of direction 0, then of direction 1. */
+Tensor *op_rnn_bidir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *const w_ih[2],
+                     Tensor *const w_hh[2], Tensor *const bias[2], const Tensor *mask,
+                     bool sequences);
+/* Its backward rule (the kinds' OpDefs use it). */
+void rnn_bidir_backward(Tensor *y);
 
 #define RNN_MAX_LEVELS 8
 

@@ -15,7 +15,7 @@ extern const OpDef OPDEF_SUM, OPDEF_MEAN, OPDEF_MAX;
 extern const OpDef OPDEF_SOFTMAX, OPDEF_LOG_SOFTMAX, OPDEF_CROSS_ENTROPY;
 extern const OpDef OPDEF_DROPOUT;
 /* layers/lstm.c, layers/gru.c */
-extern const OpDef OPDEF_LSTM, OPDEF_GRU;
+extern const OpDef OPDEF_LSTM, OPDEF_GRU, OPDEF_LSTM_BIDIR, OPDEF_GRU_BIDIR;
 /* layers/batchnorm.c, layers/dropout.c */
 extern const OpDef OPDEF_BATCHNORM, OPDEF_DROPOUT2D;
 /* layers/conv2d.c, layers/maxpool2d.c */

@@ -23,7 +23,7 @@
 #include "tensor/rng.h"
 
 #define TENSOR_MAX_DIMS 5
-#define TENSOR_MAX_SRC 4
+#define TENSOR_MAX_SRC 7   /* the two-direction RNN op: x + 3 per direction */
 
 typedef struct Tensor Tensor;
 

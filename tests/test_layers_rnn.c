@@ -30,6 +30,7 @@
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/safetensors.h"
+#include "tensor/threadpool.h"
 #include "tests/gradcheck.h"
 
 enum { GB = 3, GT = 4, GF = 3 };   /* gradient-check sizes */
@@ -115,6 +116,79 @@ static void gradcheck_kind(bool gru)
 
 static void lstm_gradients_match_finite_differences(void **state) { (void)state; gradcheck_kind(false); }
 static void gru_gradients_match_finite_differences(void **state) { (void)state; gradcheck_kind(true); }
+
+/* ---- the two-direction op ------------------------------------------------ */
+
+/* Runs x through one bidirectional level, as the two-direction op or as two
+ * one-direction ops and a concat, and returns y and the gradients of x and
+ * of every parameter (for loss = sum(y * c)) in one heap buffer. */
+static float *bidir_run(bool gru, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                        Tensor *const bias[2], const Tensor *mask, bool seq, bool fused, size_t *len)
+{
+    Graph g;
+    graph_init(&g, 1);
+    Tensor *p[7] = {x, w_ih[0], w_hh[0], bias[0], w_ih[1], w_hh[1], bias[1]};
+    for (int i = 0; i < 7; i++) memset(p[i]->grad, 0, p[i]->size * sizeof(float));
+    Tensor *y;
+    if (fused) {
+        y = gru ? op_gru_bidir(&g, x, w_ih, w_hh, bias, mask, seq) : op_lstm_bidir(&g, x, w_ih, w_hh, bias, mask, seq);
+    } else {
+        Tensor *half[2];
+        for (int d = 0; d < 2; d++)
+            half[d] = gru ? op_gru(&g, x, w_ih[d], w_hh[d], bias[d], mask, d == 1, seq)
+                          : op_lstm(&g, x, w_ih[d], w_hh[d], bias[d], mask, d == 1, seq);
+        y = op_concat(&g, half, 2, -1);
+    }
+    assert_non_null(y);
+    Tensor *c = tensor_new(&g.arena, y->ndim, y->shape);
+    for (size_t i = 0; i < c->size; i++) c->data[i] = (float)((int)(i % 7) - 3);
+    assert_int_equal(graph_backward(&g, op_sum(&g, op_mul(&g, y, c), OP_ALL_AXES)), MELD_OK);
+    size_t n = y->size;
+    for (int i = 0; i < 7; i++) n += p[i]->size;
+    float *out = malloc(n * sizeof(float)), *o = out;
+    memcpy(o, y->data, y->size * sizeof(float)), o += y->size;
+    for (int i = 0; i < 7; i++) memcpy(o, p[i]->grad, p[i]->size * sizeof(float)), o += p[i]->size;
+    graph_free(&g);
+    *len = n;
+    return out;
+}
+
+/* The two-direction op gives the same bits as two one-direction ops and a
+ * concat, on 1 thread (directions one after the other) and on 2 (one
+ * direction per thread), for both cells, both output modes, with holes. */
+static void bidir_op_matches_two_ops_on_any_thread_count(void **state)
+{
+    (void)state;
+    enum { B = 3, T = 4, F = 5, H = 6 };
+    Rng r;
+    rng_seed(&r, 77, 5);
+    for (int gru = 0; gru < 2; gru++)
+        for (int seq = 0; seq < 2; seq++) {
+            int G = gru ? 3 : 4;
+            Tensor *x = gc_param(&r, 3, (int[]){B, T, F}, -1, 1), *w_ih[2], *w_hh[2], *bias[2];
+            for (int d = 0; d < 2; d++) {
+                w_ih[d] = gc_param(&r, 2, (int[]){G * H, F}, -0.5, 0.5);
+                w_hh[d] = gc_param(&r, 2, (int[]){G * H, H}, -0.5, 0.5);
+                bias[d] = gc_param(&r, 1, (int[]){2 * G * H}, -0.5, 0.5);
+            }
+            Tensor *mask = mask_tensor(HOLES, B, T);
+            size_t n_ref, n;
+            threadpool_set_threads(1);
+            float *ref = bidir_run(gru, x, w_ih, w_hh, bias, mask, seq, false, &n_ref);
+            for (int threads = 1; threads <= 2; threads++) {
+                threadpool_set_threads(threads);
+                float *got = bidir_run(gru, x, w_ih, w_hh, bias, mask, seq, true, &n);
+                assert_int_equal(n, n_ref);
+                assert_memory_equal(got, ref, n * sizeof(float));
+                free(got);
+            }
+            threadpool_set_threads(0);
+            free(ref);
+            tensor_free(mask);
+            tensor_free(x);
+            for (int d = 0; d < 2; d++) tensor_free(w_ih[d]), tensor_free(w_hh[d]), tensor_free(bias[d]);
+        }
+}
 
 /* ---- masking semantics ------------------------------------------------- */
 
@@ -334,11 +408,11 @@ static void bad_configurations_and_inputs_are_rejected(void **state)
     x = tensor_new(&g.arena, 3, (int[]){2, 5, 3});
     Tensor *m = tensor_new(&g.arena, 2, (int[]){5, 2});
     assert_null(layer_forward(l, &g, x, m));
-    assert_string_equal(meld_error(), "enc: lstm: mask [5,2] does not match input [2,5,3] (expected [B, T])");
+    assert_string_equal(meld_error(), "enc: lstm_bidir: mask [5,2] does not match input [2,5,3] (expected [B, T])");
     m = tensor_full(&g.arena, 2, (int[]){2, 5}, 1.0f);
     m->data[7] = 0.5f;
     assert_null(layer_forward(l, &g, x, m));
-    assert_string_equal(meld_error(), "enc: lstm: mask[1, 2] = 0.5, expected 0 or 1");
+    assert_string_equal(meld_error(), "enc: lstm_bidir: mask[1, 2] = 0.5, expected 0 or 1");
     Tensor *w = tensor_new(&g.arena, 2, (int[]){12, 3});
     assert_null(op_gru(&g, x, w, w, NULL, NULL, false, true));
     assert_non_null(strstr(meld_error(), "gru: x [2,5,3], W_ih [12,3], W_hh [12,3], bias none"));
@@ -534,6 +608,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lstm_gradients_match_finite_differences),
         cmocka_unit_test(gru_gradients_match_finite_differences),
+        cmocka_unit_test(bidir_op_matches_two_ops_on_any_thread_count),
         cmocka_unit_test(masked_steps_repeat_the_previous_output),
         cmocka_unit_test(padded_inputs_are_never_read),
         cmocka_unit_test(padded_batch_matches_each_sequence_alone),
