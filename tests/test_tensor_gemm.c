@@ -209,15 +209,16 @@ static void empty_dimensions(void **state)
 
 /* Shapes that cross every block boundary: K > KC (several K blocks, so
  * beta is applied once and later blocks accumulate), N > NC, M above the
- * direct-B limit (packed B in NN) and M > MC (several A panels). Kept
- * moderate so the sanitizer build stays fast. */
+ * direct-B limit (packed B in NN) and M > MC (several A panels), and a
+ * short A read in place over several K blocks. Kept moderate so the
+ * sanitizer build stays fast. */
 static void block_boundaries(void **state)
 {
     (void)state;
-    static const int shapes[][3] = {{131, 613, 467}, {2600, 3, 450}, {40, 700, 900}};
+    static const int shapes[][3] = {{131, 613, 467}, {2600, 3, 450}, {40, 700, 900}, {32, 200, 900}};
     Rng g;
     rng_seed(&g, 99, 1);
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         Problem p = make_problem(&g, shapes[s][0], shapes[s][1], shapes[s][2]);
         check_problem(&p, -0.5f, -0.5f, 3, 1);
         free_problem(&p);
