@@ -49,13 +49,7 @@ int mel_encoder_width(const MeldModel *m) { return 2 * m->cfg.mel_hidden; }
 Tensor *mel_encoder_forward(MeldModel *m, int first, Graph *g, Tensor *mel, Tensor *mel_mask)
 {
     Tensor *h = meld_model_call(m, first, g, mel, mel_mask);              /* [N, Tm, 2H] */
-    if (!h) return NULL;
-    int n = mel_mask->shape[0], tm = mel_mask->shape[1];
-    int m3[3] = {n, tm, 1}, c2[2] = {n, 1};
-    Tensor *mask3 = op_reshape(g, mel_mask, 3, m3);
-    Tensor *summed = op_sum(g, op_mul(g, h, mask3), 1);                  /* [N, 2H] */
-    Tensor *count = op_reshape(g, op_sum(g, mel_mask, 1), 2, c2);       /* [N, 1], >= 1 */
-    return op_div(g, summed, count);
+    return op_masked_mean(g, h, mel_mask);                               /* [N, 2H] */
 }
 
 /* Block b: conv 3x3 'same' -> [BatchNorm (b > 1)] -> LeakyReLU 0.1 ->

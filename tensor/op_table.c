@@ -13,7 +13,7 @@ const OpDef *const OP_TABLE[] = {
     /* ops_matmul.c */ &OPDEF_MATMUL, &OPDEF_LINEAR,
     /* ops_shape.c */  &OPDEF_RESHAPE, &OPDEF_PERMUTE, &OPDEF_SLICE, &OPDEF_CONCAT,
                        &OPDEF_GATHER_ROWS,
-    /* ops_reduce.c */ &OPDEF_SUM, &OPDEF_MEAN, &OPDEF_MAX,
+    /* ops_reduce.c */ &OPDEF_SUM, &OPDEF_MEAN, &OPDEF_MAX, &OPDEF_MASKED_MEAN,
     /* ops_softmax.c */&OPDEF_SOFTMAX, &OPDEF_LOG_SOFTMAX, &OPDEF_CROSS_ENTROPY,
     /* ops_dropout.c */&OPDEF_DROPOUT,
     /* layers/lstm.c */&OPDEF_LSTM, &OPDEF_LSTM_BIDIR,

@@ -63,6 +63,9 @@ Tensor *op_gather_rows(Graph *g, Tensor *x, const int *index, int m);
 Tensor *op_sum(Graph *g, Tensor *a, int axis);
 Tensor *op_mean(Graph *g, Tensor *a, int axis);
 Tensor *op_max(Graph *g, Tensor *a, int axis);
+/* Mean over the valid steps: x [N, T, D], mask [N, T] of 0/1 (a constant)
+ * -> [N, D]; a row with no valid step gives zeros. */
+Tensor *op_masked_mean(Graph *g, Tensor *x, const Tensor *mask);
 
 /* ---- softmax family and the loss (ops_softmax.c), over the last axis ---- */
 Tensor *op_softmax(Graph *g, Tensor *a);

@@ -4,10 +4,18 @@
  *     mean: dx[o,j,i] = dy[o,i] / n
  *     max:  dx[o,j,i] = dy[o,i] if j is the (first) argmax, else 0
  * args.i[0] = axis (-1 for all), args.saved[0] = argmax indices (max).
+ *
+ * masked_mean, the pooling of variable-length sequences: x [N, T, D], a
+ * constant 0/1 mask m [N, T], count_n = sum_t m[n,t]:
+ *     y[n,:]    = sum_t m[n,t] x[n,t,:] / count_n     (0 when count_n = 0)
+ *     dx[n,t,:] = m[n,t] dy[n,:] / count_n
+ * One pass each way over the valid rows (a mask multiply, a sum and a
+ * divide would be three ops and six passes). saved[0] = a copy of m.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
@@ -123,5 +131,59 @@ Tensor *op_max(Graph *g, Tensor *x, int axis)
             y->data[o * p.inner + i] = v;
             arg[o * p.inner + i] = (int)best;
         }
+    return y;
+}
+
+/* ---- masked mean over time ----------------------------------------------- */
+
+static void masked_mean_backward(Tensor *y)
+{
+    Tensor *x = y->src[0];
+    float *gx = tensor_grad(x);
+    if (!gx) return;
+    const float *m = y->args.saved[0];
+    size_t N = (size_t)x->shape[0], T = (size_t)x->shape[1], D = (size_t)x->shape[2];
+    for (size_t n = 0; n < N; n++) {
+        float count = 0;
+        for (size_t t = 0; t < T; t++) count += m[n * T + t];
+        if (count == 0.0f) continue;
+        for (size_t t = 0; t < T; t++)
+            if (m[n * T + t] != 0.0f) eltwise_axpy(gx + (n * T + t) * D, 1.0f / count, y->grad + n * D, D);
+    }
+}
+
+const OpDef OPDEF_MASKED_MEAN = {"masked_mean", masked_mean_backward};
+
+Tensor *op_masked_mean(Graph *g, Tensor *x, const Tensor *mask)
+{
+    if (!x || !mask) return NULL;
+    char sx[64], sm[64];
+    if (x->ndim != 3 || mask->ndim != 2 || mask->shape[0] != x->shape[0] || mask->shape[1] != x->shape[1]) {
+        meld_errorf("masked_mean: x %s, mask %s: expected x [N, T, D] and mask [N, T]",
+                    shape_str(x, sx, sizeof sx), shape_str(mask, sm, sizeof sm));
+        return NULL;
+    }
+    for (size_t i = 0; i < mask->size; i++)
+        if (mask->data[i] != 0.0f && mask->data[i] != 1.0f) {
+            meld_errorf("masked_mean: mask value %g at %zu, expected 0 or 1", mask->data[i], i);
+            return NULL;
+        }
+    int shape[2] = {x->shape[0], x->shape[2]};
+    Tensor *y = graph_op_output(g, &OPDEF_MASKED_MEAN, 2, shape, &x, 1);   /* zeros */
+    if (!y) return NULL;
+    size_t N = (size_t)x->shape[0], T = (size_t)x->shape[1], D = (size_t)x->shape[2];
+    for (size_t n = 0; n < N; n++) {
+        float count = 0, *yn = y->data + n * D;
+        for (size_t t = 0; t < T; t++)
+            if (mask->data[n * T + t] != 0.0f) {
+                eltwise_add(yn, x->data + (n * T + t) * D, D);
+                count += 1.0f;
+            }
+        if (count > 0.0f) eltwise_scale_shift(yn, 1.0f / count, 0.0f, yn, D);
+    }
+    float *m = graph_alloc(g, mask->size * sizeof(float) + 1);
+    if (!m) return NULL;
+    memcpy(m, mask->data, mask->size * sizeof(float));
+    y->args.saved[0] = m;
     return y;
 }

@@ -71,6 +71,14 @@ static Tensor *f_sum_axis(Graph *g, Tensor *const *x, void *c) { (void)c; return
 static Tensor *f_sum_all(Graph *g, Tensor *const *x, void *c) { (void)c; return op_sum(g, x[0], OP_ALL_AXES); }
 static Tensor *f_mean(Graph *g, Tensor *const *x, void *c) { (void)c; return op_mean(g, x[0], -1); }
 static Tensor *f_max(Graph *g, Tensor *const *x, void *c) { (void)c; return op_max(g, x[0], 0); }
+static Tensor *f_masked_mean(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    /* [3, 4] steps: a full row, a row with holes, an empty row (zeros) */
+    static float m[12] = {1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0};
+    Tensor mask = {.ndim = 2, .shape = {3, 4}, .size = 12, .data = m};
+    return op_masked_mean(g, x[0], &mask);
+}
 static Tensor *f_softmax(Graph *g, Tensor *const *x, void *c) { (void)c; return op_softmax(g, x[0]); }
 static Tensor *f_log_softmax(Graph *g, Tensor *const *x, void *c) { (void)c; return op_log_softmax(g, x[0]); }
 static Tensor *f_ce(Graph *g, Tensor *const *x, void *c)
@@ -114,6 +122,7 @@ static const Case CASES[] = {
     {"sum", f_sum_all, 1, {2}, {{3, 4}}, -1, 1, 0},
     {"mean", f_mean, 1, {3}, {{2, 3, 4}}, -1, 1, 0},
     {"max", f_max, 1, {2}, {{4, 3}}, -1, 1, 0},
+    {"masked_mean", f_masked_mean, 1, {3}, {{3, 4, 5}}, -1, 1, 0},
     {"softmax", f_softmax, 1, {2}, {{3, 5}}, -2, 2, 0},
     {"log_softmax", f_log_softmax, 1, {3}, {{2, 2, 5}}, -2, 2, 0},
     {"cross_entropy", f_ce, 1, {2}, {{5, 4}}, -2, 2, 0},
@@ -159,7 +168,7 @@ static void every_tensor_op_is_covered(void **state)
     static const char *const tensor_ops[] = {
         "add", "sub", "mul", "div", "neg", "scale", "add_scalar", "exp", "log", "sqrt", "tanh",
         "sigmoid", "relu", "leaky_relu", "matmul", "linear", "reshape", "permute", "slice",
-        "concat", "gather_rows", "sum", "mean", "max", "softmax", "log_softmax", "cross_entropy", "dropout"};
+        "concat", "gather_rows", "sum", "mean", "max", "masked_mean", "softmax", "log_softmax", "cross_entropy", "dropout"};
     for (size_t i = 0; i < sizeof tensor_ops / sizeof tensor_ops[0]; i++) {
         assert_non_null(op_find(tensor_ops[i]));
         int found = 0;
