@@ -20,6 +20,7 @@
  */
 #include "layers/gru.h"
 
+#include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/op_defs.h"
@@ -48,14 +49,14 @@ static void gru_forward(void *saved, const Tensor *w_ih, const Tensor *w_hh, con
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
         float *hp = run->hprev + (size_t)o * H;
+        bool prefix = rnn_rows_prefix(rows, n);   /* new h straight into the state */
         rnn_gather(run->state, rows, n, H, hp);
         gemm(GEMM_N, GEMM_N, n, GH, H, 1.0f, hp, H, run->w_hh_t, GH, 0.0f, sv->gh, GH);   /* gh = h W_hh^T */
         if (b_hh)
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < GH; j++) sv->gh[(size_t)i * GH + j] += b_hh[j];
-        gru_cell_forward(n, H, sv->gx + (size_t)o * GH, sv->gh, hp, run->step,
+            for (int i = 0; i < n; i++) eltwise_add(sv->gh + (size_t)i * GH, b_hh, (size_t)GH);
+        gru_cell_forward(n, H, sv->gx + (size_t)o * GH, sv->gh, hp, prefix ? run->state : run->step,
                          sv->save + (size_t)o * 4 * H);
-        rnn_scatter(run->step, rows, n, H, run->state);
+        if (!prefix) rnn_scatter(run->step, rows, n, H, run->state);
         rnn_emit(run, k, y);
     }
 }
@@ -72,13 +73,15 @@ static void gru_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *w
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
-        float *dgx = sv->dgx + (size_t)o * GH, *dgh = sv->dgh + (size_t)o * GH, *dh = run->step;
+        bool prefix = rnn_rows_prefix(rows, n);   /* work on the carried rows in place */
+        float *dgx = sv->dgx + (size_t)o * GH, *dgh = sv->dgh + (size_t)o * GH;
+        float *dh = prefix ? run->state : run->step;
         rnn_collect(run, t, dy);
-        rnn_gather(run->state, rows, n, H, dh);
+        if (!prefix) rnn_gather(run->state, rows, n, H, dh);
         gru_cell_backward(n, H, dh, sv->save + (size_t)o * 4 * H, run->hprev + (size_t)o * H,
                           dgx, dgh, dh);
         gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dgh, GH, w_hh->data, H, 1.0f, dh, H);
-        rnn_scatter(dh, rows, n, H, run->state);
+        if (!prefix) rnn_scatter(dh, rows, n, H, run->state);
         if (rnn_chunk_done(k, k_hi)) {
             rnn_backward_params(run, sv->dgx, sv->dgh, k, k_hi, x, w_ih, w_hh, bias);
             k_hi = k - 1;

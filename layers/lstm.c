@@ -53,12 +53,16 @@ static void lstm_forward(void *saved, const Tensor *w_ih, const Tensor *w_hh, co
         const int *rows = run->s.rows + o;
         float *A = sv->acts + (size_t)o * GH, *hp = run->hprev + (size_t)o * H;
         float *cp = sv->cprev + (size_t)o * H;
+        bool prefix = rnn_rows_prefix(rows, n);   /* new c, h straight into the state */
+        float *c_out = prefix ? sv->cstate : sv->cstep, *h_out = prefix ? run->state : run->step;
         rnn_gather(run->state, rows, n, H, hp);
         rnn_gather(sv->cstate, rows, n, H, cp);
         gemm(GEMM_N, GEMM_N, n, GH, H, 1.0f, hp, H, run->w_hh_t, GH, 1.0f, A, GH);   /* A += h W_hh^T */
-        lstm_cell_forward(n, H, A, cp, sv->cstep, run->step, A, sv->tc + (size_t)o * H);
-        rnn_scatter(run->step, rows, n, H, run->state);
-        rnn_scatter(sv->cstep, rows, n, H, sv->cstate);
+        lstm_cell_forward(n, H, A, cp, c_out, h_out, A, sv->tc + (size_t)o * H);
+        if (!prefix) {
+            rnn_scatter(run->step, rows, n, H, run->state);
+            rnn_scatter(sv->cstep, rows, n, H, sv->cstate);
+        }
         rnn_emit(run, k, y);
     }
 }
@@ -76,15 +80,21 @@ static void lstm_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *
     for (int k = run->s.T - 1; k >= 0; k--) {
         int t = rnn_time(run, k), o = run->s.off[t], n = run->s.off[t + 1] - o;
         const int *rows = run->s.rows + o;
-        float *dA = sv->dA + (size_t)o * GH, *dh = run->step, *dc = sv->cstep;
+        bool prefix = rnn_rows_prefix(rows, n);   /* work on the carried rows in place */
+        float *dA = sv->dA + (size_t)o * GH;
+        float *dh = prefix ? run->state : run->step, *dc = prefix ? sv->cstate : sv->cstep;
         rnn_collect(run, t, dy);
-        rnn_gather(run->state, rows, n, H, dh);
-        rnn_gather(sv->cstate, rows, n, H, dc);
+        if (!prefix) {
+            rnn_gather(run->state, rows, n, H, dh);
+            rnn_gather(sv->cstate, rows, n, H, dc);
+        }
         lstm_cell_backward(n, H, dh, dc, sv->acts + (size_t)o * GH, sv->tc + (size_t)o * H,
                            sv->cprev + (size_t)o * H, dA, dc);
         gemm(GEMM_N, GEMM_N, n, H, GH, 1.0f, dA, GH, w_hh->data, H, 0.0f, dh, H);
-        rnn_scatter(dh, rows, n, H, run->state);
-        rnn_scatter(dc, rows, n, H, sv->cstate);
+        if (!prefix) {
+            rnn_scatter(dh, rows, n, H, run->state);
+            rnn_scatter(dc, rows, n, H, sv->cstate);
+        }
         if (rnn_chunk_done(k, k_hi)) {
             rnn_backward_params(run, sv->dA, sv->dA, k, k_hi, x, w_ih, w_hh, bias);
             k_hi = k - 1;

@@ -173,12 +173,20 @@ void rnn_transpose_recurrent(RnnRun *run, const Tensor *w_hh)
 
 void rnn_gather(const float *src, const int *rows, int n, int width, float *dst)
 {
+    if (rnn_rows_prefix(rows, n)) {
+        memcpy(dst, src, sizeof(float) * (size_t)n * (size_t)width);
+        return;
+    }
     for (int i = 0; i < n; i++)
         memcpy(dst + (size_t)i * width, src + (size_t)rows[i] * width, sizeof(float) * (size_t)width);
 }
 
 void rnn_scatter(const float *src, const int *rows, int n, int width, float *dst)
 {
+    if (rnn_rows_prefix(rows, n)) {
+        memcpy(dst, src, sizeof(float) * (size_t)n * (size_t)width);
+        return;
+    }
     for (int i = 0; i < n; i++)
         memcpy(dst + (size_t)rows[i] * width, src + (size_t)i * width, sizeof(float) * (size_t)width);
 }

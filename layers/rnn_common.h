@@ -106,8 +106,17 @@ static inline int rnn_time(const RnnRun *run, int k)
     return run->reverse ? run->s.T - 1 - k : k;
 }
 
+/* True when a step's rows are 0 .. n-1 (rows increase, so it is enough to
+ * look at the last): every sequence valid so far, as with no padding or
+ * sequences sorted by length. The carried state's first n rows then are
+ * the step's compact rows, and the ops work on them in place. */
+static inline bool rnn_rows_prefix(const int *rows, int n)
+{
+    return n == 0 || rows[n - 1] == n - 1;
+}
+
 /* Rows of the batch: dst[i] = src[rows[i]] (gather) / dst[rows[i]] = src[i]
- * (scatter), each row `width` floats. */
+ * (scatter), each row `width` floats; one copy when the rows are a prefix. */
 void rnn_gather(const float *src, const int *rows, int n, int width, float *dst);
 void rnn_scatter(const float *src, const int *rows, int n, int width, float *dst);
 
