@@ -20,15 +20,40 @@
 #include "tensor/eltwise.h"
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
+#include "tensor/threadpool.h"
+
+/* Maps [lo, hi) of y = x * m (forward) or gx += gy * m (backward); the
+ * maps go to the thread pool in ranges. */
+typedef struct {
+    const float *src, *m;
+    float *dst;
+    size_t s;
+    bool accumulate;
+} MapJob;
+
+static void maps_range(void *ctx, size_t lo, size_t hi)
+{
+    const MapJob *j = ctx;
+    for (size_t k = lo; k < hi; k++) {
+        float mk = j->m ? j->m[k] : 1.0f;
+        if (!j->accumulate) eltwise_scale_shift(j->src + k * j->s, mk, 0.0f, j->dst + k * j->s, j->s);
+        else if (mk != 0.0f) eltwise_axpy(j->dst + k * j->s, mk, j->src + k * j->s, j->s);
+    }
+}
+
+static void run_maps(MapJob *j, size_t maps)
+{
+    if (j->s == 0) return;   /* empty feature maps */
+    size_t per = THREADPOOL_ELTWISE_CHUNK / j->s;
+    threadpool_parallel_range(maps, per ? per : 1, maps_range, j);
+}
 
 static void dropout2d_backward(Tensor *y)
 {
     float *gx = tensor_grad(y->src[0]);
     if (!gx) return;
-    const float *m = y->args.saved[0];
-    size_t s = (size_t)y->args.i[0], maps = y->size / s;
-    for (size_t k = 0; k < maps; k++)
-        if (!m || m[k] != 0.0f) eltwise_axpy(gx + k * s, m ? m[k] : 1.0f, y->grad + k * s, s);
+    MapJob j = {y->grad, y->args.saved[0], gx, (size_t)y->args.i[0], true};
+    run_maps(&j, y->size / j.s);
 }
 
 const OpDef OPDEF_DROPOUT2D = {"dropout2d", dropout2d_backward};
@@ -62,7 +87,8 @@ Tensor *op_dropout2d(Graph *g, Tensor *x, float p)
     if (!m) return NULL;
     float keep_scale = 1.0f / (1.0f - p);
     for (size_t k = 0; k < maps; k++) m[k] = rng_uniform(&g->rng) >= p ? keep_scale : 0.0f;
-    for (size_t k = 0; k < maps; k++) eltwise_scale_shift(x->data + k * s, m[k], 0.0f, y->data + k * s, s);
+    MapJob j = {x->data, m, y->data, s, false};
+    run_maps(&j, maps);
     y->args.saved[0] = m;
     return y;
 }

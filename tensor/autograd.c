@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tensor/error.h"
+#include "tensor/threadpool.h"
 
 int graph_init(Graph *g, uint64_t seed)
 {
@@ -78,10 +79,20 @@ Tensor *graph_op_output_uninit(Graph *g, const OpDef *op, int ndim, const int *s
     return op_output(g, op, ndim, shape, src, nsrc, false);
 }
 
+static void zero_range(void *ctx, size_t lo, size_t hi)
+{
+    memset((float *)ctx + lo, 0, (hi - lo) * sizeof(float));
+}
+
 float *tensor_grad(Tensor *t)
 {
     if (!t->requires_grad) return NULL;
-    if (!t->grad && t->graph) t->grad = arena_calloc(&t->graph->arena, t->size * sizeof(float));
+    if (!t->grad && t->graph) {
+        /* zeroed on the pool: the gradients of a CNN's activations are
+         * tens of MB per step */
+        t->grad = arena_alloc(&t->graph->arena, t->size * sizeof(float));
+        if (t->grad) threadpool_parallel_range(t->size, 4 * THREADPOOL_ELTWISE_CHUNK, zero_range, t->grad);
+    }
     return t->grad;
 }
 

@@ -10,41 +10,20 @@
 
 #include "tensor/op_defs.h"
 #include "tensor/ops.h"
+#include "tensor/threadpool.h"
 
 /* Each op is written once by UNARY_OP(OpDef, name, y = f(x), dy/dx): the macro
  * expands to its forward loop, its backward loop and its OpDef, with the
- * expressions inlined so the compiler can vectorise both loops.
+ * expressions inlined so the compiler can vectorise both loops. Both loops
+ * run over ranges of the elements on the thread pool (large tensors).
  * In the expressions: x = input, y = output, p = the op's parameter. */
-#define UNARY_OP(DEF, NAME, FORWARD, DERIVATIVE)                                          \
-    static void NAME##_backward(Tensor *out)                                        \
-    {                                                                               \
-        Tensor *in = out->src[0];                                                   \
-        float *gx = tensor_grad(in);                                                \
-        if (!gx) return;                                                            \
-        const float *xs = in->data, *ys = out->data, *gy = out->grad;               \
-        const float p = out->args.f[0];                                             \
-        (void)p;                                                                    \
-        for (size_t i = 0; i < out->size; i++) {                                    \
-            const float x = xs[i], y = ys[i];                                       \
-            (void)x, (void)y;                                                       \
-            gx[i] += gy[i] * (DERIVATIVE);                                          \
-        }                                                                           \
-    }                                                                               \
-    const OpDef OPDEF_##DEF = {#NAME, NAME##_backward};                            \
-    static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                    \
-    {                                                                               \
-        if (!in) return NULL;                                                       \
-        Tensor *out = graph_op_output_uninit(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1); \
-        if (!out) return NULL;                                                      \
-        out->args.f[0] = p;                                                         \
-        const float *xs = in->data;                                                 \
-        float *ys = out->data;                                                      \
-        for (size_t i = 0; i < in->size; i++) {                                     \
-            const float x = xs[i];                                                  \
-            ys[i] = (FORWARD);                                                      \
-        }                                                                           \
-        return out;                                                                 \
-    }
+typedef struct {
+    const float *xs, *ys, *gy;
+    float *out;     /* forward: y; backward: dL/dx */
+    float p;
+} UnaryJob;
+
+#define UNARY_OP(DEF, NAME, FORWARD, DERIVATIVE)                                              static void NAME##_backward_range(void *ctx, size_t lo, size_t hi)                  {                                                                                       const UnaryJob *j = ctx;                                                            const float p = j->p;                                                               (void)p;                                                                            for (size_t i = lo; i < hi; i++) {                                                      const float x = j->xs[i], y = j->ys[i];                                             (void)x, (void)y;                                                                   j->out[i] += j->gy[i] * (DERIVATIVE);                                           }                                                                               }                                                                                   static void NAME##_backward(Tensor *out)                                            {                                                                                       Tensor *in = out->src[0];                                                           float *gx = tensor_grad(in);                                                        if (!gx) return;                                                                    UnaryJob j = {in->data, out->data, out->grad, gx, out->args.f[0]};                  threadpool_parallel_range(out->size, THREADPOOL_ELTWISE_CHUNK, NAME##_backward_range, &j);     }                                                                                   const OpDef OPDEF_##DEF = {#NAME, NAME##_backward};                                static void NAME##_forward_range(void *ctx, size_t lo, size_t hi)                   {                                                                                       const UnaryJob *j = ctx;                                                            const float p = j->p;                                                               (void)p;                                                                            for (size_t i = lo; i < hi; i++) {                                                      const float x = j->xs[i];                                                           j->out[i] = (FORWARD);                                                          }                                                                               }                                                                                   static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                        {                                                                                       if (!in) return NULL;                                                               Tensor *out = graph_op_output_uninit(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1);         if (!out) return NULL;                                                              out->args.f[0] = p;                                                                 UnaryJob j = {in->data, NULL, NULL, out->data, p};                                  threadpool_parallel_range(in->size, THREADPOOL_ELTWISE_CHUNK, NAME##_forward_range, &j);         return out;                                                                     }
 
 /* Overflow-free logistic: split by sign so exp never overflows. */
 static inline float logistic(float x)

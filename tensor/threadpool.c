@@ -79,6 +79,35 @@ int threadpool_set_threads(int n)
     return MELD_OK;
 }
 
+typedef struct {
+    size_t n;
+    int chunks;
+    ThreadpoolRangeFn fn;
+    void *ctx;
+} RangeJob;
+
+static void range_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    const RangeJob *j = ctx;
+    size_t lo = j->n * (size_t)task / (size_t)j->chunks, hi = j->n * (size_t)(task + 1) / (size_t)j->chunks;
+    if (hi > lo) j->fn(j->ctx, lo, hi);
+}
+
+void threadpool_parallel_range(size_t n, size_t min_chunk, ThreadpoolRangeFn fn, void *ctx)
+{
+    if (n == 0) return;
+    size_t chunks = min_chunk ? n / min_chunk : n;
+    size_t most = 4 * (size_t)threadpool_threads();   /* a few per thread, for balance */
+    if (chunks > most) chunks = most;
+    if (chunks < 2) {
+        fn(ctx, 0, n);
+        return;
+    }
+    RangeJob j = {n, (int)chunks, fn, ctx};
+    threadpool_parallel_for((int)chunks, range_task, &j);
+}
+
 /* Serial fallback: every task in the calling thread, as thread 0. */
 static void run_inline(int n_tasks, ThreadpoolFn fn, void *ctx)
 {

@@ -36,6 +36,8 @@
 #ifndef MELD_THREADPOOL_H
 #define MELD_THREADPOOL_H
 
+#include <stddef.h>
+
 typedef void (*ThreadpoolFn)(void *ctx, int task, int thread);
 
 /* Runs fn(ctx, task, thread) for task in [0, n_tasks) on up to
@@ -46,6 +48,15 @@ void threadpool_parallel_for(int n_tasks, ThreadpoolFn fn, void *ctx);
  * threads because waking a worker costs a few microseconds. */
 void threadpool_parallel_for_n(int n_tasks, int max_threads, ThreadpoolFn fn,
                                void *ctx);
+
+/* Element-wise loops: runs fn(ctx, lo, hi) over [0, n) split into ranges
+ * of at least min_chunk elements (so [0, n) in one call, on the calling
+ * thread, when n < 2 * min_chunk). Each element is computed by exactly one
+ * call, so the result never depends on the thread count. */
+typedef void (*ThreadpoolRangeFn)(void *ctx, size_t lo, size_t hi);
+void threadpool_parallel_range(size_t n, size_t min_chunk, ThreadpoolRangeFn fn, void *ctx);
+/* The min_chunk the element-wise ops use: 32K floats, ~10 us of work. */
+#define THREADPOOL_ELTWISE_CHUNK ((size_t)1 << 15)
 
 /* Number of threads parallel loops use (>= 1). */
 int threadpool_threads(void);
