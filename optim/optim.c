@@ -11,6 +11,7 @@
 
 #include "optim/optim_kind.h"
 #include "tensor/error.h"
+#include "tensor/threadpool.h"
 
 /* ---- the kinds ---- */
 
@@ -272,6 +273,21 @@ Optimizer *optim_create(const char *kind, const OptimHparams *hp, const ParamRef
     return o;
 }
 
+typedef struct {
+    const Optimizer *o;
+    const Slot *s;
+    float *w;
+    const float *g;
+} UpdateJob;
+
+static void update_range(void *ctx, size_t lo, size_t hi)
+{
+    const UpdateJob *j = ctx;
+    float *buf[OPTIM_MAX_BUFFERS];
+    for (int b = 0; b < OPTIM_MAX_BUFFERS; b++) buf[b] = j->s->buf[b] ? j->s->buf[b] + lo : NULL;
+    j->o->kind->update(&j->o->hp, j->s->step, buf, j->w + lo, j->g + lo, hi - lo);
+}
+
 int optim_step(Optimizer *o, const ParamRef *params, int n)
 {
     if (n != o->n)
@@ -289,7 +305,8 @@ int optim_step(Optimizer *o, const ParamRef *params, int n)
         Slot *s = &o->slots[i];
         if (!params[i].grad) continue;
         s->step++;
-        o->kind->update(&o->hp, s->step, s->buf, params[i].data, params[i].grad, s->size);
+        UpdateJob j = {o, s, params[i].data, params[i].grad};   /* large tensors on the pool */
+        threadpool_parallel_range(s->size, THREADPOOL_ELTWISE_CHUNK, update_range, &j);
     }
     return MELD_OK;
 }

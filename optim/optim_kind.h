@@ -38,7 +38,9 @@ typedef struct {
     int (*check)(const OptimHparams *hp);
     /* One update of n values. step counts this update (1 on the first), buf
      * holds the buffers in buffer_names order (NULL when unused; zero before
-     * the first step). */
+     * the first step). Element-wise: value i depends only on w[i], g[i] and
+     * buf[.][i], so optim_step may split a parameter into ranges that run
+     * on different threads. */
     void (*update)(const OptimHparams *hp, int64_t step, float *const *buf, float *w,
                    const float *g, size_t n);
 } OptimKind;
