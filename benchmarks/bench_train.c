@@ -46,7 +46,8 @@
  * lstm/gru (and melstm-var) torch runs both on the padded batch ("padded":
  * the RNN computes every step, padding included) and with
  * pack_padded_sequence ("packed": only the real steps, which is what our
- * masked RNN does). speedup = torch ms / ours ms.
+ * masked RNN does). speedup = torch ms / ours ms. Each model's torch runs
+ * come right after ours, so both see the machine in the same state.
  * The subprocess is started with posix_spawn and a fixed argument vector
  * (model names from the table below, numbers we format): no shell, no
  * user text in it. No timing is asserted anywhere. */
@@ -638,15 +639,11 @@ int bench_train(int argc, char **argv)
         if (bad) return 2;
         i++; /* the option's value */
     }
-    /* The selected cases, and their names joined for the script. */
+    /* The selected cases. */
     const TrainCase *sel[MAX_CASES];
     int n = 0;
-    char names[128] = "";
     for (int i = 0; i < MAX_CASES; i++)
-        if (!strcmp(model, "all") || !strcmp(model, CASES[i].name)) {
-            sel[n++] = &CASES[i];
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n > 1 ? "," : "", CASES[i].name);
-        }
+        if (!strcmp(model, "all") || !strcmp(model, CASES[i].name)) sel[n++] = &CASES[i];
     if (n == 0) {
         fprintf(stderr, "bench train: unknown model '%s' (lstm, gru, melstm, melstm-var, cnn, fusion, all)\n", model);
         return 2;
@@ -654,26 +651,32 @@ int bench_train(int argc, char **argv)
     printf("bench train: ms per training step = forward + loss + backward + clip_grad_norm(5) + optimiser,\n"
            "median of %d steps after %d warm-up, seeded random batch; %d online cores, load %.2f\n\n", steps, warmup,
            threadpool_online_cores(), load_average());
-    CaseResult res[MAX_CASES];
-    for (int i = 0; i < n; i++)
-        if (bench_case(sel[i], threads, warmup, steps, &res[i])) {
-            fprintf(stderr, "bench train: %s: %s\n", sel[i]->name, meld_error());
-            return 1;
-        }
-
+    /* Each model's torch runs follow ours straight away: this virtual
+     * machine's speed drifts by up to 30 % over minutes (other tenants), and
+     * adjacent runs see the same machine. */
     static TorchResults torch;
     torch.n = 0;
     bool have_torch = false;
     if (!with_torch) {
-        printf("\nPyTorch: skipped (--no-torch)\n");
+        printf("PyTorch: skipped (--no-torch)\n\n");
     } else if (!torch_available()) {
-        printf("\nPyTorch: not available (/usr/bin/python3 -c 'import torch' failed): ours only\n");
+        printf("PyTorch: not available (/usr/bin/python3 -c 'import torch' failed): ours only\n\n");
     } else {
-        printf("\n");
-        have_torch = torch_run(names, 1, warmup, steps, false, &torch) == MELD_OK;
-        if (have_torch && threads > 1) have_torch = torch_run(names, threads, warmup, steps, false, &torch) == MELD_OK;
-        if (have_torch && threads > 1) have_torch = torch_run(names, threads, warmup, steps, true, &torch) == MELD_OK;
+        have_torch = true;
+    }
+    CaseResult res[MAX_CASES];
+    for (int i = 0; i < n; i++) {
+        if (bench_case(sel[i], threads, warmup, steps, &res[i])) {
+            fprintf(stderr, "bench train: %s: %s\n", sel[i]->name, meld_error());
+            return 1;
+        }
+        if (!have_torch) continue;
+        const char *name = sel[i]->name;
+        have_torch = torch_run(name, 1, warmup, steps, false, &torch) == MELD_OK;
+        if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, false, &torch) == MELD_OK;
+        if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, true, &torch) == MELD_OK;
         if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
+        printf("\n");
     }
     print_comparison(res, n, have_torch ? &torch : NULL);
     if (have_torch) print_torch_raw(&torch, res, n);
