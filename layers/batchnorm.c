@@ -53,6 +53,7 @@ typedef struct {
     size_t N, C, S;
     double momentum, eps;
     int batch_stats, update_running;
+    bool assign_gx;   /* backward: first writer of dL/dx, store instead of add */
     const float *x, *dy, *gamma, *beta;
     float *y, *xhat, *inv, *gx, *gg, *gb, *running_mean, *running_var;
 } BnJob;
@@ -80,7 +81,8 @@ static void channel_sums(const BnJob *j, const float *a, const float *b, size_t 
 }
 
 /* gx += k * (dy - mean(dy) - xhat * mean(dy * xhat)), as three vector passes:
- * gx += k dy; gx += (-k mean(dy xhat)) xhat; gx += -k mean(dy). */
+ * gx += k dy (gx = k dy for its first writer); gx += (-k mean(dy xhat))
+ * xhat; gx += -k mean(dy). */
 static void backward_channel(void *ctx, int ci, int thread)
 {
     (void)thread;
@@ -96,7 +98,8 @@ static void backward_channel(void *ctx, int ci, int thread)
     float mean_dy_xhat = j->batch_stats ? (float)(sum_dy_xhat / (double)m) : 0.0f;
     for (size_t n = 0; n < j->N; n++) {
         float *gx = j->gx + BN_AT(n, c, 0);
-        eltwise_axpy(gx, k, j->dy + BN_AT(n, c, 0), S);
+        if (j->assign_gx) eltwise_scale_shift(j->dy + BN_AT(n, c, 0), k, 0.0f, gx, S);
+        else eltwise_axpy(gx, k, j->dy + BN_AT(n, c, 0), S);
         if (!j->batch_stats) continue;
         eltwise_axpy(gx, -k * mean_dy_xhat, j->xhat + BN_AT(n, c, 0), S);
         eltwise_add_const(gx, -k * mean_dy, S);
@@ -109,8 +112,9 @@ static void batchnorm_backward(Tensor *y)
     Tensor *gamma = y->nsrc > 1 ? y->src[1] : NULL, *beta = y->nsrc > 2 ? y->src[2] : NULL;
     BnJob j = {.N = (size_t)x->shape[0], .C = (size_t)y->args.i[1], .S = (size_t)y->args.i[2],
                .batch_stats = y->args.i[0], .dy = y->grad, .gamma = gamma ? gamma->data : NULL,
-               .xhat = y->args.saved[0], .inv = y->args.saved[1], .gx = tensor_grad(x),
+               .xhat = y->args.saved[0], .inv = y->args.saved[1],
                .gg = gamma ? tensor_grad(gamma) : NULL, .gb = beta ? tensor_grad(beta) : NULL};
+    j.gx = tensor_grad_assign(x, &j.assign_gx);
     bn_run(&j, backward_channel);
 }
 

@@ -22,8 +22,9 @@
 #include "tensor/ops.h"
 #include "tensor/threadpool.h"
 
-/* Maps [lo, hi) of y = x * m (forward) or gx += gy * m (backward); the
- * maps go to the thread pool in ranges. */
+/* Maps [lo, hi) of dst = src * m (forward; backward as the first writer of
+ * dL/dx) or dst += src * m (backward, accumulating); the maps go to the
+ * thread pool in ranges. */
 typedef struct {
     const float *src, *m;
     float *dst;
@@ -50,9 +51,10 @@ static void run_maps(MapJob *j, size_t maps)
 
 static void dropout2d_backward(Tensor *y)
 {
-    float *gx = tensor_grad(y->src[0]);
+    bool assign;
+    float *gx = tensor_grad_assign(y->src[0], &assign);
     if (!gx) return;
-    MapJob j = {y->grad, y->args.saved[0], gx, (size_t)y->args.i[0], true};
+    MapJob j = {y->grad, y->args.saved[0], gx, (size_t)y->args.i[0], !assign};
     run_maps(&j, y->size / j.s);
 }
 

@@ -21,8 +21,12 @@
 
 static void maxpool2d_backward_rule(Tensor *y)
 {
-    float *gx = tensor_grad(y->src[0]);
-    if (gx) maxpool2d_backward(y->args.saved[1], y->grad, y->args.saved[0], gx);
+    bool assign;
+    float *gx = tensor_grad_assign(y->src[0], &assign);
+    if (!gx) return;
+    int rc = assign ? maxpool2d_backward_assign(y->args.saved[1], y->grad, y->args.saved[0], gx)
+                    : maxpool2d_backward(y->args.saved[1], y->grad, y->args.saved[0], gx);
+    if (rc != MELD_OK) graph_backward_fail(y->graph);
 }
 
 const OpDef OPDEF_MAXPOOL2D = {"maxpool2d", maxpool2d_backward_rule};

@@ -342,8 +342,8 @@ void rnn_bidir_backward(Tensor *y)
     BidirJob j;
     bidir_unpack(y, &j);
     j.dy = y->grad;
+    float *gx = tensor_grad(j.x);   /* zeroed here, not by both tasks at once */
     threadpool_parallel_for(2, bidir_backward_task, &j);
-    float *gx = tensor_grad(j.x);
     rnn_add_dx(j.saved[1], gx);
     rnn_add_dx(j.saved[0], gx);
 }

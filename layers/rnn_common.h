@@ -19,8 +19,9 @@
  *
  * for i < off[t+1] - off[t]; N = off[T] rows in total (the valid steps).
  * This lets the input projection of every step be ONE GEMM [N, F] x [F, GH]
- * and the weight gradients two GEMMs over all N rows; only the recurrent
- * product h W_hh^T runs per step, on that step's rows.
+ * and the weight gradients GEMMs over the rows of a few steps at a time
+ * (RNN_GRAD_CHUNK); only the recurrent product h W_hh^T runs per step, on
+ * that step's rows.
  *
  * Ops: each direction of each stacked layer is ONE op (op_lstm, op_gru):
  * its forward runs every step and its backward rule runs backpropagation

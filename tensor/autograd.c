@@ -84,15 +84,40 @@ static void zero_range(void *ctx, size_t lo, size_t hi)
     memset((float *)ctx + lo, 0, (hi - lo) * sizeof(float));
 }
 
+/* Gradient buffers of graph tensors are allocated uninitialised and marked
+ * fresh; the first writer either stores into all of it (tensor_grad_assign)
+ * or has it zeroed first (tensor_grad). */
+static float *grad_alloc(Tensor *t)
+{
+    if (!t->grad && t->graph) {
+        t->grad = arena_alloc(&t->graph->arena, t->size * sizeof(float));
+        t->grad_fresh = t->grad != NULL;
+    }
+    return t->grad;
+}
+
+/* Zeroes a fresh buffer, on the pool (the gradients of a CNN's activations
+ * are tens of MB per step). */
+static void grad_settle(Tensor *t)
+{
+    if (!t->grad_fresh) return;
+    threadpool_parallel_range(t->size, 4 * THREADPOOL_ELTWISE_CHUNK, zero_range, t->grad);
+    t->grad_fresh = false;
+}
+
 float *tensor_grad(Tensor *t)
 {
-    if (!t->requires_grad) return NULL;
-    if (!t->grad && t->graph) {
-        /* zeroed on the pool: the gradients of a CNN's activations are
-         * tens of MB per step */
-        t->grad = arena_alloc(&t->graph->arena, t->size * sizeof(float));
-        if (t->grad) threadpool_parallel_range(t->size, 4 * THREADPOOL_ELTWISE_CHUNK, zero_range, t->grad);
-    }
+    if (!t->requires_grad || !grad_alloc(t)) return NULL;
+    grad_settle(t);
+    return t->grad;
+}
+
+float *tensor_grad_assign(Tensor *t, bool *assign)
+{
+    *assign = false;
+    if (!t->requires_grad || !grad_alloc(t)) return NULL;
+    *assign = t->grad_fresh;
+    t->grad_fresh = false;
     return t->grad;
 }
 
@@ -111,13 +136,17 @@ int graph_backward(Graph *g, Tensor *loss)
     for (int i = g->n_tape - 1; i >= 0; i--) {
         Tensor *node = g->tape[i];
         if (!node->grad) continue;   /* nothing flows back through it */
+        grad_settle(node);           /* allocated, but no consumer wrote it */
         /* Make sure every source that needs a gradient has a buffer before
          * the rule runs, so rules can write without checking for failure. */
         for (int s = 0; s < node->nsrc; s++)
-            if (node->src[s]->requires_grad && !tensor_grad(node->src[s]))
+            if (node->src[s]->requires_grad && !grad_alloc(node->src[s]))
                 return meld_errorf("backward: out of memory in %s", node->op->name);
         node->op->backward(node);
         if (g->backward_failed) return meld_error_context("backward of %s", node->op->name);
     }
+    /* Leaves (and any buffer a rule skipped) read as zeros, not garbage. */
+    for (int i = 0; i < g->n_tape; i++)
+        for (int s = 0; s < g->tape[i]->nsrc; s++) grad_settle(g->tape[i]->src[s]);
     return MELD_OK;
 }

@@ -55,9 +55,15 @@ Tensor *graph_op_output(Graph *g, const OpDef *op, int ndim, const int *shape,
  * zero fill of a large activation costs as much as a cheap op). */
 Tensor *graph_op_output_uninit(Graph *g, const OpDef *op, int ndim, const int *shape,
                                Tensor *const *src, int nsrc);
-/* The gradient buffer of t for accumulation, zero-allocated on first use;
+/* The gradient buffer of t for accumulation (+=), zeroed on first use;
  * NULL when t does not require a gradient (the rule then skips it). */
 float *tensor_grad(Tensor *t);
+/* The same for a rule that can write all of it: *assign is set when this
+ * rule is the buffer's first writer, and the rule must then store (=) every
+ * element instead of adding, which saves zeroing the buffer and reading it
+ * back (tens of MB per step for a CNN's activations). When *assign is
+ * false, accumulate as with tensor_grad. */
+float *tensor_grad_assign(Tensor *t, bool *assign);
 /* Scratch memory in the graph's arena (saved activations, indices). */
 void *graph_alloc(Graph *g, size_t bytes);
 /* Called by a backward rule that cannot finish (e.g. out of memory for a

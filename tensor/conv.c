@@ -3,6 +3,7 @@
 #include "tensor/conv.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -525,6 +526,7 @@ typedef struct {
     const int32_t *arg_in;
     int32_t *arg;
     int planes_per_task, planes;
+    bool assign;            /* backward: dx uninitialised, write (=) */
 } PoolJob;
 
 static void pool_fwd_task(void *ctx, int task, int thread)
@@ -549,10 +551,12 @@ static void pool_bwd_task(void *ctx, int task, int thread)
         float *dx = j->dx + p * in;
         const float *dy = j->dy + p * out;
         const int32_t *a = j->arg_in + p * out;
-        if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512)
-            maxpool2x2s2_backward_plane_avx512(dy, a, s->H, s->W, dx);
-        else
-            for (size_t t = 0; t < out; t++) dx[a[t]] += dy[t];
+        if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512) {
+            maxpool2x2s2_backward_plane_avx512(dy, a, s->H, s->W, dx, j->assign);
+            continue;
+        }
+        if (j->assign) memset(dx, 0, in * sizeof(float));
+        for (size_t t = 0; t < out; t++) dx[a[t]] += dy[t];
     }
 }
 
@@ -577,7 +581,8 @@ int maxpool2d_forward(const Pool2dShape *s, const float *x, float *y, int32_t *a
     return MELD_OK;
 }
 
-int maxpool2d_backward(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx)
+static int pool_backward(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx,
+                         bool assign)
 {
     if (pool2d_check(s)) return meld_error_context("maxpool2d_backward");
     const size_t in = (size_t)s->H * s->W, out = (size_t)pool2d_out_h(s) * pool2d_out_w(s);
@@ -591,9 +596,19 @@ int maxpool2d_backward(const Pool2dShape *s, const float *dy, const int32_t *arg
                                argmax[t], t, s->H, s->W);
     PoolJob j = {0};
     pool_split(&j, s);
-    j.dy = dy, j.dx = dx, j.arg_in = argmax;
+    j.dy = dy, j.dx = dx, j.arg_in = argmax, j.assign = assign;
     threadpool_parallel_for(n_tasks(&j), pool_bwd_task, &j);
     return MELD_OK;
+}
+
+int maxpool2d_backward(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx)
+{
+    return pool_backward(s, dy, argmax, dx, false);
+}
+
+int maxpool2d_backward_assign(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx)
+{
+    return pool_backward(s, dy, argmax, dx, true);
 }
 
 int maxpool2d_forward_naive(const Pool2dShape *s, const float *x, float *y, int32_t *argmax)

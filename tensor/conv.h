@@ -106,6 +106,9 @@ int pool2d_check(const Pool2dShape *s);   /* also: pad <= kernel / 2, as PyTorch
 int maxpool2d_forward(const Pool2dShape *s, const float *x, float *y, int32_t *argmax);
 /* dx [N, C, H, W] += scatter of dy through argmax. */
 int maxpool2d_backward(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx);
+/* The same into an uninitialised dx: dx = the scatter (inputs no window
+ * chose get 0). Saves zeroing dx first (autograd's first writer). */
+int maxpool2d_backward_assign(const Pool2dShape *s, const float *dy, const int32_t *argmax, float *dx);
 /* Direct-loop reference of the forward. */
 int maxpool2d_forward_naive(const Pool2dShape *s, const float *x, float *y, int32_t *argmax);
 

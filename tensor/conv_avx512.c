@@ -65,36 +65,82 @@ void maxpool2x2s2_plane_avx512(const float *x, int H, int W, float *y, int32_t *
  * right) pairs are interleaved back into the input row order (the inverse
  * of the forward's even/odd split) and added to the two input rows. An
  * index outside its window (not produced by the forward) is added on its
- * own, so any argmax gives the scatter's result. */
-void maxpool2x2s2_backward_plane_avx512(const float *dy, const int32_t *arg, int H, int W, float *dx)
+ * own, so any argmax gives the scatter's result.
+ *
+ * assign: dx is uninitialised and is written (=) instead. The windows then
+ * must tile the plane (H, W even) and every index be inside its window;
+ * otherwise the plane is zeroed first and accumulated as above. */
+
+/* The four window positions of 16 outputs starting at output (i, j). */
+typedef struct {
+    __mmask16 tl, tr, bl, br;
+} WindowHits;
+
+static inline WindowHits window_hits(__m512i a, int i, int j, int W)
+{
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
+    __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * i * W + 2 * j), lane2);
+    WindowHits h;
+    h.tl = _mm512_cmpeq_epi32_mask(a, base);
+    h.tr = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
+    h.bl = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(W)));
+    h.br = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(W + 1)));
+    return h;
+}
+
+static inline __mmask16 out_mask(int n) { return (__mmask16)((1u << n) - 1); }
+
+/* True when some output's index is outside its own window. */
+static int has_stray(const int32_t *arg, int OH, int OW, int W)
+{
+    for (int i = 0; i < OH; i++)
+        for (int j = 0; j < OW; j += 16) {
+            int n = OW - j < 16 ? OW - j : 16;
+            __mmask16 mo = out_mask(n);
+            WindowHits h = window_hits(_mm512_maskz_loadu_epi32(mo, arg + (size_t)i * OW + j), i, j, W);
+            if ((__mmask16)(mo & ~(h.tl | h.tr | h.bl | h.br))) return 1;
+        }
+    return 0;
+}
+
+/* row[0 .. 2n) = v (assign) or += v, as two masked 16-float halves */
+static inline void put_pair(float *row, __m512 lo_v, __m512 hi_v, __mmask16 ml, __mmask16 mh, int assign)
+{
+    if (!assign) {
+        lo_v = _mm512_add_ps(_mm512_maskz_loadu_ps(ml, row), lo_v);
+        hi_v = _mm512_add_ps(_mm512_maskz_loadu_ps(mh, row + 16), hi_v);
+    }
+    _mm512_mask_storeu_ps(row, ml, lo_v);
+    _mm512_mask_storeu_ps(row + 16, mh, hi_v);
+}
+
+void maxpool2x2s2_backward_plane_avx512(const float *dy, const int32_t *arg, int H, int W, float *dx,
+                                        int assign)
 {
     const int OH = H / 2, OW = W / 2;
+    if (assign && (H % 2 || W % 2 || has_stray(arg, OH, OW, W))) {
+        for (size_t t = 0; t < (size_t)H * W; t++) dx[t] = 0.0f;
+        assign = 0;
+    }
     /* lane l of the low half takes element l/2 of left (even l) or right (odd l) */
     const __m512i lo_mix = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi_mix = _mm512_add_epi32(lo_mix, _mm512_set1_epi32(8));
-    const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
     for (int i = 0; i < OH; i++) {
         float *r0 = dx + (size_t)(2 * i) * W, *r1 = r0 + W;
         for (int j = 0; j < OW; j += 16) {
             int n = OW - j < 16 ? OW - j : 16;
-            __mmask16 mo = (__mmask16)((1u << n) - 1);
+            __mmask16 mo = out_mask(n);
             int lo = 2 * n < 16 ? 2 * n : 16, hi = 2 * n - lo;
             __mmask16 ml = (__mmask16)((1u << lo) - 1), mh = (__mmask16)((1u << hi) - 1);
             __m512 g = _mm512_maskz_loadu_ps(mo, dy + (size_t)i * OW + j);
-            __m512i a = _mm512_maskz_loadu_epi32(mo, arg + (size_t)i * OW + j);
-            __m512i base = _mm512_add_epi32(_mm512_set1_epi32(2 * i * W + 2 * j), lane2);
-            __mmask16 tl = _mm512_cmpeq_epi32_mask(a, base);
-            __mmask16 tr = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
-            __mmask16 bl = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(W)));
-            __mmask16 br = _mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, _mm512_set1_epi32(W + 1)));
-            __m512 top_l = _mm512_maskz_mov_ps(tl, g), top_r = _mm512_maskz_mov_ps(tr, g);
-            __m512 bot_l = _mm512_maskz_mov_ps(bl, g), bot_r = _mm512_maskz_mov_ps(br, g);
-            float *p0 = r0 + 2 * j, *p1 = r1 + 2 * j;
-            _mm512_mask_storeu_ps(p0, ml, _mm512_add_ps(_mm512_maskz_loadu_ps(ml, p0), _mm512_permutex2var_ps(top_l, lo_mix, top_r)));
-            _mm512_mask_storeu_ps(p0 + 16, mh, _mm512_add_ps(_mm512_maskz_loadu_ps(mh, p0 + 16), _mm512_permutex2var_ps(top_l, hi_mix, top_r)));
-            _mm512_mask_storeu_ps(p1, ml, _mm512_add_ps(_mm512_maskz_loadu_ps(ml, p1), _mm512_permutex2var_ps(bot_l, lo_mix, bot_r)));
-            _mm512_mask_storeu_ps(p1 + 16, mh, _mm512_add_ps(_mm512_maskz_loadu_ps(mh, p1 + 16), _mm512_permutex2var_ps(bot_l, hi_mix, bot_r)));
-            __mmask16 stray = (__mmask16)(mo & ~(tl | tr | bl | br));
+            WindowHits h = window_hits(_mm512_maskz_loadu_epi32(mo, arg + (size_t)i * OW + j), i, j, W);
+            __m512 top_l = _mm512_maskz_mov_ps(h.tl, g), top_r = _mm512_maskz_mov_ps(h.tr, g);
+            __m512 bot_l = _mm512_maskz_mov_ps(h.bl, g), bot_r = _mm512_maskz_mov_ps(h.br, g);
+            put_pair(r0 + 2 * j, _mm512_permutex2var_ps(top_l, lo_mix, top_r),
+                     _mm512_permutex2var_ps(top_l, hi_mix, top_r), ml, mh, assign);
+            put_pair(r1 + 2 * j, _mm512_permutex2var_ps(bot_l, lo_mix, bot_r),
+                     _mm512_permutex2var_ps(bot_l, hi_mix, bot_r), ml, mh, assign);
+            __mmask16 stray = (__mmask16)(mo & ~(h.tl | h.tr | h.bl | h.br));   /* never when assigning */
             for (int l = 0; l < n; l++)
                 if (stray >> l & 1) dx[arg[(size_t)i * OW + j + l]] += dy[(size_t)i * OW + j + l];
         }

@@ -8,8 +8,10 @@
  * [H/2, W/2]; same values and argmax as the scalar loop. AVX-512 only. */
 void maxpool2x2s2_plane_avx512(const float *x, int H, int W, float *y, int32_t *arg);
 /* Its backward: dx[arg[o]] += dy[o] over the plane's outputs, the same sums
- * as the scalar scatter (arg inside the plane). AVX-512 only. */
-void maxpool2x2s2_backward_plane_avx512(const float *dy, const int32_t *arg, int H, int W, float *dx);
+ * as the scalar scatter (arg inside the plane); assign: dx is uninitialised
+ * and ends as those sums alone. AVX-512 only. */
+void maxpool2x2s2_backward_plane_avx512(const float *dy, const int32_t *arg, int H, int W, float *dx,
+                                        int assign);
 
 /* One (c, p, q) plane of a stride-1 im2col: OH rows of OW, row i holding
  * input row ih = i + row_shift (zeros if outside [0, H)), dst[i][j] =

@@ -21,9 +21,61 @@ typedef struct {
     const float *xs, *ys, *gy;
     float *out;     /* forward: y; backward: dL/dx */
     float p;
+    bool assign;    /* backward: store (first writer of dL/dx) instead of add */
 } UnaryJob;
 
-#define UNARY_OP(DEF, NAME, FORWARD, DERIVATIVE)                                              static void NAME##_backward_range(void *ctx, size_t lo, size_t hi)                  {                                                                                       const UnaryJob *j = ctx;                                                            const float p = j->p;                                                               (void)p;                                                                            for (size_t i = lo; i < hi; i++) {                                                      const float x = j->xs[i], y = j->ys[i];                                             (void)x, (void)y;                                                                   j->out[i] += j->gy[i] * (DERIVATIVE);                                           }                                                                               }                                                                                   static void NAME##_backward(Tensor *out)                                            {                                                                                       Tensor *in = out->src[0];                                                           float *gx = tensor_grad(in);                                                        if (!gx) return;                                                                    UnaryJob j = {in->data, out->data, out->grad, gx, out->args.f[0]};                  threadpool_parallel_range(out->size, THREADPOOL_ELTWISE_CHUNK, NAME##_backward_range, &j);     }                                                                                   const OpDef OPDEF_##DEF = {#NAME, NAME##_backward};                                static void NAME##_forward_range(void *ctx, size_t lo, size_t hi)                   {                                                                                       const UnaryJob *j = ctx;                                                            const float p = j->p;                                                               (void)p;                                                                            for (size_t i = lo; i < hi; i++) {                                                      const float x = j->xs[i];                                                           j->out[i] = (FORWARD);                                                          }                                                                               }                                                                                   static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                        {                                                                                       if (!in) return NULL;                                                               Tensor *out = graph_op_output_uninit(g, &OPDEF_##DEF, in->ndim, in->shape, &in, 1);         if (!out) return NULL;                                                              out->args.f[0] = p;                                                                 UnaryJob j = {in->data, NULL, NULL, out->data, p};                                  threadpool_parallel_range(in->size, THREADPOOL_ELTWISE_CHUNK, NAME##_forward_range, &j);         return out;                                                                     }
+#define UNARY_OP(DEF, NAME, FORWARD, DERIVATIVE)                                      \
+    static void NAME##_backward_range(void *ctx, size_t lo, size_t hi)              \
+    {                                                                               \
+        const UnaryJob *j = ctx;                                                    \
+        const float p = j->p;                                                       \
+        (void)p;                                                                    \
+        if (j->assign)                                                              \
+            for (size_t i = lo; i < hi; i++) {                                      \
+                const float x = j->xs[i], y = j->ys[i];                             \
+                (void)x, (void)y;                                                   \
+                j->out[i] = j->gy[i] * (DERIVATIVE);                                \
+            }                                                                       \
+        else                                                                        \
+            for (size_t i = lo; i < hi; i++) {                                      \
+                const float x = j->xs[i], y = j->ys[i];                             \
+                (void)x, (void)y;                                                   \
+                j->out[i] += j->gy[i] * (DERIVATIVE);                               \
+            }                                                                       \
+    }                                                                               \
+    static void NAME##_backward(Tensor *out)                                        \
+    {                                                                               \
+        Tensor *in = out->src[0];                                                   \
+        bool assign;                                                                \
+        float *gx = tensor_grad_assign(in, &assign);                                \
+        if (!gx) return;                                                            \
+        UnaryJob j = {in->data, out->data, out->grad, gx, out->args.f[0], assign};  \
+        threadpool_parallel_range(out->size, THREADPOOL_ELTWISE_CHUNK,              \
+                                  NAME##_backward_range, &j);                       \
+    }                                                                               \
+    const OpDef OPDEF_##DEF = {#NAME, NAME##_backward};                            \
+    static void NAME##_forward_range(void *ctx, size_t lo, size_t hi)               \
+    {                                                                               \
+        const UnaryJob *j = ctx;                                                    \
+        const float p = j->p;                                                       \
+        (void)p;                                                                    \
+        for (size_t i = lo; i < hi; i++) {                                          \
+            const float x = j->xs[i];                                               \
+            j->out[i] = (FORWARD);                                                  \
+        }                                                                           \
+    }                                                                               \
+    static Tensor *NAME##_forward(Graph *g, Tensor *in, float p)                    \
+    {                                                                               \
+        if (!in) return NULL;                                                       \
+        Tensor *out = graph_op_output_uninit(g, &OPDEF_##DEF, in->ndim, in->shape,  \
+                                             &in, 1);                               \
+        if (!out) return NULL;                                                      \
+        out->args.f[0] = p;                                                         \
+        UnaryJob j = {in->data, NULL, NULL, out->data, p, false};                   \
+        threadpool_parallel_range(in->size, THREADPOOL_ELTWISE_CHUNK,               \
+                                  NAME##_forward_range, &j);                        \
+        return out;                                                                 \
+    }
 
 /* Overflow-free logistic: split by sign so exp never overflows. */
 static inline float logistic(float x)

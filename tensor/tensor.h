@@ -52,6 +52,7 @@ struct Tensor {
     float *data;
     float *grad;              /* NULL until a gradient flows into it */
     bool requires_grad;
+    bool grad_fresh;          /* grad allocated but not yet written (autograd.c) */
     bool heap;                /* struct and buffers from malloc (tensor_free) */
     bool owns_data;           /* heap tensor that also owns data/grad */
     const char *name;         /* optional, for parameters ("lstm.weight_ih_l0") */

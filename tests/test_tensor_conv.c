@@ -273,6 +273,11 @@ static void maxpool_matches_direct_loop(void **state)
         size_t plane_in = (size_t)s->H * s->W, plane_out = ny / ((size_t)s->N * s->C);
         for (size_t t = 0; t < ny; t++) dx_ref[(t / plane_out) * plane_in + (size_t)a[t]] += dy[t];
         assert_memory_equal(dx, dx_ref, nx * 4);
+        /* into an uninitialised dx (NaN here): the same values */
+        float *dx_as = malloc(nx * 4);
+        for (size_t i = 0; i < nx; i++) dx_as[i] = NAN;
+        assert_int_equal(maxpool2d_backward_assign(s, dy, a, dx_as), MELD_OK);
+        assert_memory_equal(dx_as, dx, nx * 4);
         /* indices outside their own window (not what the forward makes, but
          * legal): the same sums, up to the order of two additions */
         for (size_t t = 0; t < ny; t += 5) a[t] = (int32_t)(((size_t)a[t] + 3) % plane_in);
@@ -280,6 +285,10 @@ static void maxpool_matches_direct_loop(void **state)
         assert_int_equal(maxpool2d_backward(s, dy, a, dx), MELD_OK);
         for (size_t t = 0; t < ny; t++) dx_ref[(t / plane_out) * plane_in + (size_t)a[t]] += dy[t];
         for (size_t i = 0; i < nx; i++) assert_true(fabsf(dx[i] - dx_ref[i]) <= 1e-5f * (1.0f + fabsf(dx_ref[i])));
+        for (size_t i = 0; i < nx; i++) dx_as[i] = NAN;
+        assert_int_equal(maxpool2d_backward_assign(s, dy, a, dx_as), MELD_OK);
+        for (size_t i = 0; i < nx; i++) assert_true(fabsf(dx_as[i] - dx_ref[i]) <= 1e-5f * (1.0f + fabsf(dx_ref[i])));
+        free(dx_as);
         free(x), free(y), free(y_ref), free(a), free(a_ref), free(dy), free(dx), free(dx_ref);
     }
     cpu_set_isa(cpu_isa_detected());

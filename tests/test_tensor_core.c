@@ -122,6 +122,35 @@ static void gradients_accumulate_and_no_grad_records_nothing(void **state)
     graph_free(&g);
 }
 
+/* A gradient buffer's first writer may store instead of add
+ * (tensor_grad_assign); later writers, a consumer that never writes and a
+ * leaf must still see zeros underneath. h = leaky(x) has three consumers
+ * (leaky, tanh, and a slice of it), x is an arena leaf. */
+static void first_writer_assigns_later_writers_add(void **state)
+{
+    (void)state;
+    Graph g;
+    graph_init(&g, 1);
+    int s[1] = {4};
+    Tensor *w = tensor_new_param("w", 1, s);
+    w->data[0] = 0.5f, w->data[1] = -1.5f, w->data[2] = 2.0f, w->data[3] = -0.25f;
+    Tensor *x = op_scale(&g, w, 1.0f);                 /* arena tensor */
+    Tensor *h = op_leaky_relu(&g, x, 0.1f);
+    Tensor *a = op_leaky_relu(&g, h, 0.2f), *b = op_tanh(&g, h), *c = op_slice(&g, h, 0, 1, 2);
+    Tensor *loss = op_add(&g, op_add(&g, op_sum(&g, a, OP_ALL_AXES), op_sum(&g, b, OP_ALL_AXES)),
+                          op_sum(&g, c, OP_ALL_AXES));
+    assert_int_equal(graph_backward(&g, loss), MELD_OK);
+    for (int i = 0; i < 4; i++) {
+        float xv = w->data[i], hv = xv > 0 ? xv : 0.1f * xv;
+        float dh = (hv > 0 ? 1.0f : 0.2f) + (1.0f - tanhf(hv) * tanhf(hv)) + (i == 1 || i == 2 ? 1.0f : 0.0f);
+        float want = dh * (xv > 0 ? 1.0f : 0.1f);
+        assert_true(fabsf(w->grad[i] - want) <= 1e-6f * (1.0f + fabsf(want)));
+        assert_true(fabsf(x->grad[i] - want) <= 1e-6f * (1.0f + fabsf(want)));
+    }
+    tensor_free(w);
+    graph_free(&g);
+}
+
 static void dropout_is_identity_in_eval_and_seeded_in_training(void **state)
 {
     (void)state;
@@ -154,6 +183,7 @@ int main(void)
         cmocka_unit_test(shape_errors_name_op_and_shapes),
         cmocka_unit_test(arena_is_reused_across_steps),
         cmocka_unit_test(gradients_accumulate_and_no_grad_records_nothing),
+        cmocka_unit_test(first_writer_assigns_later_writers_add),
         cmocka_unit_test(dropout_is_identity_in_eval_and_seeded_in_training),
     };
     return cmocka_run_group_tests_name("tensor: core", tests, NULL, NULL);
