@@ -89,13 +89,6 @@ static void gru_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *w
     }
 }
 
-static void gru_backward(Tensor *y)
-{
-    gru_backward_walk(y->args.saved[0], y->grad, y->src[0], y->src[1], y->src[2],
-                      y->nsrc > 3 ? y->src[3] : NULL);
-}
-
-const OpDef OPDEF_GRU = {"gru", gru_backward};
 
 static int gru_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
                           bool reverse, bool sequences, bool grad)
@@ -113,31 +106,18 @@ static int gru_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor *
     return MELD_OK;
 }
 
-Tensor *op_gru(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
-               const Tensor *mask, bool reverse, bool sequences)
-{
-    if (!x || !w_ih || !w_hh) return NULL;
-    int H;
-    if (rnn_check_args("gru", 3, x, w_ih, w_hh, bias, mask, &H)) return NULL;
-    int shape[3] = {x->shape[0], x->shape[1], H}, fshape[2] = {x->shape[0], H};
-    Tensor *src[4] = {x, w_ih, w_hh, bias};
-    Tensor *y = graph_op_output(g, &OPDEF_GRU, sequences ? 3 : 2, sequences ? shape : fshape,
-                                src, bias ? 4 : 3);
-    if (!y) return NULL;
-    GruSaved *sv = graph_alloc(g, sizeof *sv);
-    if (!sv || gru_saved_init(g, sv, x, mask, H, reverse, sequences, y->requires_grad)) {
-        meld_error_context("gru");
-        return NULL;
-    }
-    gru_forward(sv, w_ih, w_hh, bias, y->data);
-    y->args.saved[0] = sv;
-    return y;
-}
+static const RnnCellKind GRU_KIND = {{"GRU", rnn_layer_forward, NULL}, 3, sizeof(GruSaved),
+                                      gru_saved_init, gru_forward, gru_backward_walk,
+                                      &OPDEF_GRU, &OPDEF_GRU_BIDIR};
 
-static const RnnCellKind GRU_KIND = {{"GRU", rnn_layer_forward, NULL}, 3, op_gru, sizeof(GruSaved),
-                                     gru_saved_init, gru_forward, gru_backward_walk, &OPDEF_GRU_BIDIR};
-
+const OpDef OPDEF_GRU = {"gru", rnn_dir_backward};
 const OpDef OPDEF_GRU_BIDIR = {"gru_bidir", rnn_bidir_backward};
+
+Tensor *op_gru(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias, const Tensor *mask,
+               bool reverse, bool sequences)
+{
+    return op_rnn_dir(&GRU_KIND, g, x, w_ih, w_hh, bias, mask, reverse, sequences);
+}
 
 Tensor *op_gru_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
                      Tensor *const bias[2], const Tensor *mask, bool sequences)

@@ -102,13 +102,6 @@ static void lstm_backward_walk(void *saved, const float *dy, Tensor *x, Tensor *
     }
 }
 
-static void lstm_backward(Tensor *y)
-{
-    lstm_backward_walk(y->args.saved[0], y->grad, y->src[0], y->src[1], y->src[2],
-                       y->nsrc > 3 ? y->src[3] : NULL);
-}
-
-const OpDef OPDEF_LSTM = {"lstm", lstm_backward};
 
 static int lstm_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
                            bool reverse, bool sequences, bool grad)
@@ -129,31 +122,18 @@ static int lstm_saved_init(Graph *g, void *saved, const Tensor *x, const Tensor 
     return MELD_OK;
 }
 
-Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
-                const Tensor *mask, bool reverse, bool sequences)
-{
-    if (!x || !w_ih || !w_hh) return NULL;
-    int H;
-    if (rnn_check_args("lstm", 4, x, w_ih, w_hh, bias, mask, &H)) return NULL;
-    int shape[3] = {x->shape[0], x->shape[1], H}, fshape[2] = {x->shape[0], H};
-    Tensor *src[4] = {x, w_ih, w_hh, bias};
-    Tensor *y = graph_op_output(g, &OPDEF_LSTM, sequences ? 3 : 2, sequences ? shape : fshape,
-                                src, bias ? 4 : 3);
-    if (!y) return NULL;
-    LstmSaved *sv = graph_alloc(g, sizeof *sv);
-    if (!sv || lstm_saved_init(g, sv, x, mask, H, reverse, sequences, y->requires_grad)) {
-        meld_error_context("lstm");
-        return NULL;
-    }
-    lstm_forward(sv, w_ih, w_hh, bias, y->data);
-    y->args.saved[0] = sv;
-    return y;
-}
+static const RnnCellKind LSTM_KIND = {{"LSTM", rnn_layer_forward, NULL}, 4, sizeof(LstmSaved),
+                                      lstm_saved_init, lstm_forward, lstm_backward_walk,
+                                      &OPDEF_LSTM, &OPDEF_LSTM_BIDIR};
 
-static const RnnCellKind LSTM_KIND = {{"LSTM", rnn_layer_forward, NULL}, 4, op_lstm, sizeof(LstmSaved),
-                                      lstm_saved_init, lstm_forward, lstm_backward_walk, &OPDEF_LSTM_BIDIR};
-
+const OpDef OPDEF_LSTM = {"lstm", rnn_dir_backward};
 const OpDef OPDEF_LSTM_BIDIR = {"lstm_bidir", rnn_bidir_backward};
+
+Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias, const Tensor *mask,
+                bool reverse, bool sequences)
+{
+    return op_rnn_dir(&LSTM_KIND, g, x, w_ih, w_hh, bias, mask, reverse, sequences);
+}
 
 Tensor *op_lstm_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
                       Tensor *const bias[2], const Tensor *mask, bool sequences)

@@ -295,6 +295,48 @@ void rnn_add_dx(const RnnRun *run, float *gx)
     if (gx && run->dxc) add_dx_times(run, 0, run->s.T, gx);
 }
 
+/* ---- one direction as one op ---------------------------------------------- */
+
+/* saved[0] = the kind's saved values, saved[1] = the kind. */
+void rnn_dir_backward(Tensor *y)
+{
+    const RnnCellKind *kind = y->args.saved[1];
+    kind->backward(y->args.saved[0], y->grad, y->src[0], y->src[1], y->src[2],
+                   y->nsrc > 3 ? y->src[3] : NULL);
+}
+
+/* The output: every (b, t) of a sequence output is emitted; the final
+ * state of an empty sequence (T = 0) is never written and must read as
+ * zeros. */
+static Tensor *rnn_output(Graph *g, const OpDef *op, int B, int T, int width, bool sequences,
+                          Tensor *const *src, int nsrc)
+{
+    int shape[3] = {B, T, width}, fshape[2] = {B, width};
+    return sequences ? graph_op_output_uninit(g, op, 3, shape, src, nsrc)
+                     : graph_op_output(g, op, 2, fshape, src, nsrc);
+}
+
+Tensor *op_rnn_dir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                   Tensor *bias, const Tensor *mask, bool reverse, bool sequences)
+{
+    const char *name = kind->dir_op->name;
+    if (!x || !w_ih || !w_hh) return NULL;
+    int H;
+    if (rnn_check_args(name, kind->gates, x, w_ih, w_hh, bias, mask, &H)) return NULL;
+    Tensor *src[4] = {x, w_ih, w_hh, bias};
+    Tensor *y = rnn_output(g, kind->dir_op, x->shape[0], x->shape[1], H, sequences, src, bias ? 4 : 3);
+    if (!y) return NULL;
+    void *saved = graph_alloc(g, kind->saved_size);
+    if (!saved || kind->saved_init(g, saved, x, mask, H, reverse, sequences, y->requires_grad)) {
+        meld_error_context("%s", name);
+        return NULL;
+    }
+    kind->forward(saved, w_ih, w_hh, bias, y->data);
+    y->args.saved[0] = saved;
+    y->args.saved[1] = (void *)kind;
+    return y;
+}
+
 /* ---- both directions as one op ------------------------------------------ */
 
 typedef struct {
@@ -363,8 +405,6 @@ Tensor *op_rnn_bidir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *const
                     bias[0] ? "yes" : "no", bias[1] ? "yes" : "no");
         return NULL;
     }
-    int B = x->shape[0], T = x->shape[1];
-    int shape[3] = {B, T, 2 * H}, fshape[2] = {B, 2 * H};
     Tensor *src[TENSOR_MAX_SRC];
     int nsrc = 0;
     src[nsrc++] = x;
@@ -373,10 +413,7 @@ Tensor *op_rnn_bidir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *const
         src[nsrc++] = w_hh[d];
         if (bias[d]) src[nsrc++] = bias[d];
     }
-    /* every (b, t) of a sequence output is emitted; a final state of an
-     * empty sequence (T = 0) is never written and must read as zeros */
-    Tensor *y = sequences ? graph_op_output_uninit(g, kind->bidir_op, 3, shape, src, nsrc)
-                          : graph_op_output(g, kind->bidir_op, 2, fshape, src, nsrc);
+    Tensor *y = rnn_output(g, kind->bidir_op, x->shape[0], x->shape[1], 2 * H, sequences, src, nsrc);
     if (!y) return NULL;
     BidirJob j = {.kind = kind, .x = x, .y = y->data};
     for (int d = 0; d < 2; d++) {
@@ -476,7 +513,7 @@ static Tensor *run_level(RnnLayer *l, Graph *g, Tensor *x, const Tensor *mask, i
     }
     if (l->dirs == 2)
         return op_rnn_bidir(l->cell, g, x, l->w_ih[k], l->w_hh[k], bias, mask, sequences);
-    return l->cell->run(g, x, l->w_ih[k][0], l->w_hh[k][0], bias[0], mask, false, sequences);
+    return op_rnn_dir(l->cell, g, x, l->w_ih[k][0], l->w_hh[k][0], bias[0], mask, false, sequences);
 }
 
 Tensor *rnn_layer_forward(Layer *base, Graph *g, Tensor *x, const Tensor *mask)

@@ -166,18 +166,13 @@ static inline bool rnn_chunk_done(int k, int k_hi)
 
 /* ---- the layer: stacked, optionally bidirectional ------------------------ */
 
-/* One direction of one layer over the whole sequence: op_lstm or op_gru. */
-typedef Tensor *(*RnnDirectionOp)(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh,
-                                  Tensor *bias, const Tensor *mask, bool reverse,
-                                  bool sequences);
-
-/* A cell kind: its one-direction op and the pieces the two-direction op
- * drives. `saved` is the kind's saved-values struct (saved_size bytes),
- * whose first member is the RnnRun. */
+/* A cell kind: the pieces the whole-sequence ops drive. `saved` is the
+ * kind's saved-values struct (saved_size bytes), whose first member is the
+ * RnnRun; dir_op and bidir_op are the kind's one- and two-direction ops
+ * ("lstm", "lstm_bidir"). */
 typedef struct RnnCellKind {
     LayerOps ops;         /* kind name ("LSTM", "GRU") and rnn_layer_forward */
     int gates;            /* G: 4, 3 */
-    RnnDirectionOp run;
     size_t saved_size;
     int (*saved_init)(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
                       bool reverse, bool sequences, bool grad);
@@ -185,8 +180,17 @@ typedef struct RnnCellKind {
                     float *y);
     void (*backward)(void *saved, const float *dy, Tensor *x, Tensor *w_ih, Tensor *w_hh,
                      Tensor *bias);
-    const OpDef *bidir_op;
+    const OpDef *dir_op, *bidir_op;
 } RnnCellKind;
+
+/* One direction of one level over the whole sequence as one op (op_lstm,
+ * op_gru): x [B, T, F], w_ih [G*H, F], w_hh [G*H, H], bias [2*G*H] =
+ * concat(b_ih, b_hh) or NULL, mask [B, T] (0/1) or NULL, reverse: walk
+ * t = T-1 .. 0. Returns [B, T, H] (sequences) or the final state [B, H]. */
+Tensor *op_rnn_dir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh,
+                   Tensor *bias, const Tensor *mask, bool reverse, bool sequences);
+/* Its backward rule (the kinds' OpDefs use it). */
+void rnn_dir_backward(Tensor *y);
 
 /* Both directions of one level as one op: x [B, T, F]; per direction d
  * (0 forward, 1 reverse) w_ih[d], w_hh[d], bias[d] (concat(b_ih, b_hh) or
