@@ -47,7 +47,10 @@
  * the RNN computes every step, padding included) and with
  * pack_padded_sequence ("packed": only the real steps, which is what our
  * masked RNN does). speedup = torch ms / ours ms. Each model's torch runs
- * come right after ours, so both see the machine in the same state.
+ * come right after ours, so both see the machine in the same state; with
+ * --rounds N that pair is repeated N times and the table gives the medians
+ * (of the times, and of the rounds' own speed-ups), since this VM's speed
+ * drifts by tens of percent over minutes.
  * The subprocess is started with posix_spawn and a fixed argument vector
  * (model names from the table below, numbers we format): no shell, no
  * user text in it. No timing is asserted anywhere. */
@@ -80,7 +83,7 @@ enum {
     UTTS = 32, MEL_FRAMES = 300, N_MELS = 40, MEL_HIDDEN = 128, FUSION_MEL_HIDDEN = 64,
     FRAME = 64, FUSION_FRAMES = 4,
     GRAD_CLIP = 5,
-    MAX_CASES = 6, MAX_THREAD_RUNS = 2, MAX_TORCH_ROWS = 64,
+    MAX_CASES = 6, MAX_THREAD_RUNS = 2, MAX_ROUNDS = 9, MAX_TORCH_ROWS = 6 * 6 * MAX_ROUNDS,
 };
 
 /* ---- the models and their inputs ------------------------------------------ */
@@ -375,7 +378,7 @@ static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps
 
 typedef struct {
     char model[16], variant[8];
-    int threads, passive, utts;
+    int threads, passive, utts, round;
     double median_ms, min_ms;
 } TorchRow;
 
@@ -492,12 +495,13 @@ static bool torch_available(void)
 typedef struct {
     TorchResults *out;
     bool passive;
+    int round;
 } TorchParse;
 
 static void torch_line(void *ctx, const char *line)
 {
     TorchParse *p = ctx;
-    TorchRow r = {.passive = p->passive};
+    TorchRow r = {.passive = p->passive, .round = p->round};
     if (sscanf(line, "RESULT model=%15s variant=%7s threads=%d median_ms=%lf min_ms=%lf utts=%d", r.model, r.variant,
                &r.threads, &r.median_ms, &r.min_ms, &r.utts) == 6) {
         if (p->out->n < MAX_TORCH_ROWS) p->out->row[p->out->n++] = r;
@@ -507,7 +511,8 @@ static void torch_line(void *ctx, const char *line)
 }
 
 /* One python process: the listed models at one thread count. */
-static int torch_run(const char *models, int threads, int warmup, int steps, bool passive, TorchResults *out)
+static int torch_run(const char *models, int threads, int warmup, int steps, bool passive, int round,
+                     TorchResults *out)
 {
     char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_bufs[2][64];
     script_path(script, sizeof script);
@@ -523,67 +528,93 @@ static int torch_run(const char *models, int threads, int warmup, int steps, boo
     printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s %s %s, load %.2f\n", script, threads,
            passive ? "PASSIVE" : "(default)", env_bufs[0], env_bufs[1], load_average());
     fflush(stdout);
-    TorchParse p = {out, passive};
+    TorchParse p = {out, passive, round};
     int status = run_child(argv, env, torch_line, &p);
     free(env);
     if (status != 0) return meld_errorf("%s exited with status %d", script, status);
     return MELD_OK;
 }
 
-/* torch's row for (model, variant, threads): at 1 thread the default
- * policy, above it the faster of the two policies. NULL if absent. */
-static const TorchRow *torch_best(const TorchResults *t, const char *model, const char *variant, int threads)
+/* torch's row for (model, variant, threads) in a round: at 1 thread the
+ * default policy, above it the faster of the two policies. NULL if absent. */
+static const TorchRow *torch_best(const TorchResults *t, const char *model, const char *variant, int threads,
+                                  int round)
 {
     const TorchRow *best = NULL;
     for (int i = 0; i < t->n; i++) {
         const TorchRow *r = &t->row[i];
-        if (strcmp(r->model, model) || strcmp(r->variant, variant) || r->threads != threads) continue;
+        if (strcmp(r->model, model) || strcmp(r->variant, variant) || r->threads != threads || r->round != round)
+            continue;
         if (threads == 1 && r->passive) continue;
         if (!best || r->median_ms < best->median_ms) best = r;
     }
     return best;
 }
 
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* ---- report ------------------------------------------------------------------- */
 
-static void print_torch_cell(const TorchRow *r, double ours_ms)
+/* The torch cell of (model, variant, threads) over the rounds: the median
+ * torch time and the median of the per-round speed-ups (torch and ours of
+ * the same round ran back to back). ours[r] = our median in round r. */
+static void print_torch_cell(const TorchResults *t, const char *model, const char *variant, int threads,
+                             const double *ours, int rounds)
 {
-    if (!r) {
+    double tm[MAX_ROUNDS], ratio[MAX_ROUNDS];
+    int n = 0, passive = 0;
+    for (int r = 0; r < rounds; r++) {
+        const TorchRow *row = torch_best(t, model, variant, threads, r);
+        if (!row) continue;
+        tm[n] = row->median_ms, ratio[n] = row->median_ms / ours[r], passive += row->passive;
+        n++;
+    }
+    if (n == 0) {
         printf(" | %9s %-8s %7s", "-", "", "");
         return;
     }
-    printf(" | %9.1f %-8s %6.2fx", r->median_ms, r->threads == 1 ? "" : r->passive ? "PASSIVE" : "default",
-           r->median_ms / ours_ms);
+    printf(" | %9.1f %-8s %6.2fx", median_of(tm, n), threads == 1 ? "" : 2 * passive > n ? "PASSIVE" : "default",
+           median_of(ratio, n));
 }
 
-static void print_comparison(const CaseResult *res, int n, const TorchResults *torch)
+/* res[i * rounds + r]: case i, round r. */
+static void print_comparison(const CaseResult *res, int n, int rounds, const TorchResults *torch)
 {
-    printf("\nms per training step (median), speedup = PyTorch ms / ours ms; PyTorch at N threads: its faster "
-           "OMP_WAIT_POLICY\n");
+    printf("\nms per training step (median%s), speedup = PyTorch ms / ours ms%s; PyTorch at N threads: its faster "
+           "OMP_WAIT_POLICY\n", rounds > 1 ? " over the rounds" : "",
+           rounds > 1 ? " (median of the rounds' ratios)" : "");
     printf("%-10s %3s | %9s %9s | %9s %-8s %7s | %9s %-8s %7s\n", "model", "thr", "ours ms", "utt/s", "torch ms",
            "policy", "speedup", "packed ms", "policy", "speedup");
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < res[i].n_runs; k++) {
-            const StepTiming *s = &res[i].run[k];
-            printf("%-10s %3d | %9.1f %9.1f", res[i].c->name, s->threads, s->median_ms,
-                   res[i].n_utts / (s->median_ms * 1e-3));
+    for (int i = 0; i < n; i++) {
+        const CaseResult *first = &res[i * rounds];
+        for (int k = 0; k < first->n_runs; k++) {
+            double ours[MAX_ROUNDS], sorted[MAX_ROUNDS];
+            for (int r = 0; r < rounds; r++) ours[r] = sorted[r] = res[i * rounds + r].run[k].median_ms;
+            double med = median_of(sorted, rounds);
+            int threads = first->run[k].threads;
+            printf("%-10s %3d | %9.1f %9.1f", first->c->name, threads, med, first->n_utts / (med * 1e-3));
             if (torch) {
-                print_torch_cell(torch_best(torch, res[i].c->name, "padded", s->threads), s->median_ms);
-                const TorchRow *packed = torch_best(torch, res[i].c->name, "packed", s->threads);
-                if (packed) print_torch_cell(packed, s->median_ms);
+                print_torch_cell(torch, first->c->name, "padded", threads, ours, rounds);
+                if (torch_best(torch, first->c->name, "packed", threads, 0))
+                    print_torch_cell(torch, first->c->name, "packed", threads, ours, rounds);
             }
             printf("\n");
         }
+    }
 }
 
 static void print_torch_raw(const TorchResults *t, const CaseResult *res, int n)
 {
-    printf("\nPyTorch, every setting (ms per step):\n%-10s %-7s %3s %-8s %9s %9s %6s\n", "model", "variant", "thr", "policy",
-           "median", "min", "utts");
+    printf("\nPyTorch, every setting (ms per step):\n%-10s %-7s %3s %-8s %5s %9s %9s %6s\n", "model", "variant", "thr",
+           "policy", "round", "median", "min", "utts");
     for (int i = 0; i < t->n; i++) {
         const TorchRow *r = &t->row[i];
-        printf("%-10s %-7s %3d %-8s %9.1f %9.1f %6d", r->model, r->variant, r->threads, r->passive ? "PASSIVE" : "default",
-               r->median_ms, r->min_ms, r->utts);
+        printf("%-10s %-7s %3d %-8s %5d %9.1f %9.1f %6d", r->model, r->variant, r->threads,
+               r->passive ? "PASSIVE" : "default", r->round + 1, r->median_ms, r->min_ms, r->utts);
         for (int k = 0; k < n; k++)
             if (!strcmp(res[k].c->name, r->model) && res[k].n_utts != r->utts)
                 printf("  (ours has %d utterances: inputs differ!)", res[k].n_utts);
@@ -597,12 +628,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: bench train [--model lstm|gru|melstm|melstm-var|cnn|fusion|all] [--threads N]\n"
-            "                   [--steps N] [--warmup N] [--no-torch]\n"
+            "                   [--steps N] [--warmup N] [--rounds N] [--no-torch]\n"
             "\n"
             "Median ms per training step (forward + loss + backward + clip + optimiser) of\n"
             "each model on a seeded random batch, at 1 and N threads (default 2), and the same\n"
             "steps in PyTorch (benchmarks/torch_train.py) when /usr/bin/python3 has torch.\n"
-            "Defaults: --model all --steps 10 --warmup 2.\n");
+            "--rounds N repeats ours-then-PyTorch N times per model and reports medians: the\n"
+            "speed of this VM drifts by tens of percent over minutes.\n"
+            "Defaults: --model all --steps 10 --warmup 2 --rounds 1.\n");
 }
 
 static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
@@ -620,7 +653,7 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 int bench_train(int argc, char **argv)
 {
     const char *model = "all";
-    int threads = 2, steps = 10, warmup = 2;
+    int threads = 2, steps = 10, warmup = 2, rounds = 1;
     bool with_torch = true;
     for (int i = 1; i < argc;) {
         const char *a = argv[i++], *v = i < argc ? argv[i] : NULL;
@@ -631,6 +664,7 @@ int bench_train(int argc, char **argv)
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 64, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, 1000, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, 100, &warmup);
+        else if (!strcmp(a, "--rounds")) bad = parse_int(a, v, 1, MAX_ROUNDS, &rounds);
         else {
             fprintf(stderr, "bench train: unknown option '%s'\n", a);
             usage(stderr);
@@ -664,22 +698,24 @@ int bench_train(int argc, char **argv)
     } else {
         have_torch = true;
     }
-    CaseResult res[MAX_CASES];
-    for (int i = 0; i < n; i++) {
-        if (bench_case(sel[i], threads, warmup, steps, &res[i])) {
-            fprintf(stderr, "bench train: %s: %s\n", sel[i]->name, meld_error());
-            return 1;
+    static CaseResult res[MAX_CASES * MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < rounds; r++) {
+            if (rounds > 1) printf("round %d of %d\n", r + 1, rounds);
+            if (bench_case(sel[i], threads, warmup, steps, &res[i * rounds + r])) {
+                fprintf(stderr, "bench train: %s: %s\n", sel[i]->name, meld_error());
+                return 1;
+            }
+            if (!have_torch) continue;
+            const char *name = sel[i]->name;
+            have_torch = torch_run(name, 1, warmup, steps, false, r, &torch) == MELD_OK;
+            if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, false, r, &torch) == MELD_OK;
+            if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, true, r, &torch) == MELD_OK;
+            if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
+            printf("\n");
         }
-        if (!have_torch) continue;
-        const char *name = sel[i]->name;
-        have_torch = torch_run(name, 1, warmup, steps, false, &torch) == MELD_OK;
-        if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, false, &torch) == MELD_OK;
-        if (have_torch && threads > 1) have_torch = torch_run(name, threads, warmup, steps, true, &torch) == MELD_OK;
-        if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
-        printf("\n");
-    }
-    print_comparison(res, n, have_torch ? &torch : NULL);
-    if (have_torch) print_torch_raw(&torch, res, n);
+    print_comparison(res, n, rounds, have_torch ? &torch : NULL);
+    if (have_torch) print_torch_raw(&torch, res, n * rounds);
     printf("\nload at the end: %.2f\n", load_average());
     return 0;
 }
