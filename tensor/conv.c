@@ -21,9 +21,6 @@
 /* Images per weight-gradient group: fixed, so the summation order (and so
  * the result) does not depend on the thread count. */
 enum { WGRAD_GROUPS = 8 };
-/* The width of C up to which the GEMM reads its A operand in place
- * (A_DIRECT_MAX_N in tensor/gemm.c); backward_weight_group uses it. */
-enum { GEMM_NARROW_C = 64 };
 
 /* ---- shapes -------------------------------------------------------------- */
 
@@ -224,23 +221,10 @@ static void backward_input_image(const ConvJob *j, int n, float *dcol)
     conv2d_col2im(s, dcol, dxn);
 }
 
-/* Sum of r[0..n) with 8 interleaved partial sums (a single running sum
- * would wait for each add to finish: 4 cycles per element). The pairing
- * order is fixed, so the result is the same on every path. */
-static float row_sum(const float *r, int n)
-{
-    float p[8] = {0};
-    int t = 0;
-    for (; t + 8 <= n; t += 8)
-        for (int l = 0; l < 8; l++) p[l] += r[t + l];
-    for (; t < n; t++) p[t % 8] += r[t];
-    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-}
-
 /* Group g: dw_g = sum over its images of dy_n col_n^T, db_g = row sums.
- * dy_n col_n^T [OC, CKK] reads dy_n in place when CKK <= GEMM_NARROW_C and
+ * dy_n col_n^T [OC, CKK] reads dy_n in place when CKK <= GEMM_A_IN_PLACE_MAX_N and
  * otherwise packs (transposes) both operands. So when CKK is wide and OC
- * narrow (<= GEMM_NARROW_C) the group computes dw_g^T = col_n dy_n^T
+ * narrow (<= GEMM_A_IN_PLACE_MAX_N) the group computes dw_g^T = col_n dy_n^T
  * [CKK, OC] instead: col, the big operand, is read in place and only dy_n
  * is packed (2x faster for the frame CNN's 16->32 and 32->64 layers). */
 static void backward_weight_group(const ConvJob *j, int g, float *col)
@@ -261,7 +245,7 @@ static void backward_weight_group(const ConvJob *j, int g, float *col)
             gemm(GEMM_N, GEMM_T, s->OC, j->CKK, j->P, 1.0f, dyn, j->P, col, j->P, beta, dw, j->CKK);
         if (db)
             for (int o = 0; o < s->OC; o++) {
-                float acc = row_sum(dyn + (size_t)o * j->P, j->P);
+                float acc = eltwise_sum(dyn + (size_t)o * j->P, (size_t)j->P);
                 db[o] = n == n0 ? acc : db[o] + acc;
             }
     }
@@ -350,7 +334,7 @@ int conv2d_backward_weight(const Conv2dShape *s, const float *x, const float *dy
                                     "conv2d weight-gradient partials");
     if (!j.dw_parts) return MELD_ERR;
     j.db_parts = db ? j.dw_parts + (size_t)j.n_groups * wlen : NULL;
-    j.dw_transposed = s->OC <= GEMM_NARROW_C && j.CKK > GEMM_NARROW_C;
+    j.dw_transposed = s->OC <= GEMM_A_IN_PLACE_MAX_N && j.CKK > GEMM_A_IN_PLACE_MAX_N;
     int rc = run_items(&j, j.n_groups, backward_weight_task, "conv2d im2col buffers");
     if (rc == MELD_OK) {
         /* fixed order: group 0, 1, ... */

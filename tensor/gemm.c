@@ -37,7 +37,7 @@
  *     each B element would serve only a few rows (M = 50 in the RNNs) and
  *     the copy would cost as much as the arithmetic; the row k of a B tile
  *     is contiguous in a row-major B anyway, and the kernel prefetches it.
- *   - A, when C is narrow (N <= A_DIRECT_MAX_N): each A element meets only
+ *   - A, when C is narrow (N <= GEMM_A_IN_PLACE_MAX_N): each A element meets only
  *     one or two B slivers (the conv GEMMs, N = 32 or 64); the kernel then
  *     broadcasts from A's rows (NN) or columns (TN) through strides. Also
  *     when A is short (M <= A_DIRECT_MAX_M, the RNNs' per-step products):
@@ -89,8 +89,7 @@ void gemm_reference(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha
 enum {
     A_PANEL_FLOATS = 1 << 20,   /* MC * KC budget */
     B_DIRECT_MAX_M = 128,       /* read B in place when the A panel is this short */
-    A_DIRECT_MAX_N = 64,        /* read A in place when C is this narrow */
-    A_DIRECT_MAX_M = 32,        /* ... or this short */
+    A_DIRECT_MAX_M = 32,        /* read A in place when it is this short (or C narrow, gemm.h) */
 };
 #define GEMM_MT_MIN_FLOPS 4.0e6 /* below this, one thread */
 
@@ -304,7 +303,7 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
 
     /* Packing buffers: the A panel unless A is read in place, one B block
      * per thread unless B is read in place (short panels, see the top). */
-    g.direct_a = N <= A_DIRECT_MAX_N || M <= A_DIRECT_MAX_M;
+    g.direct_a = N <= GEMM_A_IN_PLACE_MAX_N || M <= A_DIRECT_MAX_M;
     int all_direct_b = tb == GEMM_N && MC <= B_DIRECT_MAX_M;
     int ncols = (N + g.kr->NR - 1) / g.kr->NR * g.kr->NR;
     size_t a_floats = g.direct_a ? 0 : (size_t)((MC + MR - 1) / MR) * MR * kc0;

@@ -27,6 +27,11 @@
 
 typedef enum { GEMM_N = 0, GEMM_T = 1 } GemmTrans;
 
+/* C at most this wide: gemm reads op(A) in place instead of packing it
+ * (each A element meets only one or two B slivers). Callers that can choose
+ * which operand plays A (conv2d's weight gradient) use it. */
+enum { GEMM_A_IN_PLACE_MAX_N = 64 };
+
 void gemm(GemmTrans ta, GemmTrans tb, int M, int N, int K, float alpha,
           const float *A, int lda, const float *B, int ldb, float beta,
           float *C, int ldc);
