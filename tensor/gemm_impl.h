@@ -54,6 +54,13 @@ void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, siz
                    const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
                    float beta);
 
+/* The AVX-512 kernel for packed A that reads op(B) = B in place (row
+ * stride ldb) and also stores the rows it loads into b_copy (k-major, NR
+ * floats per k): the B sliver is packed by its first use. */
+void gemm_kernel_avx512_copy_b(int mr, int nr, int kc, const float *a, const float *b,
+                               size_t ldb, float *b_copy, float *c, size_t ldc, float alpha,
+                               float beta);
+
 /* dst[c * dst_stride + r] = src[r * ld + c] for r < rows (1..16), c < cols:
  * the transposing copy of the NN-A and NT-B packing, 16 x 16 in registers.
  * rows <= dst_stride. When dst_stride < 16 the padding rows rows..dst_stride-1

@@ -10,7 +10,9 @@
  * data: 8 % slower, measured). The tile height and these two choices are
  * compile-time constants in each instance of tile() (chosen by a switch),
  * so the compiler unrolls the row loop and keeps the accumulator arrays in
- * registers. */
+ * registers. The copy_b entry point is the same tile for packed A that
+ * also stores each B row it loads into a packed sliver (gemm.c's fused
+ * packing of B); the stored row is the loaded vector, zeros beyond nr. */
 #include <immintrin.h>
 
 #include "tensor/gemm_impl.h"
@@ -24,7 +26,7 @@
 static inline __attribute__((always_inline)) void
 tile(const int mr, const int packed, const int full, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
      const float *b, size_t ldb_k, __mmask16 m0, __mmask16 m1, float *c, size_t ldc,
-     float alpha, float beta)
+     float alpha, float beta, const int copy, float *b_copy)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
@@ -42,6 +44,11 @@ tile(const int mr, const int packed, const int full, int nr, int kc, const float
         _mm_prefetch((const char *)(b + PF_DIST * ldb_k + 16), _MM_HINT_T0);
         __m512 b0 = full ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
         __m512 b1 = full ? _mm512_loadu_ps(b + 16) : _mm512_maskz_loadu_ps(m1, b + 16);
+        if (copy) {
+            _mm512_storeu_ps(b_copy, b0);
+            _mm512_storeu_ps(b_copy + 16, b1);
+            b_copy += NR;
+        }
 #pragma GCC unroll 14
         for (int i = 0; i < mr; i++) {
             __m512 ai = _mm512_set1_ps(packed ? a[i] : a[i * a_rs]);
@@ -78,13 +85,34 @@ void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, siz
      * pointers), and so do full-width tiles (unmasked loads) */
     const int packed = a_rs == 1 && a_cs == MR, full = nr == NR;
 #define TILE(n, p, f) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, m0, m1, \
-                           c, ldc, alpha, beta)
+                           c, ldc, alpha, beta, 0, NULL)
 #define T(n)                                                                             \
     case n:                                                                              \
         if (packed && full) TILE(n, 1, 1);                                               \
         else if (packed) TILE(n, 1, 0);                                                  \
         else if (full) TILE(n, 0, 1);                                                    \
         else TILE(n, 0, 0);                                                              \
+        break
+    switch (mr) {
+        T(1); T(2); T(3); T(4); T(5); T(6); T(7);
+        T(8); T(9); T(10); T(11); T(12); T(13); T(14);
+    default: break;
+    }
+#undef T
+#undef TILE
+}
+
+void gemm_kernel_avx512_copy_b(int mr, int nr, int kc, const float *a, const float *b,
+                               size_t ldb, float *b_copy, float *c, size_t ldc, float alpha,
+                               float beta)
+{
+    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+#define TILE(n, f) tile(n, 1, f, nr, kc, a, 1, MR, b, ldb, m0, m1, c, ldc, alpha, beta, 1, b_copy)
+#define T(n)                                                                             \
+    case n:                                                                              \
+        if (nr == NR) TILE(n, 1);                                                        \
+        else TILE(n, 0);                                                                 \
         break
     switch (mr) {
         T(1); T(2); T(3); T(4); T(5); T(6); T(7);
