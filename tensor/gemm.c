@@ -53,10 +53,12 @@
  * The kernels prefetch the B row 8 steps ahead and the C tile before the k
  * loop, which matters most for B read in place (2x on the M = 50 shapes).
  *
- * Threads (tensor/threadpool.h). Per A panel and K block, the columns of C
- * are split into parts, 1 or 4 per thread (plan_parts; each thread packs the
- * B blocks of its parts into its own L2 and shares the packed A panel); when N is
- * narrower than the thread count, the rows are split too. Problems under
+ * Threads (tensor/threadpool.h). Per A panel and K block, C is split into
+ * parts (plan_parts): tall products with packed B by rows, one part per
+ * thread (each thread packs its own A slivers and B blocks); the others by
+ * columns, 1 or 4 parts per thread (each thread packs the B blocks of its
+ * parts into its own L2 and shares the packed A panel), and by rows too
+ * when N is narrower than the thread count. Problems under
  * GEMM_MT_MIN_FLOPS run on one thread: waking a worker costs microseconds.
  *
  * Edges: A slivers have heights as equal as possible (mc = 50 with MR = 14
@@ -97,6 +99,7 @@ enum {
     A_PANEL_FLOATS = 1 << 20,   /* MC * KC budget */
     B_DIRECT_MAX_M = 128,       /* read B in place when the A panel is this short */
     A_DIRECT_MAX_M = 32,        /* read A in place when it is this short (or C narrow, gemm.h) */
+    ROWS_PER_THREAD_MIN = 128,  /* split a packed-B product by rows from this many per thread */
 };
 #define GEMM_MT_MIN_FLOPS 4.0e6 /* below this, one thread */
 
@@ -272,25 +275,37 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
-/* How the panel's rows and columns are split over T threads. Columns first,
- * but at least 4 B slivers per part. When B is read in place, up to 4 parts
- * per thread, so that a thread slowed down by another process on its core
- * does not hold the others up (tasks are handed out dynamically). When B is
- * packed, one part per thread: each part streams the whole A panel from L3
- * once per B block, and a wide part reuses each A sliver over more B slivers
- * (1650x1200x1611 on 2 threads: 268 -> 286 GFLOP/s). Rows only when there
- * are fewer column slivers than threads. */
+/* How the panel's rows and columns are split over T threads.
+ * B packed and at least ROWS_PER_THREAD_MIN rows per thread: rows only, one
+ * part per thread. Each thread then packs its own A slivers (no shared
+ * panel to wait for) and its own copy of each B block, and streams only its
+ * share of the A panel per B block (2 threads, best of 4 runs against one
+ * column part per thread: 1024^3 7.28 -> 6.94 ms, 256^3 0.131 -> 0.124;
+ * but 200x1200x1611, 100 rows each, 2.67 -> 2.90: every thread reading all
+ * of B costs more than it saves).
+ * Otherwise columns first, at least 4 B slivers per part: up to 4 parts per
+ * thread when B is read in place, so that a thread slowed down by another
+ * process on its core does not hold the others up (tasks are handed out
+ * dynamically); one per thread when B is packed, since each part streams
+ * the whole A panel once per B block and a wide part reuses each A sliver
+ * over more B slivers. Rows too when there are fewer column slivers than
+ * threads. */
 static void plan_parts(GemmJob *g, int T)
 {
     const int NR = g->kr->NR;
     int col_slivers = (g->N + NR - 1) / NR;
-    int parts = T > 1 ? (g->direct_b ? 4 : 1) * T : 1;
-    if (parts > col_slivers / 4) parts = col_slivers / 4;
-    int at_least = T < col_slivers ? T : col_slivers;
-    g->n_parts = parts > at_least ? parts : at_least;
-    g->m_parts = T / g->n_parts;
-    if (g->m_parts > g->n_sliv) g->m_parts = g->n_sliv;
-    if (g->m_parts < 1) g->m_parts = 1;
+    if (T > 1 && !g->direct_b && g->mc >= ROWS_PER_THREAD_MIN * T) {
+        g->m_parts = T < g->n_sliv ? T : g->n_sliv;
+        g->n_parts = 1;
+    } else {
+        int parts = T > 1 ? (g->direct_b ? 4 : 1) * T : 1;
+        if (parts > col_slivers / 4) parts = col_slivers / 4;
+        int at_least = T < col_slivers ? T : col_slivers;
+        g->n_parts = parts > at_least ? parts : at_least;
+        g->m_parts = T / g->n_parts;
+        if (g->m_parts > g->n_sliv) g->m_parts = g->n_sliv;
+        if (g->m_parts < 1) g->m_parts = 1;
+    }
     int per = (col_slivers + g->n_parts - 1) / g->n_parts;
     g->part_cols = per * NR;
     g->pack_a_in_task = g->n_parts == 1;

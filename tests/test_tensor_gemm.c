@@ -209,27 +209,30 @@ static void empty_dimensions(void **state)
 
 /* Shapes that cross every block boundary: K > KC (several K blocks, so
  * beta is applied once and later blocks accumulate), N > NC, M above the
- * direct-B limit (packed B in NN) and M > MC (several A panels), and a
- * short A read in place over several K blocks. Kept moderate so the
- * sanitizer build stays fast. */
+ * direct-B limit (packed B in NN, on AVX-512 fused into the first A
+ * sliver's pass) and M > MC (several A panels), a short A read in place
+ * over several K blocks, and a panel tall enough to be split by rows on 2
+ * threads. Kept moderate so the sanitizer build stays fast. */
 static void block_boundaries(void **state)
 {
     (void)state;
-    static const int shapes[][3] = {{131, 613, 467}, {2600, 3, 450}, {40, 700, 900}, {32, 200, 900}};
+    static const int shapes[][3] = {{131, 613, 467}, {2600, 3, 450}, {40, 700, 900},
+                                    {32, 200, 900}, {300, 200, 467}};
     Rng g;
     rng_seed(&g, 99, 1);
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < 5; s++) {
         Problem p = make_problem(&g, shapes[s][0], shapes[s][1], shapes[s][2]);
         check_problem(&p, -0.5f, -0.5f, 3, 1);
         free_problem(&p);
     }
 }
 
-/* The same product on 1, 2 and 3 threads (and the default) is bitwise equal. */
+/* The same product on 1, 2 and 3 threads (and the default) is bitwise equal.
+ * M = 300 is split by rows on 2 threads and by columns on 3 (plan_parts). */
 static void results_independent_of_thread_count(void **state)
 {
     (void)state;
-    const int M = 203, N = 301, K = 517;
+    const int M = 300, N = 301, K = 517;
     Rng g;
     rng_seed(&g, 4, 4);
     float *A = malloc((size_t)M * K * 4), *B = malloc((size_t)K * N * 4);
