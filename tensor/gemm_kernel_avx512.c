@@ -74,9 +74,11 @@ tile(const int mr, const int packed, const int full, int nr, int kc, const float
     }
 }
 
-void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
-                        const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
-                        float beta)
+/* Picks the tile() instance: the tile height, packed A or not, full width
+ * or not, and whether B rows are copied out (only with packed A). */
+static void run_tile(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                     const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                     float beta, float *b_copy)
 {
     /* column masks: lanes [0, nr) of the two vectors */
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
@@ -84,14 +86,16 @@ void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, siz
     /* packed slivers get their own instances (constant offsets, no row
      * pointers), and so do full-width tiles (unmasked loads) */
     const int packed = a_rs == 1 && a_cs == MR, full = nr == NR;
-#define TILE(n, p, f) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, m0, m1, \
-                           c, ldc, alpha, beta, 0, NULL)
+#define TILE(n, p, f, cp) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, m0, \
+                               m1, c, ldc, alpha, beta, cp, b_copy)
 #define T(n)                                                                             \
     case n:                                                                              \
-        if (packed && full) TILE(n, 1, 1);                                               \
-        else if (packed) TILE(n, 1, 0);                                                  \
-        else if (full) TILE(n, 0, 1);                                                    \
-        else TILE(n, 0, 0);                                                              \
+        if (b_copy && full) TILE(n, 1, 1, 1);                                            \
+        else if (b_copy) TILE(n, 1, 0, 1);                                               \
+        else if (packed && full) TILE(n, 1, 1, 0);                                       \
+        else if (packed) TILE(n, 1, 0, 0);                                               \
+        else if (full) TILE(n, 0, 1, 0);                                                 \
+        else TILE(n, 0, 0, 0);                                                           \
         break
     switch (mr) {
         T(1); T(2); T(3); T(4); T(5); T(6); T(7);
@@ -102,23 +106,16 @@ void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, siz
 #undef TILE
 }
 
+void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                        const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
+                        float beta)
+{
+    run_tile(mr, nr, kc, a, a_rs, a_cs, b, ldb_k, c, ldc, alpha, beta, NULL);
+}
+
 void gemm_kernel_avx512_copy_b(int mr, int nr, int kc, const float *a, const float *b,
                                size_t ldb, float *b_copy, float *c, size_t ldc, float alpha,
                                float beta)
 {
-    __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-    __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
-#define TILE(n, f) tile(n, 1, f, nr, kc, a, 1, MR, b, ldb, m0, m1, c, ldc, alpha, beta, 1, b_copy)
-#define T(n)                                                                             \
-    case n:                                                                              \
-        if (nr == NR) TILE(n, 1);                                                        \
-        else TILE(n, 0);                                                                 \
-        break
-    switch (mr) {
-        T(1); T(2); T(3); T(4); T(5); T(6); T(7);
-        T(8); T(9); T(10); T(11); T(12); T(13); T(14);
-    default: break;
-    }
-#undef T
-#undef TILE
+    run_tile(mr, nr, kc, a, 1, MR, b, ldb, c, ldc, alpha, beta, b_copy);
 }
