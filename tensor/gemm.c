@@ -9,7 +9,8 @@
  *   for ic in M by MC:               A panel  op(A)[ic.., pc..]  mc x kc  (L3 / memory)
  *     for pc in K by KC:             pack it once: slivers of MR rows, k-major
  *       for jc in N by NC:           B block  op(B)[pc.., jc..]  kc x nc  (L2)
- *         pack it: slivers of NR columns, k-major
+ *         pack it: slivers of NR columns, k-major (both packings may be
+ *         fused into the first tiles that read them, see below)
  *         for each A sliver (MR x kc, 24 KiB, reused by every B sliver):
  *           for each B sliver (kc x NR, streamed from L2, prefetched):
  *             micro-kernel: C tile (MR x NR, registers) += A sliver * B sliver
@@ -43,13 +44,20 @@
  *     when A is short (M <= A_DIRECT_MAX_M, the RNNs' per-step products):
  *     its slivers stay in L1 anyway, and the packing copy and its buffer
  *     cost more than they save (32x128x512: 0.033 -> 0.028 ms).
- * And in the NN case on AVX-512, B is not packed in a pass of its own: the
- * first A sliver of each task reads op(B) in place and its kernel stores
- * the rows it loads into the packed block, which the other slivers then
- * read (gemm_kernel_avx512_copy_b). The copy rides on load and store ports
- * the FMA-bound kernel leaves idle, and B is read from memory once instead
- * of twice (512^3: 1.26 -> 1.01 ms on 2 threads; 1 thread +1-4 % on the
- * square shapes, best of 4 alternating runs).
+ * Fused packing (AVX-512, op(B) = B, and for A also op(A) = A): an
+ * operand is not packed in a pass of its own but by the first tile that
+ * needs it, which reads it in place and stores what it loads into the
+ * packed buffer (gemm_kernel_avx512_copy; sliver_tiles below): the first A
+ * sliver of a task packs each B block, the first tile of each A sliver
+ * packs that sliver. The copies ride on load and store ports the FMA-bound
+ * kernel leaves idle, and the operand is read from memory once instead of
+ * twice. Fusing B: 512^3 on 2 threads 1.26 -> 1.01 ms, 1 thread +1-4 % on
+ * the square shapes; then fusing A: 1650x1200x1611 39.9 -> 38.7 ms on 1
+ * thread, 20.2 -> 19.7 on 2 (best of 3-4 alternating runs). Fusing the TN
+ * case of A was 7 % slower (each k step's 14 floats sit on another row of
+ * the stored A, a stream the hardware prefetcher does not follow), so TN
+ * packs A in a pass of its own, as do the column-split threads, which
+ * share the panel.
  * The kernels prefetch the B row 8 steps ahead and the C tile before the k
  * loop, which matters most for B read in place (2x on the M = 50 shapes).
  *
@@ -152,6 +160,7 @@ typedef struct {
     int direct_a;       /* read op(A) in place instead of packing */
     int direct_b;       /* read op(B) in place instead of packing */
     int fuse_b;         /* pack B during the first A sliver's pass (see the top) */
+    int fuse_a;         /* pack each A sliver during its first tile */
     /* task grid: m_parts x n_parts */
     int m_parts, n_parts, part_cols;
     float *Bp;          /* per-thread B block buffers, b_stride floats apart */
@@ -219,48 +228,60 @@ static void pack_a_task(void *ctx, int q, int thread)
     pack_a_sliver(ctx, q);
 }
 
+/* The tiles of A sliver q against the B block of columns [jc, jc + nc)
+ * (packed in Bp unless B is read in place). With fused packing, the tile
+ * that first needs a packed operand reads it in place and packs it as it
+ * goes: the sliver's first tile packs A (copy_a), the first sliver's tiles
+ * pack B (copy_b). */
+static void sliver_tiles(const GemmJob *g, int q, int first_sliver, int first_block, int jc,
+                         int nc, float *Bp)
+{
+    const int MR = g->kr->MR, NR = g->kr->NR;
+    int r0 = g->ic + sliver_row(g, q), h = g->ic + sliver_row(g, q + 1) - r0;
+    /* the A sliver: op(A)[i][k] = a[i*a_rs + k*a_cs] */
+    float *a_pack = g->Ap + (size_t)q * MR * g->kc;
+    const float *a = a_pack;
+    size_t a_rs = 1, a_cs = (size_t)MR;
+    if (g->direct_a && g->ta == GEMM_N)
+        a = g->A + (size_t)r0 * g->lda + g->pc, a_rs = (size_t)g->lda, a_cs = 1;
+    else if (g->direct_a)
+        a = g->A + (size_t)g->pc * g->lda + r0, a_rs = 1, a_cs = (size_t)g->lda;
+    const float *a_in_place = g->fuse_a ? g->A + (size_t)r0 * g->lda + g->pc : NULL;   /* NN */
+    float *crow = g->C + (size_t)r0 * g->ldc;
+    for (int jr = 0; jr < nc; jr += NR) {
+        int w = nc - jr < NR ? nc - jr : NR;
+        float *b_pack = Bp + (size_t)jr * g->kc, *c = crow + jc + jr;
+        int copy_a = g->fuse_a && first_block && jr == 0;
+        int copy_b = g->fuse_b && first_sliver;
+        int b_in_place = copy_b || g->direct_b;
+        const float *b = b_in_place ? g->B + (size_t)g->pc * g->ldb + jc + jr : b_pack;
+        size_t ldb_k = b_in_place ? (size_t)g->ldb : (size_t)NR;
+        if (copy_a || copy_b)
+            gemm_kernel_avx512_copy(h, w, g->kc, copy_a ? a_in_place : a,
+                                    copy_a ? (size_t)g->lda : a_rs, copy_a ? 1 : a_cs,
+                                    copy_a ? a_pack : NULL, b, ldb_k, copy_b ? b_pack : NULL, c,
+                                    (size_t)g->ldc, g->alpha, g->beta);
+        else
+            g->kr->kernel(h, w, g->kc, a, a_rs, a_cs, b, ldb_k, c, (size_t)g->ldc, g->alpha,
+                          g->beta);
+    }
+}
+
 /* One part of C: A slivers [q0, q1) x columns [j0, j1), for the current panel. */
 static void gemm_task(void *ctx, int task, int thread)
 {
     const GemmJob *g = ctx;
-    const int MR = g->kr->MR, NR = g->kr->NR;
     int mp = task / g->n_parts, np = task % g->n_parts;
     int q0 = (int)((long)mp * g->n_sliv / g->m_parts);
     int q1 = (int)((long)(mp + 1) * g->n_sliv / g->m_parts);
     int j0 = np * g->part_cols, j1 = j0 + g->part_cols < g->N ? j0 + g->part_cols : g->N;
-    if (g->pack_a_in_task && !g->direct_a)
+    if (g->pack_a_in_task && !g->direct_a && !g->fuse_a)
         for (int q = q0; q < q1; q++) pack_a_sliver(g, q);
     float *Bp = g->Bp + (size_t)thread * g->b_stride;
     for (int jc = j0; jc < j1; jc += g->NC) {
         int nc = j1 - jc < g->NC ? j1 - jc : g->NC;
         if (!g->direct_b && !g->fuse_b) pack_b_block(g, jc, nc, Bp);
-        for (int q = q0; q < q1; q++) {
-            int r0 = g->ic + sliver_row(g, q), h = g->ic + sliver_row(g, q + 1) - r0;
-            /* the A sliver: op(A)[i][k] = a[i*a_rs + k*a_cs] */
-            const float *a = g->Ap + (size_t)q * MR * g->kc;
-            size_t a_rs = 1, a_cs = (size_t)MR;
-            if (g->direct_a && g->ta == GEMM_N)
-                a = g->A + (size_t)r0 * g->lda + g->pc, a_rs = (size_t)g->lda, a_cs = 1;
-            else if (g->direct_a)
-                a = g->A + (size_t)g->pc * g->lda + r0, a_rs = 1, a_cs = (size_t)g->lda;
-            float *crow = g->C + (size_t)r0 * g->ldc;
-            for (int jr = 0; jr < nc; jr += NR) {
-                int w = nc - jr < NR ? nc - jr : NR;
-                if (g->fuse_b && q == q0)   /* packs B sliver jr as it goes */
-                    gemm_kernel_avx512_copy_b(h, w, g->kc, a,
-                                              g->B + (size_t)g->pc * g->ldb + jc + jr,
-                                              (size_t)g->ldb, Bp + (size_t)jr * g->kc,
-                                              crow + jc + jr, (size_t)g->ldc, g->alpha, g->beta);
-                else if (g->direct_b)
-                    g->kr->kernel(h, w, g->kc, a, a_rs, a_cs,
-                                  g->B + (size_t)g->pc * g->ldb + jc + jr, (size_t)g->ldb,
-                                  crow + jc + jr, (size_t)g->ldc, g->alpha, g->beta);
-                else
-                    g->kr->kernel(h, w, g->kc, a, a_rs, a_cs, Bp + (size_t)jr * g->kc,
-                                  (size_t)NR, crow + jc + jr, (size_t)g->ldc, g->alpha,
-                                  g->beta);
-            }
-        }
+        for (int q = q0; q < q1; q++) sliver_tiles(g, q, q == q0, jc == j0, jc, nc, Bp);
     }
 }
 
@@ -361,6 +382,7 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
         g.direct_b = tb == GEMM_N && g.mc <= B_DIRECT_MAX_M;
         g.fuse_b = tb == GEMM_N && !g.direct_b && !g.direct_a && isa == CPU_ISA_AVX512;
         plan_parts(&g, T);
+        g.fuse_a = g.pack_a_in_task && !g.direct_a && ta == GEMM_N && isa == CPU_ISA_AVX512;
         for (g.pc = 0; g.pc < K; g.pc += g.KC) {
             g.kc = K - g.pc < g.KC ? K - g.pc : g.KC;
             g.beta = g.pc == 0 ? beta : 1.0f;

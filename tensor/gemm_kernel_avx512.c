@@ -10,9 +10,10 @@
  * data: 8 % slower, measured). The tile height and these two choices are
  * compile-time constants in each instance of tile() (chosen by a switch),
  * so the compiler unrolls the row loop and keeps the accumulator arrays in
- * registers. The copy_b entry point is the same tile for packed A that
- * also stores each B row it loads into a packed sliver (gemm.c's fused
- * packing of B); the stored row is the loaded vector, zeros beyond nr. */
+ * registers. The _copy entry point is the same tile that also stores what
+ * it loads into packed buffers (gemm.c's fused packing): each A value it
+ * broadcasts (A read in place) and/or each B row (packed A, B read in
+ * place; the stored row is the loaded vector, zeros beyond nr). */
 #include <immintrin.h>
 
 #include "tensor/gemm_impl.h"
@@ -26,7 +27,7 @@
 static inline __attribute__((always_inline)) void
 tile(const int mr, const int packed, const int full, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
      const float *b, size_t ldb_k, __mmask16 m0, __mmask16 m1, float *c, size_t ldc,
-     float alpha, float beta, const int copy, float *b_copy)
+     float alpha, float beta, const int copy_a, float *a_copy, const int copy, float *b_copy)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
@@ -52,9 +53,11 @@ tile(const int mr, const int packed, const int full, int nr, int kc, const float
 #pragma GCC unroll 14
         for (int i = 0; i < mr; i++) {
             __m512 ai = _mm512_set1_ps(packed ? a[i] : a[i * a_rs]);
+            if (copy_a) _mm_store_ss(a_copy + i, _mm512_castps512_ps128(ai));
             c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
             c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
         }
+        if (copy_a) a_copy += MR;
         a += packed ? MR : a_cs;
         b += ldb_k;
     }
@@ -75,10 +78,10 @@ tile(const int mr, const int packed, const int full, int nr, int kc, const float
 }
 
 /* Picks the tile() instance: the tile height, packed A or not, full width
- * or not, and whether B rows are copied out (only with packed A). */
+ * or not, and whether A (read in place) or B rows are copied out. */
 static void run_tile(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
-                     const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
-                     float beta, float *b_copy)
+                     float *a_copy, const float *b, size_t ldb_k, float *b_copy, float *c,
+                     size_t ldc, float alpha, float beta)
 {
     /* column masks: lanes [0, nr) of the two vectors */
     __mmask16 m0 = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
@@ -86,16 +89,20 @@ static void run_tile(int mr, int nr, int kc, const float *a, size_t a_rs, size_t
     /* packed slivers get their own instances (constant offsets, no row
      * pointers), and so do full-width tiles (unmasked loads) */
     const int packed = a_rs == 1 && a_cs == MR, full = nr == NR;
-#define TILE(n, p, f, cp) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, m0, \
-                               m1, c, ldc, alpha, beta, cp, b_copy)
+#define TILE(n, p, f, ca, cb) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, \
+                                   m0, m1, c, ldc, alpha, beta, ca, a_copy, cb, b_copy)
 #define T(n)                                                                             \
     case n:                                                                              \
-        if (b_copy && full) TILE(n, 1, 1, 1);                                            \
-        else if (b_copy) TILE(n, 1, 0, 1);                                               \
-        else if (packed && full) TILE(n, 1, 1, 0);                                       \
-        else if (packed) TILE(n, 1, 0, 0);                                               \
-        else if (full) TILE(n, 0, 1, 0);                                                 \
-        else TILE(n, 0, 0, 0);                                                           \
+        if (a_copy && b_copy && full) TILE(n, 0, 1, 1, 1);                               \
+        else if (a_copy && b_copy) TILE(n, 0, 0, 1, 1);                                  \
+        else if (a_copy && full) TILE(n, 0, 1, 1, 0);                                    \
+        else if (a_copy) TILE(n, 0, 0, 1, 0);                                            \
+        else if (b_copy && full) TILE(n, 1, 1, 0, 1);                                    \
+        else if (b_copy) TILE(n, 1, 0, 0, 1);                                            \
+        else if (packed && full) TILE(n, 1, 1, 0, 0);                                    \
+        else if (packed) TILE(n, 1, 0, 0, 0);                                            \
+        else if (full) TILE(n, 0, 1, 0, 0);                                              \
+        else TILE(n, 0, 0, 0, 0);                                                        \
         break
     switch (mr) {
         T(1); T(2); T(3); T(4); T(5); T(6); T(7);
@@ -110,12 +117,12 @@ void gemm_kernel_avx512(int mr, int nr, int kc, const float *a, size_t a_rs, siz
                         const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
                         float beta)
 {
-    run_tile(mr, nr, kc, a, a_rs, a_cs, b, ldb_k, c, ldc, alpha, beta, NULL);
+    run_tile(mr, nr, kc, a, a_rs, a_cs, NULL, b, ldb_k, NULL, c, ldc, alpha, beta);
 }
 
-void gemm_kernel_avx512_copy_b(int mr, int nr, int kc, const float *a, const float *b,
-                               size_t ldb, float *b_copy, float *c, size_t ldc, float alpha,
-                               float beta)
+void gemm_kernel_avx512_copy(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+                             float *a_copy, const float *b, size_t ldb_k, float *b_copy,
+                             float *c, size_t ldc, float alpha, float beta)
 {
-    run_tile(mr, nr, kc, a, 1, MR, b, ldb, c, ldc, alpha, beta, b_copy);
+    run_tile(mr, nr, kc, a, a_rs, a_cs, a_copy, b, ldb_k, b_copy, c, ldc, alpha, beta);
 }

@@ -209,8 +209,8 @@ static void empty_dimensions(void **state)
 
 /* Shapes that cross every block boundary: K > KC (several K blocks, so
  * beta is applied once and later blocks accumulate), N > NC, M above the
- * direct-B limit (packed B in NN, on AVX-512 fused into the first A
- * sliver's pass) and M > MC (several A panels), a short A read in place
+ * direct-B limit (packed B in NN; on AVX-512 both operands' packing fused
+ * into the first tiles that read them) and M > MC (several A panels), a short A read in place
  * over several K blocks, and a panel tall enough to be split by rows on 2
  * threads. Kept moderate so the sanitizer build stays fast. */
 static void block_boundaries(void **state)
