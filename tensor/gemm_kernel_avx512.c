@@ -24,10 +24,14 @@
  * speed of the short-M shapes that read B in place; 4..16 are all close). */
 #define PF_DIST 8
 
+/* The compile-time flags: packed A (constant offsets), full width (plain
+ * loads), copy_a (store each A value broadcast into a_copy), copy_b (store
+ * each B row loaded into b_copy). */
 static inline __attribute__((always_inline)) void
-tile(const int mr, const int packed, const int full, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
-     const float *b, size_t ldb_k, __mmask16 m0, __mmask16 m1, float *c, size_t ldc,
-     float alpha, float beta, const int copy_a, float *a_copy, const int copy, float *b_copy)
+tile(const int mr, const int packed, const int full, const int copy_a, const int copy_b, int nr,
+     int kc, const float *a, size_t a_rs, size_t a_cs, float *a_copy, const float *b,
+     size_t ldb_k, float *b_copy, __mmask16 m0, __mmask16 m1, float *c, size_t ldc, float alpha,
+     float beta)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
@@ -45,7 +49,7 @@ tile(const int mr, const int packed, const int full, int nr, int kc, const float
         _mm_prefetch((const char *)(b + PF_DIST * ldb_k + 16), _MM_HINT_T0);
         __m512 b0 = full ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
         __m512 b1 = full ? _mm512_loadu_ps(b + 16) : _mm512_maskz_loadu_ps(m1, b + 16);
-        if (copy) {
+        if (copy_b) {
             _mm512_storeu_ps(b_copy, b0);
             _mm512_storeu_ps(b_copy + 16, b1);
             b_copy += NR;
@@ -89,8 +93,8 @@ static void run_tile(int mr, int nr, int kc, const float *a, size_t a_rs, size_t
     /* packed slivers get their own instances (constant offsets, no row
      * pointers), and so do full-width tiles (unmasked loads) */
     const int packed = a_rs == 1 && a_cs == MR, full = nr == NR;
-#define TILE(n, p, f, ca, cb) tile(n, p, f, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, b, ldb_k, \
-                                   m0, m1, c, ldc, alpha, beta, ca, a_copy, cb, b_copy)
+#define TILE(n, p, f, ca, cb) tile(n, p, f, ca, cb, nr, kc, a, p ? 1 : a_rs, p ? MR : a_cs, \
+                                   a_copy, b, ldb_k, b_copy, m0, m1, c, ldc, alpha, beta)
 #define T(n)                                                                             \
     case n:                                                                              \
         if (a_copy && b_copy && full) TILE(n, 0, 1, 1, 1);                               \
