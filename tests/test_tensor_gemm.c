@@ -210,9 +210,10 @@ static void empty_dimensions(void **state)
 /* Shapes that cross every block boundary: K > KC (several K blocks, so
  * beta is applied once and later blocks accumulate), N > NC, M above the
  * direct-B limit (packed B in NN; on AVX-512 both operands' packing fused
- * into the first tiles that read them) and M > MC (several A panels), a short A read in place
- * over several K blocks, and a panel tall enough to be split by rows on 2
- * threads. Kept moderate so the sanitizer build stays fast. */
+ * into the first tiles that read them) and M > MC (several A panels), a
+ * short A read in place over several K blocks, and a panel tall enough to
+ * be split by rows on 2 threads. Kept moderate so the sanitizer build
+ * stays fast. */
 static void block_boundaries(void **state)
 {
     (void)state;
@@ -220,7 +221,7 @@ static void block_boundaries(void **state)
                                     {32, 200, 900}, {300, 200, 467}};
     Rng g;
     rng_seed(&g, 99, 1);
-    for (int s = 0; s < 5; s++) {
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         Problem p = make_problem(&g, shapes[s][0], shapes[s][1], shapes[s][2]);
         check_problem(&p, -0.5f, -0.5f, 3, 1);
         free_problem(&p);
