@@ -58,8 +58,9 @@ void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, siz
  * place (strides a_rs, a_cs) and each A value broadcast is also stored
  * into a_copy (the packed sliver, k-major, MR floats per k); with b_copy,
  * op(B) = B is read in place (row stride ldb_k) and each B row loaded is
- * also stored into b_copy (NR floats per k); A is then packed unless
- * a_copy is given too. gemm.c's fused packing. */
+ * also stored into b_copy (NR floats per k; only the first 16 when
+ * nr <= 16, as the tiles reading them back are that narrow too); A is
+ * then packed unless a_copy is given too. gemm.c's fused packing. */
 void gemm_kernel_avx512_copy(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
                              float *a_copy, const float *b, size_t ldb_k, float *b_copy,
                              float *c, size_t ldc, float alpha, float beta);
