@@ -44,7 +44,7 @@
  *     when A is short (M <= A_DIRECT_MAX_M, the RNNs' per-step products):
  *     its slivers stay in L1 anyway, and the packing copy and its buffer
  *     cost more than they save (32x128x512: 0.033 -> 0.028 ms).
- * Fused packing (AVX-512, op(B) = B, and for A also op(A) = A): an
+ * Fused packing (AVX-512; for B when op(B) = B): an
  * operand is not packed in a pass of its own but by the first tile that
  * needs it, which reads it in place and stores what it loads into the
  * packed buffer (gemm_kernel_avx512_copy; sliver_tiles below): the first A
@@ -53,11 +53,14 @@
  * kernel leaves idle, and the operand is read from memory once instead of
  * twice. Fusing B: 512^3 on 2 threads 1.26 -> 1.01 ms, 1 thread +1-4 % on
  * the square shapes; then fusing A: 1650x1200x1611 39.9 -> 38.7 ms on 1
- * thread, 20.2 -> 19.7 on 2 (best of 3-4 alternating runs). Fusing the TN
- * case of A was 7 % slower (each k step's 14 floats sit on another row of
- * the stored A, a stream the hardware prefetcher does not follow), so TN
- * packs A in a pass of its own, as do the column-split threads, which
- * share the panel.
+ * thread, 20.2 -> 19.7 on 2 (best of 3-4 alternating runs). In the TN
+ * case each k step's 14 floats of A sit on another row of the stored A, a
+ * stream the hardware prefetcher does not follow (fused without help: 7 %
+ * slower); the copying tile asks for the row 16 steps ahead into L2, and
+ * then fusing wins there too (1611x1200x1650 TN 34.6 -> 33.7 ms, 512^3 TN
+ * 1.61 -> 1.57, medians of 15-21 alternating in one process). The
+ * column-split threads share the A panel, so they pack it in a pass of
+ * its own first.
  * The kernels prefetch the B row 8 steps ahead and the C tile before the k
  * loop, which matters most for B read in place (2x on the M = 50 shapes).
  *
@@ -170,6 +173,18 @@ typedef struct {
 /* Rows of sliver q: [ic + sliver_row(q), ic + sliver_row(q+1)). */
 static int sliver_row(const GemmJob *g, int q) { return (int)((long)q * g->mc / g->n_sliv); }
 
+/* op(A) read in place from row r0 of the panel: op(A)[r0 + i][pc + k] =
+ * a[i*rs + k*cs]: along A's rows (NN) or down its columns (TN). */
+static const float *a_in_place(const GemmJob *g, int r0, size_t *rs, size_t *cs)
+{
+    if (g->ta == GEMM_N) {
+        *rs = (size_t)g->lda, *cs = 1;
+        return g->A + (size_t)r0 * g->lda + g->pc;
+    }
+    *rs = 1, *cs = (size_t)g->lda;
+    return g->A + (size_t)g->pc * g->lda + r0;
+}
+
 /* Packs A sliver q: dst[k*MR + i] = op(A)[row0 + i][pc + k]. */
 static void pack_a_sliver(const GemmJob *g, int q)
 {
@@ -241,12 +256,9 @@ static void sliver_tiles(const GemmJob *g, int q, int first_sliver, int first_bl
     /* the A sliver: op(A)[i][k] = a[i*a_rs + k*a_cs] */
     float *a_pack = g->Ap + (size_t)q * MR * g->kc;
     const float *a = a_pack;
-    size_t a_rs = 1, a_cs = (size_t)MR;
-    if (g->direct_a && g->ta == GEMM_N)
-        a = g->A + (size_t)r0 * g->lda + g->pc, a_rs = (size_t)g->lda, a_cs = 1;
-    else if (g->direct_a)
-        a = g->A + (size_t)g->pc * g->lda + r0, a_rs = 1, a_cs = (size_t)g->lda;
-    const float *a_in_place = g->fuse_a ? g->A + (size_t)r0 * g->lda + g->pc : NULL;   /* NN */
+    size_t a_rs = 1, a_cs = (size_t)MR, ip_rs, ip_cs;
+    const float *a_ip = a_in_place(g, r0, &ip_rs, &ip_cs);
+    if (g->direct_a) a = a_ip, a_rs = ip_rs, a_cs = ip_cs;
     float *crow = g->C + (size_t)r0 * g->ldc;
     for (int jr = 0; jr < nc; jr += NR) {
         int w = nc - jr < NR ? nc - jr : NR;
@@ -257,10 +269,10 @@ static void sliver_tiles(const GemmJob *g, int q, int first_sliver, int first_bl
         const float *b = b_in_place ? g->B + (size_t)g->pc * g->ldb + jc + jr : b_pack;
         size_t ldb_k = b_in_place ? (size_t)g->ldb : (size_t)NR;
         if (copy_a || copy_b)
-            gemm_kernel_avx512_copy(h, w, g->kc, copy_a ? a_in_place : a,
-                                    copy_a ? (size_t)g->lda : a_rs, copy_a ? 1 : a_cs,
-                                    copy_a ? a_pack : NULL, b, ldb_k, copy_b ? b_pack : NULL, c,
-                                    (size_t)g->ldc, g->alpha, g->beta);
+            gemm_kernel_avx512_copy(h, w, g->kc, copy_a ? a_ip : a, copy_a ? ip_rs : a_rs,
+                                    copy_a ? ip_cs : a_cs, copy_a ? a_pack : NULL, b, ldb_k,
+                                    copy_b ? b_pack : NULL, c, (size_t)g->ldc, g->alpha,
+                                    g->beta);
         else
             g->kr->kernel(h, w, g->kc, a, a_rs, a_cs, b, ldb_k, c, (size_t)g->ldc, g->alpha,
                           g->beta);
@@ -382,7 +394,7 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
         g.direct_b = tb == GEMM_N && g.mc <= B_DIRECT_MAX_M;
         g.fuse_b = tb == GEMM_N && !g.direct_b && !g.direct_a && isa == CPU_ISA_AVX512;
         plan_parts(&g, T);
-        g.fuse_a = g.pack_a_in_task && !g.direct_a && ta == GEMM_N && isa == CPU_ISA_AVX512;
+        g.fuse_a = g.pack_a_in_task && !g.direct_a && isa == CPU_ISA_AVX512;
         for (g.pc = 0; g.pc < K; g.pc += g.KC) {
             g.kc = K - g.pc < g.KC ? K - g.pc : g.KC;
             g.beta = g.pc == 0 ? beta : 1.0f;

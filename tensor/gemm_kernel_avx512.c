@@ -24,6 +24,8 @@
 /* Software prefetch distance for B, in k steps (measured: 8 doubles the
  * speed of the short-M shapes that read B in place; 4..16 are all close). */
 #define PF_DIST 8
+/* The same for A rows when the A-copying tile reads A by columns. */
+#define A_PF_DIST 16
 
 /* Tile widths: the last B sliver of a block is often narrower than NR
  * (N = 1200 leaves 16 columns, N = 1611 leaves 11). */
@@ -54,6 +56,13 @@ tile(const int mr, const int packed, const int width, const int copy_a, const in
          * fault, so running past the end of B is harmless. */
         _mm_prefetch((const char *)(b + PF_DIST * ldb_k), _MM_HINT_T0);
         _mm_prefetch((const char *)(b + PF_DIST * ldb_k + 16), _MM_HINT_T0);
+        if (copy_a && a_rs == 1) {
+            /* A read down its columns (TN): each k is a new row of the
+             * stored A, on another page; fetch the row A_PF_DIST ahead
+             * into L2, where the hardware prefetcher would not. */
+            _mm_prefetch((const char *)(a + A_PF_DIST * a_cs), _MM_HINT_T1);
+            _mm_prefetch((const char *)(a + A_PF_DIST * a_cs + mr - 1), _MM_HINT_T1);
+        }
         __m512 b0 = width == FULL ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
         __m512 b1 = width == FULL ? _mm512_loadu_ps(b + 16) : _mm512_maskz_loadu_ps(m1, b + 16);
         if (copy_b) {
