@@ -8,10 +8,10 @@
  * reads past the end of B); a full tile uses plain loads, because a masked
  * load costs more even with an all-ones mask (the 14 x 32 tile on packed
  * data: 8 % slower, measured). A tile of at most 16 columns uses only the
- * first vector and does half the FMAs (1650x48x1611: 2.16 -> 1.85 ms). The tile height and these two choices are
- * compile-time constants in each instance of tile() (chosen by a switch),
- * so the compiler unrolls the row loop and keeps the accumulator arrays in
- * registers. The _copy entry point is the same tile that also stores what
+ * first vector and does half the FMAs (1650x48x1611: 2.16 -> 1.85 ms).
+ * The tile height and these choices are compile-time constants in each
+ * instance of tile() (chosen by a switch), so the compiler unrolls the row
+ * loop and keeps the accumulator arrays in registers. The _copy entry point is the same tile that also stores what
  * it loads into packed buffers (gemm.c's fused packing): each A value it
  * broadcasts (A read in place) and/or each B row (packed A, B read in
  * place; the stored row is the loaded vector, zeros beyond nr). */
