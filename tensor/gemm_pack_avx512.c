@@ -69,8 +69,6 @@ void gemm_pack_transpose_avx512(const float *src, size_t ld, int rows, int cols,
     }
 }
 
-#define PACK_PF_ROWS 16
-
 void gemm_pack_rows_avx512(const float *src, size_t ld, int rows, int cols, float *dst,
                            size_t dst_stride)
 {
@@ -78,15 +76,6 @@ void gemm_pack_rows_avx512(const float *src, size_t ld, int rows, int cols, floa
     __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
     for (int r = 0; r < rows; r++, src += ld, dst += dst_stride) {
-        /* Rows ld apart (the TN A slivers: 14 floats per row of a K x M
-         * matrix) sit on different pages, where the hardware prefetcher
-         * does not follow: ask for the row PACK_PF_ROWS ahead, into L2.
-         * 1611x1200x1650 TN, same process alternating, medians of 21:
-         * 38.8 -> 36.8 ms; 1024^3 TN within noise (into L1 it was 2 %
-         * slower there, probably because with ld a power of two all the
-         * rows fall into one L1 set). */
-        _mm_prefetch((const char *)(src + PACK_PF_ROWS * ld), _MM_HINT_T1);
-        _mm_prefetch((const char *)(src + PACK_PF_ROWS * ld + cols - 1), _MM_HINT_T1);
         __m512 v0 = _mm512_maskz_loadu_ps(m0, src), v1 = _mm512_maskz_loadu_ps(m1, src + 16);
         _mm512_mask_storeu_ps(dst, m0, v0);
         _mm512_mask_storeu_ps(dst + 16, m1, v1);
