@@ -296,12 +296,6 @@ typedef struct {
     float loss_first, loss_last;
 } StepTiming;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int time_steps(Trainer *t, int threads, int warmup, int steps, StepTiming *out)
 {
     if (threadpool_set_threads(threads)) return MELD_ERR;
@@ -315,8 +309,7 @@ static int time_steps(Trainer *t, int threads, int warmup, int steps, StepTiming
         if (i == 0) out->loss_first = loss;
     }
     out->loss_last = loss;
-    qsort(ms, (size_t)steps, sizeof(double), cmp_double);
-    out->median_ms = steps % 2 ? ms[steps / 2] : 0.5 * (ms[steps / 2 - 1] + ms[steps / 2]);
+    out->median_ms = bench_median(ms, steps);   /* sorts ms */
     out->min_ms = ms[0];
     return MELD_OK;
 }
@@ -551,12 +544,6 @@ static const TorchRow *torch_best(const TorchResults *t, const char *model, cons
     return best;
 }
 
-static double median_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* ---- report ------------------------------------------------------------------- */
 
 /* The torch cell of (model, variant, threads) over the rounds: the median
@@ -577,8 +564,8 @@ static void print_torch_cell(const TorchResults *t, const char *model, const cha
         printf(" | %9s %-8s %7s", "-", "", "");
         return;
     }
-    printf(" | %9.1f %-8s %6.2fx", median_of(tm, n), threads == 1 ? "" : 2 * passive > n ? "PASSIVE" : "default",
-           median_of(ratio, n));
+    printf(" | %9.1f %-8s %6.2fx", bench_median(tm, n), threads == 1 ? "" : 2 * passive > n ? "PASSIVE" : "default",
+           bench_median(ratio, n));
 }
 
 /* res[i * rounds + r]: case i, round r. */
@@ -594,7 +581,7 @@ static void print_comparison(const CaseResult *res, int n, int rounds, const Tor
         for (int k = 0; k < first->n_runs; k++) {
             double ours[MAX_ROUNDS], sorted[MAX_ROUNDS];
             for (int r = 0; r < rounds; r++) ours[r] = sorted[r] = res[i * rounds + r].run[k].median_ms;
-            double med = median_of(sorted, rounds);
+            double med = bench_median(sorted, rounds);
             int threads = first->run[k].threads;
             printf("%-10s %3d | %9.1f %9.1f", first->c->name, threads, med, first->n_utts / (med * 1e-3));
             if (torch) {

@@ -15,7 +15,8 @@ double bench_median_seconds(void (*fn)(void *ctx), void *ctx, int n_samples,
 /* The pieces of bench_median_seconds, for benchmarks that interleave the
  * samples of several contenders (so that a change of machine load hits all
  * of them alike): one warm-up call, then the number of calls a sample needs
- * to last min_sample; one sample (seconds per call); the median of n. */
+ * to last min_sample; one sample (seconds per call); the median of n
+ * (sorts the samples in place). */
 long bench_calibrate(void (*fn)(void *ctx), void *ctx, double min_sample);
 double bench_sample(void (*fn)(void *ctx), void *ctx, long inner);
 double bench_median(double *samples, int n);
