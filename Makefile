@@ -10,9 +10,11 @@
 # their sources cannot sit in folders of the same names: the MELD pipeline is
 # in pipeline/ and the benchmark program in benchmarks/.
 #
-# Every .c file in the part folders belongs to the library, except the CLI
-# (pipeline/cli/) and the programs' own folders (benchmarks/, tests/). New files are
-# picked up without editing this file.
+# Every .c file in the part folders belongs to the library, pipeline/'s
+# folders by role (data/, features/, eda/, synth/, models/, train/, ...)
+# included, except the CLI (pipeline/cli/) and the programs' own folders
+# (benchmarks/, tests/). New files and new pipeline folders are picked up
+# without editing this file.
 #
 # SIMD: no -march=native. A file named *_avx2.c is compiled with AVX2+FMA,
 # *_avx512.c with AVX-512F (+VL/BW/DQ); the code that calls them checks cpuid
@@ -53,9 +55,10 @@ ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
 LDFLAGS += -fopenmp
 endif
 
-PARTS    ?= tensor layers optim audio video pipeline
-LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c))
+PARTS    ?= tensor layers optim audio video
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
+LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
+            $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c))
 BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))

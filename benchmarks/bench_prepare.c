@@ -25,9 +25,9 @@
 
 #include "benchmarks/bench.h"
 #include "benchmarks/kernel_timing.h"
-#include "pipeline/dataset.h"
-#include "pipeline/prepare.h"
-#include "pipeline/synth.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/features/prepare.h"
+#include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 

@@ -1,7 +1,7 @@
 /* ./bench train: time of one training step of each MELD model, at 1 and N
  * threads, beside the same model in PyTorch, in one invocation.
  *
- * A step is exactly what pipeline/train.c's train_epoch does per batch:
+ * A step is exactly what pipeline/train/train.c's train_epoch does per batch:
  *     forward -> meld_model_loss (emotion CE + sentiment CE, masked mean,
  *     no class weights) -> graph_backward -> optim_clip_grad_norm (5)
  *     -> optim_step -> optim_zero_grad -> graph_reset
@@ -67,7 +67,7 @@
 #include "benchmarks/bench.h"
 #include "benchmarks/kernel_timing.h"
 #include "optim/optim.h"
-#include "pipeline/models.h"
+#include "pipeline/models/models.h"
 #include "tensor/cpu.h"
 #include "tensor/error.h"
 #include "tensor/rng.h"

@@ -37,7 +37,7 @@ Shapes (must match benchmarks/bench_train.c):
             (frame embeddings averaged), modality dropout 0.25 on each,
             concat -> Linear 256 + ReLU + dropout 0.3 -> heads, plus
             auxiliary heads on each branch whose losses are added (as
-            pipeline/model_fusion.c trains). Adam.
+            pipeline/models/model_fusion.c trains). Adam.
 
 Output, one machine-readable line per measurement:
     RESULT model=M variant=V threads=N median_ms=X min_ms=Y utts=U
@@ -212,7 +212,7 @@ class Fusion(nn.Module):
         self.audio = MelEncoder(FUSION_MEL_HIDDEN)
         self.fuse = nn.Sequential(nn.Linear(2 * FUSION_MEL_HIDDEN + 100, 256), nn.ReLU(), nn.Dropout(0.3))
         self.heads = Heads(256)
-        # training aids of pipeline/model_fusion.c: per-branch auxiliary heads
+        # training aids of pipeline/models/model_fusion.c: per-branch auxiliary heads
         # (their losses are added) and modality dropout 0.25
         self.aux_audio, self.aux_video = Heads(2 * FUSION_MEL_HIDDEN), Heads(100)
         self.aux = []

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Independent computation of the `meld eda` numbers, with Python's csv module.
 
-The C test tests/test_pipeline_eda.c compares what pipeline/eda.c computes
+The C test tests/test_pipeline_eda.c compares what pipeline/eda/eda.c computes
 with the files this script writes, key by key (both ways: a key the C code
 emits that is not here fails too). It shares no code with the C side; the
-definitions are the ones in pipeline/eda.h:
+definitions are the ones in pipeline/eda/eda.h:
 
   words       runs of characters other than space, \\t, \\n, \\v, \\f, \\r
   shifts      per dialogue (sorted by Utterance_ID), remember each speaker's

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pipeline/cache.h"
+#include "pipeline/data/cache.h"
 #include "tensor/error.h"
 
 static char dir[64];

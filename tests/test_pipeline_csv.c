@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pipeline/csv.h"
-#include "pipeline/dataset.h"
-#include "pipeline/eda.h"
+#include "pipeline/data/csv.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/eda/eda.h"
 #include "tensor/error.h"
 #include "tensor/rng.h"
 

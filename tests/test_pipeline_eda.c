@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pipeline/dataset.h"
-#include "pipeline/eda.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/eda/eda.h"
 #include "tensor/error.h"
 
 #define TINY "tests/fixtures/pipeline/eda_tiny"

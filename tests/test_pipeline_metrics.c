@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pipeline/metrics.h"
+#include "pipeline/train/metrics.h"
 
 #define FIXTURE "tests/fixtures/pipeline/metrics_cases.txt"
 

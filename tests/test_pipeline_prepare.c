@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pipeline/dataset.h"
-#include "pipeline/prepare.h"
-#include "pipeline/synth.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/features/prepare.h"
+#include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 

@@ -1,4 +1,4 @@
-/* The synthetic corpus (pipeline/synth.h): deterministic maths, label
+/* The synthetic corpus (pipeline/synth/synth.h): deterministic maths, label
  * statistics, dialogue structure, the CSV, the speech plan, what the cues do
  * to the audio and the frames, byte-identical files per seed, and the files
  * read back through the dataset, WAV and Y4M readers (and `meld synth` /
@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "audio/wav.h"
-#include "pipeline/dataset.h"
-#include "pipeline/synth.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 #include "video/y4m.h"
 
@@ -483,7 +483,7 @@ static uint64_t hash_corpus(const char *dir, const SynthCorpus *c)
     return h;
 }
 
-/* The written corpus loads through pipeline/dataset.h with every clip found,
+/* The written corpus loads through pipeline/data/dataset.h with every clip found,
  * and each clip has the stated duration (WAV) and frame count and rate (Y4M). */
 static void check_corpus_reads_back(const char *dir, const SynthCorpus *c)
 {

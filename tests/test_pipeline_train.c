@@ -12,11 +12,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pipeline/checkpoint_io.h"
-#include "pipeline/dataset.h"
-#include "pipeline/prepare.h"
-#include "pipeline/synth.h"
-#include "pipeline/train.h"
+#include "pipeline/train/checkpoint_io.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/features/prepare.h"
+#include "pipeline/synth/synth.h"
+#include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/safetensors.h"
 

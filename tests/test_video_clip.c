@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "audio/wav.h"
-#include "pipeline/clip.h"
-#include "pipeline/ffmpeg.h"
+#include "pipeline/features/clip.h"
+#include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
 #include "video/image.h"
 #include "video/y4m.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipeline/ffmpeg.h"
+#include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
 #include "video/color.h"
 #include "video/image.h"

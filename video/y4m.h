@@ -46,7 +46,7 @@ typedef struct {
 
 /* Where the reader gets bytes: returns the number of bytes read (> 0),
  * 0 at the end of the stream, or -1 after setting an error message.
- * pipeline/ffmpeg.h provides one that reads a child process with a timeout. */
+ * pipeline/features/ffmpeg.h provides one that reads a child process with a timeout. */
 typedef long (*Y4mReadFn)(void *ctx, void *buf, size_t n);
 
 typedef struct {

@@ -4,8 +4,8 @@
 
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
-#include "pipeline/dataset.h"
-#include "pipeline/eda.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/eda/eda.h"
 #include "tensor/error.h"
 
 static void usage(FILE *out)

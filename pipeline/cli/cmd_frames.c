@@ -1,7 +1,7 @@
 /* meld frames: the face crops the CNN sees for one clip or image.
  *
  * Runs exactly the path used for training: K evenly spaced frames
- * (pipeline/clip.h), the largest face found by the Haar cascade or else a
+ * (pipeline/features/clip.h), the largest face found by the Haar cascade or else a
  * centre crop (video/face.h), resized to N x N. Writes the crops as PNM
  * and prints one line per frame. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
-#include "pipeline/clip.h"
+#include "pipeline/features/clip.h"
 #include "tensor/error.h"
 #include "video/face.h"
 #include "video/haar.h"

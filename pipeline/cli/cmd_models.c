@@ -6,7 +6,7 @@
 #include "audio/functionals.h"
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
-#include "pipeline/models.h"
+#include "pipeline/models/models.h"
 #include "tensor/error.h"
 
 /* The configuration `meld train` uses by default, with MELD-like feature

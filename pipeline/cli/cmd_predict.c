@@ -14,8 +14,8 @@
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
-#include "pipeline/dataset.h"
-#include "pipeline/train.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "video/haar.h"
 

@@ -1,4 +1,4 @@
-/* meld synth: write the built-in synthetic MELD-shaped corpus (pipeline/synth.h). */
+/* meld synth: write the built-in synthetic MELD-shaped corpus (pipeline/synth/synth.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
-#include "pipeline/synth.h"
+#include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
 static void usage(FILE *out)

@@ -9,7 +9,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/report.h"
-#include "pipeline/train.h"
+#include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "pipeline/cli/args.h"
-#include "pipeline/synth.h"
+#include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
 double wall_seconds(void)

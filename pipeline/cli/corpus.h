@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "pipeline/prepare.h"
+#include "pipeline/features/prepare.h"
 
 #define BUILTIN_CORPUS_DIR "data/synthetic"
 

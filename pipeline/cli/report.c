@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/dataset.h"
+#include "pipeline/data/dataset.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
 

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "pipeline/train.h"
+#include "pipeline/train/train.h"
 
 void report_eval_text(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b);
 void report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b);

@@ -1,0 +1,530 @@
+/* The text and JSON forms of the EDA report. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/eda/eda.h"
+#include "tensor/error.h"
+
+/* How many entries of a long list the text report shows. */
+#define TEXT_LIST_MAX 10
+
+/* The columns of the text report: the splits present, then "all". */
+typedef struct {
+    const EdaStats *st[N_SPLITS + 1];
+    const char *name[N_SPLITS + 1];
+    int n;
+} Columns;
+
+static Columns columns_of(const EdaReport *r)
+{
+    Columns c = {{0}, {0}, 0};
+    for (int s = 0; s < N_SPLITS; s++) {
+        if (!r->split[s].present) continue;
+        c.st[c.n] = &r->split[s];
+        c.name[c.n++] = split_name(s);
+    }
+    c.st[c.n] = &r->all;
+    c.name[c.n++] = "all";
+    return c;
+}
+
+/* v with the given decimals; "-" for NAN, "inf" for infinity. */
+static const char *num(char *buf, size_t cap, double v, int decimals)
+{
+    if (isnan(v)) snprintf(buf, cap, "-");
+    else if (isinf(v)) snprintf(buf, cap, "inf");
+    else snprintf(buf, cap, "%.*f", decimals, v);
+    return buf;
+}
+
+static void print_row(FILE *fp, const char *label, const double *v, int n, int decimals)
+{
+    char b[32];
+    fprintf(fp, "%-34s", label);
+    for (int i = 0; i < n; i++) fprintf(fp, "%10s", num(b, sizeof b, v[i], decimals));
+    fputc('\n', fp);
+}
+
+/* One row of the summary table: expr is evaluated with st pointing at each
+ * column's stats in turn. */
+#define ROW(label, expr, decimals)                                     \
+    do {                                                               \
+        double v_[N_SPLITS + 1] = {0};                                 \
+        for (int i_ = 0; i_ < c.n; i_++) {                             \
+            const EdaStats *st = c.st[i_];                             \
+            v_[i_] = (double)(expr);                                   \
+        }                                                              \
+        print_row(fp, label, v_, c.n, decimals);                       \
+    } while (0)
+
+static void text_sources(const EdaReport *r, FILE *fp)
+{
+    fprintf(fp, "MELD annotations under %s\n", r->ds->root[0] ? r->ds->root : "(memory)");
+    for (int s = 0; s < N_SPLITS; s++) {
+        const Split *sp = &r->ds->split[s];
+        if (!sp->present) {
+            fprintf(fp, "  %-5s not found\n", split_name(s));
+            continue;
+        }
+        fprintf(fp, "  %-5s %zu utterances from %s; clips: %s\n", split_name(s), sp->n_utts,
+                sp->csv_path[0] ? sp->csv_path : "(memory)", sp->clip_dir[0] ? sp->clip_dir : "no clip folder");
+    }
+    fputc('\n', fp);
+}
+
+void eda_text_summary(const EdaReport *r, FILE *fp)
+{
+    Columns c = columns_of(r);
+    fprintf(fp, "%-34s", "");
+    for (int i = 0; i < c.n; i++) fprintf(fp, "%10s", c.name[i]);
+    fputc('\n', fp);
+    ROW("utterances", st->utterances, 0);
+    ROW("dialogues", st->dialogues, 0);
+    ROW("speakers", st->speakers, 0);
+    ROW("longest dialogue (utterances)", st->max_dialogue_length, 0);
+    ROW("words per utterance, mean", st->mean_words, 2);
+    ROW("words per utterance, max", st->max_words, 0);
+    ROW("distinct emotions per dialogue", st->mean_emotions_per_dialogue, 2);
+    ROW("emotion shifts", st->emotion_shifts, 0);
+    ROW("  of same-speaker consecutive pairs", st->same_speaker_pairs, 0);
+    ROW("duration s, mean (0 < d <= 60 s)", st->mean_duration_s, 3);
+    ROW("duration s, max  (0 < d <= 60 s)", st->max_duration_s, 3);
+    ROW("rows with duration <= 0 or > 60 s", st->durations_bad, 0);
+    ROW("dialogues with utterance-id gaps", st->gap_dialogues, 0);
+    ROW("missing utterance ids", st->missing_utterance_ids, 0);
+    ROW("missing dialogue ids", st->missing_dialogue_ids, 0);
+    if (r->all.skipped_rows) ROW("rows skipped (--lenient)", st->skipped_rows, 0);
+    if (r->all.mojibake_repairs) ROW("mojibake sequences repaired", st->mojibake_repairs, 0);
+    if (r->all.cp1252_bytes) ROW("bytes read as cp1252", st->cp1252_bytes, 0);
+    if (r->all.has_clips) {
+        ROW("clips found", st->clips_found, 0);
+        ROW("clips missing", st->clips_missing, 0);
+        ROW("clips unreadable", st->clips_unreadable, 0);
+        ROW("clip files with no row", st->clips_orphan, 0);
+    }
+    fputc('\n', fp);
+}
+
+/* Class table: count and share per column, then the mean words over all
+ * splits and the suggested weights: inverse frequency on the train split
+ * (what a trainer would use; all splits if train is absent) and the MELD
+ * baseline's. The JSON has the weights of every split. */
+void eda_text_classes(const EdaReport *r, FILE *fp, int emotion)
+{
+    Columns c = columns_of(r);
+    int k = emotion ? N_EMOTIONS : N_SENTIMENTS;
+    const EdaStats *all = &r->all, *wsrc = r->split[SPLIT_TRAIN].present ? &r->split[SPLIT_TRAIN] : all;
+    char b1[32], b2[32], b3[32];
+    fprintf(fp, "%-10s", emotion ? "emotion" : "sentiment");
+    for (int i = 0; i < c.n; i++) fprintf(fp, "%15s", c.name[i]);
+    fprintf(fp, "%8s%9s%s\n", "words", wsrc == all ? "w_all" : "w_train", emotion ? "  w_MELD" : "");
+    for (int j = 0; j < k; j++) {
+        fprintf(fp, "%-10s", emotion ? emotion_name(j) : sentiment_name(j));
+        for (int i = 0; i < c.n; i++) {
+            size_t n = emotion ? c.st[i]->emotion[j] : c.st[i]->sentiment[j];
+            double share = c.st[i]->utterances ? 100.0 * (double)n / (double)c.st[i]->utterances : NAN;
+            fprintf(fp, "%8zu %5s%%", n, num(b1, sizeof b1, share, 1));
+        }
+        fprintf(fp, "%8s%9s", num(b2, sizeof b2, emotion ? all->mean_words_emotion[j] : all->mean_words_sentiment[j], 2),
+                num(b3, sizeof b3, emotion ? wsrc->weight_emotion[j] : wsrc->weight_sentiment[j], 3));
+        if (emotion) fprintf(fp, "%8.1f", MELD_BASELINE_EMOTION_WEIGHTS[j]);
+        fputc('\n', fp);
+    }
+    fprintf(fp, "%-10s", "max/min");
+    for (int i = 0; i < c.n; i++)
+        fprintf(fp, "%15s", num(b1, sizeof b1, emotion ? c.st[i]->imbalance_emotion : c.st[i]->imbalance_sentiment, 2));
+    fprintf(fp, "\n\n");
+}
+
+void eda_text_crosstab(const EdaReport *r, FILE *fp)
+{
+    fprintf(fp, "sentiment x emotion (all splits)\n%-10s", "");
+    for (int e = 0; e < N_EMOTIONS; e++) fprintf(fp, "%9s", emotion_name(e));
+    fputc('\n', fp);
+    for (int s = 0; s < N_SENTIMENTS; s++) {
+        fprintf(fp, "%-10s", sentiment_name(s));
+        for (int e = 0; e < N_EMOTIONS; e++) fprintf(fp, "%9zu", r->all.sentiment_emotion[s][e]);
+        fputc('\n', fp);
+    }
+    fputc('\n', fp);
+}
+
+/* Histogram rows of bins [lo, lo+width), lo = first, first+width, ...,
+ * with a bar of '#' scaled to the largest row. */
+static void text_histogram(FILE *fp, const char *title, const size_t *bins, int n_bins, int first, int width)
+{
+    size_t grouped[EDA_WORD_BINS] = {0}, top = 0;
+    int n_groups = 0;
+    for (int b = first; b < n_bins; b++) {
+        if (!bins[b]) continue;
+        int g = (b - first) / width;
+        grouped[g] += bins[b];
+        if (g + 1 > n_groups) n_groups = g + 1;
+    }
+    for (int g = 0; g < n_groups; g++)
+        if (grouped[g] > top) top = grouped[g];
+    fprintf(fp, "%s\n", title);
+    for (int g = 0; g < n_groups; g++) {
+        char range[32];
+        int lo = first + g * width, hi = lo + width - 1;
+        if (hi >= n_bins - 1) snprintf(range, sizeof range, "%d+", lo); /* the last bin is open */
+        else snprintf(range, sizeof range, "%d-%d", lo, hi);
+        int bar = top ? (int)((50 * grouped[g] + top - 1) / top) : 0;
+        fprintf(fp, "  %-7s %7zu%s%.*s\n", range, grouped[g], bar ? "  " : "", bar,
+                "##################################################");
+    }
+    fputc('\n', fp);
+}
+
+/* Prints split sp's data issues; returns how many lines it printed. */
+static int text_issues_split(const Split *sp, const char *name, FILE *fp)
+{
+    char t1[32], t2[32];
+    int lines = 0;
+    for (size_t i = 0; i < sp->n_skipped && i < TEXT_LIST_MAX; i++)
+        lines += fprintf(fp, "  %s line %ld: skipped: %s\n", name, sp->skipped[i].line, sp->skipped[i].reason) > 0;
+    if (sp->n_skipped > TEXT_LIST_MAX)
+        lines += fprintf(fp, "  %s: ... %zu more skipped rows\n", name, sp->n_skipped - TEXT_LIST_MAX) > 0;
+    for (size_t i = 0; i < sp->n_utts; i++) {
+        const Utterance *u = &sp->utts[i];
+        if (!eda_duration_is_issue(u)) continue;
+        dataset_format_time(u->start_ms, t1, sizeof t1);
+        dataset_format_time(u->end_ms, t2, sizeof t2);
+        lines++;
+        fprintf(fp, "  %s line %ld: dialogue %d utterance %d: duration %.3f s (%s -> %s)\n", name, u->line,
+                u->dialogue_id, u->utterance_id, (u->end_ms - u->start_ms) / 1000.0, t1, t2);
+    }
+    int ids[TEXT_LIST_MAX];
+    size_t n = eda_missing_dialogue_ids(sp, ids, TEXT_LIST_MAX);
+    if (n) {
+        lines++;
+        fprintf(fp, "  %s: %zu missing dialogue id%s:", name, n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n && i < TEXT_LIST_MAX; i++) fprintf(fp, " %d", ids[i]);
+        fprintf(fp, "%s\n", n > TEXT_LIST_MAX ? " ..." : "");
+    }
+    size_t gaps = 0;
+    for (size_t k = 0; k < sp->n_dialogues; k++) gaps += sp->dialogues[k].n_missing_ids > 0;
+    if (gaps) {
+        lines++;
+        fprintf(fp, "  %s: %zu dialogue%s with utterance-id gaps (dialogue: missing ids):", name, gaps,
+                gaps == 1 ? "" : "s");
+        size_t shown = 0;
+        for (size_t k = 0; k < sp->n_dialogues && shown < TEXT_LIST_MAX / 2; k++) {
+            const Dialogue *d = &sp->dialogues[k];
+            if (!d->n_missing_ids) continue;
+            size_t m = eda_missing_utterance_ids(sp, d, ids, 3);
+            fprintf(fp, "%s %d:", shown ? ";" : "", d->id);
+            for (size_t j = 0; j < m && j < 3; j++) fprintf(fp, "%s%d", j ? "," : "", ids[j]);
+            if (m > 3) fprintf(fp, ",...");
+            shown++;
+        }
+        fprintf(fp, "%s\n", gaps > shown ? "; ..." : "");
+    }
+    if (sp->clip_dir[0] && (sp->clips_missing || sp->clips_unreadable)) {
+        size_t shown = 0;
+        lines++;
+        fprintf(fp, "  %s: clips missing (%zu) or unreadable (%zu):", name, sp->clips_missing, sp->clips_unreadable);
+        for (size_t i = 0; i < sp->n_utts && shown < TEXT_LIST_MAX; i++) {
+            const Utterance *u = &sp->utts[i];
+            if (u->clips) continue;
+            fprintf(fp, " dia%d_utt%d%s", u->dialogue_id, u->utterance_id, u->bad_clips ? "(unreadable)" : "");
+            shown++;
+        }
+        fprintf(fp, "%s\n", sp->clips_missing + sp->clips_unreadable > shown ? " ..." : "");
+    }
+    return lines;
+}
+
+void eda_text_issues(const EdaReport *r, FILE *fp)
+{
+    int any = 0;
+    for (int s = 0; s < N_SPLITS; s++) {
+        const Split *sp = &r->ds->split[s];
+        if (!sp->present) continue;
+        any += text_issues_split(sp, split_name(s), fp);
+    }
+    if (!any) fprintf(fp, "  none\n");
+}
+
+int eda_write_text(const EdaReport *r, FILE *fp)
+{
+    text_sources(r, fp);
+    eda_text_summary(r, fp);
+    eda_text_classes(r, fp, 1);
+    eda_text_classes(r, fp, 0);
+    eda_text_crosstab(r, fp);
+    text_histogram(fp, "words per utterance (all splits)", r->all.words_hist, EDA_WORD_BINS, 0, 5);
+    text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 1, 4);
+    fprintf(fp, "data issues\n");
+    eda_text_issues(r, fp);
+    if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the report failed: %s", strerror(errno));
+    return MELD_OK;
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+typedef struct {
+    FILE *fp;
+    int depth;
+    int need_comma;
+} Json;
+
+static void json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(fp, "\\%c", ch);
+        else if (ch == '\n') fputs("\\n", fp);
+        else if (ch == '\r') fputs("\\r", fp);
+        else if (ch == '\t') fputs("\\t", fp);
+        else if (ch < 0x20 || ch == 0x7F) fprintf(fp, "\\u%04x", ch);
+        else fputc(ch, fp); /* UTF-8 passes through: the CSV reader made it valid */
+    }
+    fputc('"', fp);
+}
+
+/* Starts the next member: comma, new line, indentation, and the key. */
+static void j_key(Json *j, const char *key)
+{
+    if (j->need_comma) fputc(',', j->fp);
+    fprintf(j->fp, "\n%*s", 2 * j->depth, "");
+    if (key) {
+        json_string(j->fp, key);
+        fputs(": ", j->fp);
+    }
+    j->need_comma = 1;
+}
+
+static void j_open(Json *j, const char *key, char bracket)
+{
+    j_key(j, key);
+    fputc(bracket, j->fp);
+    j->depth++;
+    j->need_comma = 0;
+}
+
+static void j_close(Json *j, char bracket)
+{
+    j->depth--;
+    if (j->need_comma) fprintf(j->fp, "\n%*s%c", 2 * j->depth, "", bracket);
+    else fputc(bracket, j->fp); /* empty: [] or {} */
+    j->need_comma = 1;
+}
+
+static void j_int(Json *j, const char *key, long long v)
+{
+    j_key(j, key);
+    fprintf(j->fp, "%lld", v);
+}
+
+/* Non-finite numbers (an empty class's mean, an infinite ratio) are null. */
+static void j_num(Json *j, const char *key, double v)
+{
+    j_key(j, key);
+    if (isfinite(v)) fprintf(j->fp, "%.10g", v);
+    else fputs("null", j->fp);
+}
+
+static void j_str(Json *j, const char *key, const char *s)
+{
+    j_key(j, key);
+    if (s) json_string(j->fp, s);
+    else fputs("null", j->fp);
+}
+
+/* A whole array of counts on one line. */
+static void j_counts(Json *j, const char *key, const size_t *v, int n)
+{
+    j_key(j, key);
+    fputc('[', j->fp);
+    for (int i = 0; i < n; i++) fprintf(j->fp, "%s%zu", i ? ", " : "", v[i]);
+    fputc(']', j->fp);
+}
+
+/* Histogram trimmed after its last non-empty bin. */
+static void j_hist(Json *j, const char *key, const size_t *v, int n)
+{
+    int last = n;
+    while (last > 0 && v[last - 1] == 0) last--;
+    j_counts(j, key, v, last);
+}
+
+static void j_class_counts(Json *j, const char *key, const size_t *count, int k, int emotion)
+{
+    j_open(j, key, '{');
+    for (int c = 0; c < k; c++) j_int(j, emotion ? emotion_name(c) : sentiment_name(c), (long long)count[c]);
+    j_close(j, '}');
+}
+
+static void j_class_nums(Json *j, const char *key, const double *v, int k, int emotion)
+{
+    j_open(j, key, '{');
+    for (int c = 0; c < k; c++) j_num(j, emotion ? emotion_name(c) : sentiment_name(c), v[c]);
+    j_close(j, '}');
+}
+
+static void json_stats(Json *j, const EdaStats *st)
+{
+    j_int(j, "utterances", (long long)st->utterances);
+    j_int(j, "dialogues", (long long)st->dialogues);
+    j_int(j, "speakers", (long long)st->speakers);
+    j_int(j, "max_dialogue_length", st->max_dialogue_length);
+    j_class_counts(j, "emotion", st->emotion, N_EMOTIONS, 1);
+    j_class_counts(j, "sentiment", st->sentiment, N_SENTIMENTS, 0);
+    double share_e[N_EMOTIONS], share_s[N_SENTIMENTS];
+    for (int e = 0; e < N_EMOTIONS; e++) share_e[e] = st->utterances ? (double)st->emotion[e] / (double)st->utterances : NAN;
+    for (int s = 0; s < N_SENTIMENTS; s++)
+        share_s[s] = st->utterances ? (double)st->sentiment[s] / (double)st->utterances : NAN;
+    j_class_nums(j, "emotion_share", share_e, N_EMOTIONS, 1);
+    j_class_nums(j, "sentiment_share", share_s, N_SENTIMENTS, 0);
+    j_open(j, "sentiment_emotion", '{');
+    for (int s = 0; s < N_SENTIMENTS; s++)
+        j_class_counts(j, sentiment_name(s), st->sentiment_emotion[s], N_EMOTIONS, 1);
+    j_close(j, '}');
+    j_num(j, "mean_words", st->mean_words);
+    j_int(j, "max_words", st->max_words);
+    j_hist(j, "words_histogram", st->words_hist, EDA_WORD_BINS);
+    j_class_nums(j, "mean_words_per_emotion", st->mean_words_emotion, N_EMOTIONS, 1);
+    j_class_nums(j, "mean_words_per_sentiment", st->mean_words_sentiment, N_SENTIMENTS, 0);
+    j_num(j, "mean_emotions_per_dialogue", st->mean_emotions_per_dialogue);
+    j_hist(j, "dialogue_length_histogram", st->dialogue_len_hist, EDA_DIALOGUE_BINS);
+    j_int(j, "emotion_shifts", (long long)st->emotion_shifts);
+    j_int(j, "same_speaker_pairs", (long long)st->same_speaker_pairs);
+    j_num(j, "mean_duration_s", st->mean_duration_s);
+    j_num(j, "max_duration_s", st->max_duration_s);
+    j_int(j, "duration_issues", (long long)st->durations_bad);
+    j_int(j, "gap_dialogues", (long long)st->gap_dialogues);
+    j_int(j, "missing_utterance_ids", (long long)st->missing_utterance_ids);
+    j_int(j, "missing_dialogue_ids", (long long)st->missing_dialogue_ids);
+    j_open(j, "imbalance_ratio", '{');
+    j_num(j, "emotion", st->imbalance_emotion);
+    j_num(j, "sentiment", st->imbalance_sentiment);
+    j_close(j, '}');
+    j_open(j, "class_weights", '{');
+    j_class_nums(j, "emotion", st->weight_emotion, N_EMOTIONS, 1);
+    j_class_nums(j, "sentiment", st->weight_sentiment, N_SENTIMENTS, 0);
+    j_close(j, '}');
+    if (st->has_clips) {
+        j_open(j, "clips", '{');
+        j_int(j, "found", (long long)st->clips_found);
+        j_int(j, "missing", (long long)st->clips_missing);
+        j_int(j, "unreadable", (long long)st->clips_unreadable);
+        j_int(j, "orphans", (long long)st->clips_orphan);
+        j_close(j, '}');
+    } else {
+        j_str(j, "clips", NULL);
+    }
+    j_int(j, "skipped_rows", (long long)st->skipped_rows);
+    j_int(j, "mojibake_repairs", (long long)st->mojibake_repairs);
+    j_int(j, "cp1252_bytes", (long long)st->cp1252_bytes);
+}
+
+/* Lists of ids in JSON are cut at this length (the counts are exact). */
+#define JSON_ID_LIST_MAX 1000
+
+static void json_id_list(Json *j, const char *key, const int *ids, size_t n)
+{
+    j_key(j, key);
+    fputc('[', j->fp);
+    for (size_t i = 0; i < n && i < JSON_ID_LIST_MAX; i++) fprintf(j->fp, "%s%d", i ? ", " : "", ids[i]);
+    fputc(']', j->fp);
+}
+
+static void json_clip_list(Json *j, const char *key, const Split *sp, int unreadable)
+{
+    j_open(j, key, '[');
+    for (size_t i = 0; i < sp->n_utts; i++) {
+        const Utterance *u = &sp->utts[i];
+        if (u->clips || (unreadable != (u->bad_clips != 0))) continue;
+        char name[48];
+        snprintf(name, sizeof name, "dia%d_utt%d", u->dialogue_id, u->utterance_id);
+        j_str(j, NULL, name);
+    }
+    j_close(j, ']');
+}
+
+static int json_issues(Json *j, const Split *sp)
+{
+    int *ids = meld_calloc(JSON_ID_LIST_MAX, sizeof *ids, "id list");
+    if (!ids) return MELD_ERR;
+    char t1[32], t2[32];
+    j_open(j, "data_issues", '{');
+    j_open(j, "skipped_rows", '[');
+    for (size_t i = 0; i < sp->n_skipped; i++) {
+        j_open(j, NULL, '{');
+        j_int(j, "line", sp->skipped[i].line);
+        j_str(j, "reason", sp->skipped[i].reason);
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_open(j, "durations", '[');
+    for (size_t i = 0; i < sp->n_utts; i++) {
+        const Utterance *u = &sp->utts[i];
+        if (!eda_duration_is_issue(u)) continue;
+        dataset_format_time(u->start_ms, t1, sizeof t1);
+        dataset_format_time(u->end_ms, t2, sizeof t2);
+        j_open(j, NULL, '{');
+        j_int(j, "line", u->line);
+        j_int(j, "dialogue", u->dialogue_id);
+        j_int(j, "utterance", u->utterance_id);
+        j_str(j, "start", t1);
+        j_str(j, "end", t2);
+        j_num(j, "duration_s", (u->end_ms - u->start_ms) / 1000.0);
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    j_open(j, "utterance_id_gaps", '[');
+    for (size_t k = 0; k < sp->n_dialogues; k++) {
+        const Dialogue *d = &sp->dialogues[k];
+        if (!d->n_missing_ids) continue;
+        size_t n = eda_missing_utterance_ids(sp, d, ids, JSON_ID_LIST_MAX);
+        j_open(j, NULL, '{');
+        j_int(j, "dialogue", d->id);
+        j_int(j, "n_missing", (long long)n);
+        json_id_list(j, "missing", ids, n);
+        j_close(j, '}');
+    }
+    j_close(j, ']');
+    size_t n = eda_missing_dialogue_ids(sp, ids, JSON_ID_LIST_MAX);
+    json_id_list(j, "missing_dialogue_ids", ids, n);
+    if (sp->clip_dir[0]) {
+        json_clip_list(j, "missing_clips", sp, 0);
+        json_clip_list(j, "unreadable_clips", sp, 1);
+    }
+    j_close(j, '}');
+    free(ids);
+    return MELD_OK;
+}
+
+int eda_write_json(const EdaReport *r, FILE *fp)
+{
+    Json j = {fp, 0, 0};
+    fputc('{', fp);
+    j.depth = 1;
+    j_str(&j, "data_dir", r->ds->root[0] ? r->ds->root : NULL);
+    j_open(&j, "splits", '{');
+    for (int s = 0; s < N_SPLITS; s++) {
+        const Split *sp = &r->ds->split[s];
+        if (!sp->present) continue;
+        j_open(&j, split_name(s), '{');
+        j_str(&j, "csv", sp->csv_path[0] ? sp->csv_path : NULL);
+        j_str(&j, "clip_dir", sp->clip_dir[0] ? sp->clip_dir : NULL);
+        json_stats(&j, &r->split[s]);
+        if (json_issues(&j, sp)) return MELD_ERR;
+        j_close(&j, '}');
+    }
+    j_close(&j, '}');
+    j_open(&j, "all", '{');
+    json_stats(&j, &r->all);
+    j_close(&j, '}');
+    j_open(&j, "meld_baseline_class_weights", '{');
+    j_class_nums(&j, "emotion", MELD_BASELINE_EMOTION_WEIGHTS, N_EMOTIONS, 1);
+    j_close(&j, '}');
+    fputs("\n}\n", fp);
+    if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the JSON failed: %s", strerror(errno));
+    return MELD_OK;
+}
