@@ -13,8 +13,9 @@
 # Every .c file in the part folders belongs to the library, pipeline/'s
 # folders by role (data/, features/, eda/, synth/, models/, train/, ...)
 # included, except the CLI (pipeline/cli/) and the programs' own folders
-# (benchmarks/, tests/). New files and new pipeline folders are picked up
-# without editing this file.
+# (benchmarks/, tests/). The CLI's commands are a second library,
+# build/libmeld-cli.a, linked into ./meld and the tests. New files and new
+# pipeline folders are picked up without editing this file.
 #
 # SIMD: no -march=native. A file named *_avx2.c is compiled with AVX2+FMA,
 # *_avx512.c with AVX-512F (+VL/BW/DQ); the code that calls them checks cpuid
@@ -57,6 +58,7 @@ endif
 
 PARTS    ?= tensor layers optim audio video
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
+CLI_MAIN := pipeline/cli/main.c
 LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
             $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c))
 BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
@@ -65,6 +67,9 @@ TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB      := $(BUILD)/libmeld.a
+# The commands of ./meld (all of pipeline/cli/ but main.c) as a library of
+# their own, so the CLI tests can walk the commands' option tables.
+CLI_LIB  := $(BUILD)/libmeld-cli.a
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 AVX2_FLAGS   := -mavx2 -mfma
@@ -75,7 +80,7 @@ AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
-.PHONY: all test sanitize clean bench-compare
+.PHONY: all test sanitize clean bench-compare FORCE
 .SECONDARY:
 all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
 
@@ -90,13 +95,29 @@ $(LIB): $(call obj,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(MELD_PROGRAM): $(call obj,$(CLI_SRC)) $(LIB)
+$(CLI_LIB): $(call obj,$(filter-out $(CLI_MAIN),$(CLI_SRC)))
+	@rm -f $@
+	ar rcs $@ $^
+
+# The version: MELD_VERSION (pipeline/cli/version.h) plus `git describe`
+# when this folder is a git checkout's top; a tarball builds without git.
+# The header is rewritten only when the description changes.
+GIT_DESCRIBE := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                  git describe --tags --always --dirty 2>/dev/null)
+$(BUILD)/gen/git_describe.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MELD_GIT_DESCRIBE "$(GIT_DESCRIBE)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/pipeline/cli/version.o: $(BUILD)/gen/git_describe.h
+$(BUILD)/pipeline/cli/version.o: EXTRA := -I$(BUILD)/gen
+
+$(MELD_PROGRAM): $(call obj,$(CLI_MAIN)) $(CLI_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BENCH_PROGRAM): $(call obj,$(BENCH_SRC)) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(CLI_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
 # The suite needs the meld program for the command-line tests.

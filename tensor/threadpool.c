@@ -33,7 +33,7 @@
 
 #include "tensor/error.h"
 
-enum { MAX_THREADS = 256 };
+enum { MAX_THREADS = THREADPOOL_MAX_THREADS };
 
 /* Threads requested by threadpool_set_threads (0 = default). */
 static atomic_int requested_threads = 0;

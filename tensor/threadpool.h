@@ -61,8 +61,11 @@ void threadpool_parallel_range(size_t n, size_t min_chunk, ThreadpoolRangeFn fn,
 /* Number of threads parallel loops use (>= 1). */
 int threadpool_threads(void);
 
+/* The most threads a pool runs (threadpool_set_threads, MELD_THREADS). */
+#define THREADPOOL_MAX_THREADS 256
+
 /* Sets the thread count (n >= 1; n == 0 restores the default: MELD_THREADS
- * or the online cores). Returns MELD_ERR for n < 0 or n > 1024. Call it
+ * or the online cores). Returns MELD_ERR for n < 0 or n > THREADPOOL_MAX_THREADS. Call it
  * from the main thread when no parallel loop is running (e.g. once, for
  * --threads). */
 int threadpool_set_threads(int n);

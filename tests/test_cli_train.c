@@ -73,12 +73,12 @@ static void train_eval_predict(void **state)
     expect("\"epoch\": 2");
     expect("test split:");
     expect("baselines: majority class");
-    assert_int_equal(run("train --data corpus --model gru --hidden 8 --epochs 3 --batch 2 --frames 2 --size 32 "
+    assert_int_equal(run("train --data=corpus --model gru --hidden 8 --epochs=3 --batch-size 2 --frames 2 --size 32 "
                          "--mels 16 --out run --resume"),
                      0);
     expect("resumed");
     expect("\"epoch\": 3");
-    assert_int_equal(run("eval --model-file run/best.safetensors --data corpus --split dev --html report.html"), 0);
+    assert_int_equal(run("eval run/best.safetensors --data corpus --split dev --html report.html"), 0);   /* CKPT */
     expect("dev split:");
     expect("precision");
     expect("wrote report.html");
@@ -89,7 +89,7 @@ static void train_eval_predict(void **state)
                          "corpus/train_splits/dia0_utt1.wav"),
                      0);
     expect("dia0_utt1.wav: emotion ");
-    assert_int_equal(run("predict --json --model-file run/best.safetensors corpus/train_splits/dia0_utt0.wav"), 0);
+    assert_int_equal(run("predict --json --model-file run/best.safetensors -- corpus/train_splits/dia0_utt0.wav"), 0);
     expect("\"emotion_probs\"");
 }
 
@@ -112,9 +112,19 @@ static void bad_input_is_one_clear_line(void **state)
     (void)state;
     NEED_MELD();
     assert_int_equal(run("train --model nosuch"), 2);
-    expect("unknown model 'nosuch'");
+    expect("meld train: unknown --model 'nosuch' (gru, lstm, melstm, cnn or fusion)");
     assert_int_equal(run("train --epochs 0"), 2);
     expect("--epochs expects an integer");
+    assert_int_equal(run("train --model gru --audio mel"), 2);
+    expect("meld train: --audio does not apply to --model gru (only to fusion)");
+    assert_int_equal(run("train --hidden 8"), 2);   /* fusion's default audio branch has no LSTM */
+    expect("--hidden sizes fusion's --audio mel LSTM");
+    assert_int_equal(run("train --seed 1e23"), 2);
+    expect("--seed expects an integer in [0, 2147483647], got '1e23'");
+    assert_int_equal(run("eval run/best.safetensors --model-file run/best.safetensors"), 2);
+    expect("both --model-file");
+    assert_int_equal(run("summary --model cnn --context"), 2);
+    expect("--context does not apply to --model cnn");
     assert_int_equal(run("eval --model-file missing.safetensors --data corpus"), 1);
     expect("missing.safetensors: cannot open");
     /* A truncated checkpoint and a garbage one. */

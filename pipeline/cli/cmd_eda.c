@@ -2,29 +2,40 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
 #include "tensor/error.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: meld eda [--data DIR] [--json] [--html FILE] [--lenient] [--no-clips]\n"
-            "\n"
-            "Exploratory analysis of the MELD annotations, per split and overall: sizes,\n"
-            "emotion and sentiment distributions, words per utterance, dialogue structure,\n"
-            "emotion shifts, durations, class weights, clips, and data issues.\n"
-            "\n"
-            "  --data DIR    folder holding MELD, searched recursively for the three CSVs\n"
-            "                and the clip folders (default: $MELD_DATA, else ./data,\n"
-            "                ./MELD.Raw or ./MELD)\n"
-            "  --json        print one JSON object instead of the text report\n"
-            "  --html FILE   also write a self-contained HTML page with charts\n"
-            "  --lenient     skip malformed rows (counted and listed) instead of stopping\n"
-            "  --no-clips    do not look for clip files\n");
-}
+typedef struct {
+    const char *data, *html;
+    bool json, lenient, no_clips;
+} EdaArgs;
+
+#define A(f, T) OPT_AT(EdaArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--data", OPT_TEXT, A(data, const char *), "DIR", .help = "folder holding MELD, searched recursively for the three CSVs and the clip folders", .def_text = "$MELD_DATA, else ./data, ./MELD.Raw or ./MELD"},
+    {"--json", OPT_FLAG, A(json, bool), .help = "print one JSON object instead of the text report"},
+    {"--html", OPT_TEXT, A(html, const char *), "FILE", .help = "also write a self-contained HTML page with charts", .def_text = "none"},
+    {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed rows (counted and listed) instead of stopping"},
+    {"--no-clips", OPT_FLAG, A(no_clips, bool), .help = "do not look for clip files"},
+};
+#undef A
+
+static int run_eda(int argc, char **argv);
+
+const CommandSpec CMD_EDA = {
+    .name = "eda",
+    .summary = "exploratory analysis of the MELD annotations",
+    .about = "Exploratory analysis of the MELD annotations, per split and overall: sizes,\n"
+             "emotion and sentiment distributions, words per utterance, dialogue structure,\n"
+             "emotion shifts, durations, class weights, clips, and data issues.\n",
+    .run = run_eda,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .args_size = sizeof(EdaArgs),
+};
 
 static void how_to_get_meld(void)
 {
@@ -35,35 +46,19 @@ static void how_to_get_meld(void)
             "  Put them in a folder and run 'meld eda --data DIR', or set MELD_DATA=DIR.\n");
 }
 
-int cmd_eda(int argc, char **argv)
+static int run_eda(int argc, char **argv)
 {
-    const char *cmd = "eda", *data = NULL, *html = NULL;
-    int json = 0;
-    DatasetOptions opt = {0};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--data")) {
-            if (!(data = arg_value(argc, argv, &i, cmd))) return 2;
-        } else if (!strcmp(argv[i], "--html")) {
-            if (!(html = arg_value(argc, argv, &i, cmd))) return 2;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--lenient")) {
-            opt.lenient = 1;
-        } else if (!strcmp(argv[i], "--no-clips")) {
-            opt.skip_clips = 1;
-        } else {
-            fprintf(stderr, "meld eda: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
+    const char *cmd = "eda";
+    EdaArgs a = {0};
+    int rc = options_exit_status(options_parse(&CMD_EDA, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    const char *data = a.data, *html = a.html;
+    int json = a.json;
+    DatasetOptions opt = {.lenient = a.lenient, .skip_clips = a.no_clips};
 
     DatasetLocation loc;
     if (dataset_locate(data, &loc)) {
-        int rc = report_error(cmd);
+        rc = report_error(cmd);
         how_to_get_meld();
         return rc;
     }
@@ -72,7 +67,7 @@ int cmd_eda(int argc, char **argv)
     report_warnings(cmd);
 
     EdaReport report;
-    int rc = 0;
+    rc = 0;
     if (eda_compute(&ds, &report) ||
         (json ? eda_write_json(&report, stdout) : eda_write_text(&report, stdout)) ||
         (html && eda_write_html(&report, html))) {

@@ -2,55 +2,73 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
-static const char *USAGE =
-    "usage: meld eval --model-file F [--data DIR] [--cache DIR] [--split dev|test] [--json]\n"
-    "                 [--html FILE] [--batch N] [--threads N]\n"
-    "\n"
-    "Per task: accuracy, weighted and macro F1, per-class precision/recall/F1/support\n"
-    "(as sklearn's classification_report) and the confusion matrix, beside the\n"
-    "majority-class and stratified-random baselines. --html writes a page with the\n"
-    "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n";
+typedef struct {
+    const char *model_file, *data, *cache, *split, *html;
+    int batch, threads;
+    bool json;
+} EvalArgs;
 
-int cmd_eval(int argc, char **argv)
+#define A(f, T) OPT_AT(EvalArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--model-file", OPT_TEXT, A(model_file, const char *), "CKPT", .help = "the checkpoint, e.g. a run's best.safetensors", .def_text = "none: give one, here or as CKPT"},
+    {"--data", OPT_TEXT, A(data, const char *), "DIR", .help = "folder holding MELD", .def_text = "$MELD_DATA, else MELD under ./data, ./MELD.Raw or ./MELD, else the built-in corpus in " BUILTIN_CORPUS_DIR},
+    {"--cache", OPT_TEXT, A(cache, const char *), "DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
+    {"--split", OPT_CHOICE, A(split, const char *), "dev|test", .help = "split to evaluate", .def = "test"},
+    {"--json", OPT_FLAG, A(json, bool), .help = "print one JSON object instead of the text report"},
+    {"--html", OPT_TEXT, A(html, const char *), "FILE", .help = "also write an HTML page: confusion matrices, training curves", .def_text = "none"},
+    {"--batch", OPT_INT, A(batch, int), "N", .help = "batch size", .alias = "--batch-size", .lo = 1, .hi = 100000, .def = "32"},
+    {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
+};
+static const Positional ARGUMENTS[] = {
+    {"CKPT", A(model_file, const char *), .help = "the checkpoint", .same_as = "--model-file"},
+};
+#undef A
+
+static int run_eval(int argc, char **argv);
+
+const CommandSpec CMD_EVAL = {
+    .name = "eval",
+    .summary = "evaluate a checkpoint on dev or test: accuracy, F1, confusion",
+    .about = "Per task: accuracy, weighted and macro F1, per-class precision/recall/F1/support\n"
+             "(as sklearn's classification_report) and the confusion matrix, beside the\n"
+             "majority-class and stratified-random baselines. --html writes a page with the\n"
+             "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n",
+    .run = run_eval,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .positionals = ARGUMENTS,
+    .n_positionals = OPT_COUNT(ARGUMENTS),
+    .args_size = sizeof(EvalArgs),
+};
+
+static int run_eval(int argc, char **argv)
 {
-    const char *model_file = NULL, *split = "test", *html = NULL;
-    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options()};
-    int json = 0, batch = 32, threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(USAGE, stdout); return 0; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (!(v = arg_value(argc, argv, &i, "eval"))) return 2;
-        if (!strcmp(a, "--model-file")) model_file = v;
-        else if (!strcmp(a, "--data")) req.data = v;
-        else if (!strcmp(a, "--cache")) req.cache = v;
-        else if (!strcmp(a, "--split")) split = v;
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--batch")) { if (arg_int("eval", a, v, 1, 100000, &batch)) return 2; }
-        else if (!strcmp(a, "--threads")) { if (arg_int("eval", a, v, 1, 1024, &threads)) return 2; }
-        else { fprintf(stderr, "meld eval: unknown option '%s'\n%s", a, USAGE); return 2; }
+    EvalArgs a = {0};
+    int rc = options_exit_status(options_parse(&CMD_EVAL, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    if (!a.model_file) {
+        fprintf(stderr, "meld eval: no checkpoint: give CKPT or --model-file CKPT\n");
+        return 2;
     }
-    if (!model_file) { fprintf(stderr, "meld eval: --model-file is required\n%s", USAGE); return 2; }
-    int sid = !strcmp(split, "dev") ? SPLIT_DEV : !strcmp(split, "test") ? SPLIT_TEST : -1;
-    if (sid < 0) { fprintf(stderr, "meld eval: --split must be dev or test, got '%s'\n", split); return 2; }
-    if (threads && threadpool_set_threads(threads)) return report_error("eval");
+    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options(), .data = a.data, .cache = a.cache};
+    if (a.threads && threadpool_set_threads(a.threads)) return report_error("eval");
 
     LoadedModel lm;
-    if (checkpoint_load_model(model_file, &lm)) return report_error("eval");
-    int rc = 1;
+    if (checkpoint_load_model(a.model_file, &lm)) return report_error("eval");
+    rc = 1;
     if (corpus_features_from_config(lm.cache_config, &req.prep)) {
         report_error("eval");
         goto done;
     }
-    req.quiet = json;
+    req.quiet = a.json;
     req.prep_fixed = true;
     Corpus corpus;
     if (corpus_ready("eval", &req, &corpus)) goto done;
@@ -58,23 +76,23 @@ int cmd_eval(int argc, char **argv)
     char path[1200];
     snprintf(path, sizeof path, "%s/train.meldcache", corpus.cache_dir);
     if (split_data_open(&train, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
-    snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, split);
+    snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, a.split);
     if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
     EvalResult r;
     Baselines b;
-    if (evaluate_split(lm.model, &eval, &lm.norm, batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
+    if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
         baselines_compute(&train, &eval, &b) == MELD_OK) {
-        if (json) report_eval_json(stdout, split, lm.model->cfg.task, &r, &b);
-        else report_eval_text(stdout, split, lm.model->cfg.task, &r, &b);
+        if (a.json) report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b);
+        else report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         rc = 0;
-        if (html) {
+        if (a.html) {
             char log[1200], title[1400];
-            snprintf(log, sizeof log, "%s", model_file);
+            snprintf(log, sizeof log, "%s", a.model_file);
             char *slash = strrchr(log, '/');
             snprintf(slash ? slash + 1 : log, sizeof log - (size_t)(slash ? slash + 1 - log : 0), "log.jsonl");
-            snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, split, model_file);
-            rc = report_eval_html(html, title, lm.model->cfg.task, &r, &b, log);
-            if (!rc && !json) printf("wrote %s\n", html);
+            snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, a.split, a.model_file);
+            rc = report_eval_html(a.html, title, lm.model->cfg.task, &r, &b, log);
+            if (!rc && !a.json) printf("wrote %s\n", a.html);
         }
     } else {
         report_error("eval");

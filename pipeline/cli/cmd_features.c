@@ -11,36 +11,56 @@
 #include "audio/resample.h"
 #include "audio/spectral.h"
 #include "audio/wav.h"
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/messages.h"
 #include "tensor/error.h"
 
 static const char *CMD = "features";
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: meld features FILE.wav [--kind logmel|mfcc|lld|functionals] [--mels N] [--out FILE.npy]\n"
-            "       meld features --list\n"
-            "\n"
-            "Computes one kind of feature for one recording (down-mixed to mono and\n"
-            "resampled to 16 kHz; n_fft 400, hop 160, torchaudio conventions):\n"
-            "  logmel       frames x N   ln(max(Mel energy, 1e-10)), N = --mels (default 80)\n"
-            "  mfcc         frames x 13  torchaudio MFCC from --mels N bands (default 40)\n"
-            "  lld          frames x %d  per-frame descriptors (energy, ZCR, spectral shape,\n"
-            "                            YIN pitch + voicing, 13 MFCC, 40 log-Mel)\n"
-            "  functionals  1 x %d     the utterance vector (see --list)\n"
-            "\n"
-            "  --kind K     feature kind (default logmel)\n"
-            "  --mels N     Mel bands for logmel and mfcc, 1..128\n"
-            "  --out F      write a float32 C-order .npy (numpy.load reads it);\n"
-            "               without it, print the shape and min/mean/max\n"
-            "  --list       print the name of every functional, in order\n",
-            LLD_COUNT, FUNCTIONALS_DIM);
-}
-
+/* The words of --kind, in order. */
 typedef enum { KIND_LOGMEL, KIND_MFCC, KIND_LLD, KIND_FUNCTIONALS } Kind;
-static const char *const KIND_NAMES[] = {"logmel", "mfcc", "lld", "functionals"};
+
+typedef struct {
+    const char *path, *kind, *out;
+    int mels;
+    bool list;
+} FeaturesArgs;
+
+#define A(f, T) OPT_AT(FeaturesArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--kind", OPT_CHOICE, A(kind, const char *), "logmel|mfcc|lld|functionals", .help = "feature kind", .def = "logmel"},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "Mel bands", .lo = 1, .hi = 128, .def_text = "logmel 80, mfcc 40", .only = 1u << KIND_LOGMEL | 1u << KIND_MFCC},
+    {"--out", OPT_TEXT, A(out, const char *), "FILE.npy", .help = "write a float32 C-order .npy (numpy.load reads it)", .def_text = "none: print the shape and min/mean/max"},
+    {"--list", OPT_FLAG, A(list, bool), .help = "print the name of every functional, in order, and exit"},
+};
+static const Positional ARGUMENTS[] = {
+    {"FILE.wav", A(path, const char *), .help = "the recording"},
+};
+#undef A
+
+static int run_features(int argc, char **argv);
+
+/* The help names the feature sizes; the build fails if they change. */
+_Static_assert(LLD_COUNT == 62 && FUNCTIONALS_DIM == 1771, "update the sizes in CMD_FEATURES.about");
+
+const CommandSpec CMD_FEATURES = {
+    .name = "features",
+    .summary = "audio features of one WAV (log-Mel, MFCC, LLD, functionals)",
+    .about = "Computes one kind of feature for one recording (down-mixed to mono and\n"
+             "resampled to 16 kHz; n_fft 400, hop 160, torchaudio conventions):\n"
+             "  logmel       frames x N   ln(max(Mel energy, 1e-10)), N = --mels\n"
+             "  mfcc         frames x 13  torchaudio MFCC from --mels N bands\n"
+             "  lld          frames x 62  per-frame descriptors (energy, ZCR, spectral shape,\n"
+             "                            YIN pitch + voicing, 13 MFCC, 40 log-Mel)\n"
+             "  functionals  1 x 1771     the utterance vector (see --list)\n",
+    .run = run_features,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .positionals = ARGUMENTS,
+    .n_positionals = OPT_COUNT(ARGUMENTS),
+    .variant_option = "--kind",
+    .args_size = sizeof(FeaturesArgs),
+};
 
 static int list_names(void)
 {
@@ -77,7 +97,7 @@ static int compute(Kind kind, int mels, const Audio *a, float **m, size_t *rows,
     return rc;
 }
 
-static void summary(Kind kind, const float *m, size_t rows, size_t cols)
+static void summary(Kind kind, const char *name, const float *m, size_t rows, size_t cols)
 {
     size_t n = rows * cols;
     double mn = n ? m[0] : 0, mx = mn, sum = 0;
@@ -86,7 +106,7 @@ static void summary(Kind kind, const float *m, size_t rows, size_t cols)
         mx = m[i] > mx ? m[i] : mx;
         sum += m[i];
     }
-    printf("%s: %zu x %zu float32\n", KIND_NAMES[kind], rows, cols);
+    printf("%s: %zu x %zu float32\n", name, rows, cols);
     printf("  min %.6g  mean %.6g  max %.6g\n", mn, n ? sum / (double)n : 0.0, mx);
     if (kind != KIND_LLD) return;
     /* The scalar descriptors deserve one line each. */
@@ -110,54 +130,18 @@ static const char *format_name(const WavInfo *in)
     return in->format == 3 ? "float" : in->bits_per_sample == 8 ? "unsigned PCM" : "PCM";
 }
 
-int cmd_features(int argc, char **argv)
+static int run_features(int argc, char **argv)
 {
-    const char *path = NULL, *out = NULL;
-    Kind kind = KIND_LOGMEL;
-    int mels = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--list")) {
-            return list_names();
-        } else if (!strcmp(a, "--kind")) {
-            const char *v = arg_value(argc, argv, &i, CMD);
-            if (!v) return 2;
-            int k = 0;
-            while (k < 4 && strcmp(v, KIND_NAMES[k]) != 0) k++;
-            if (k == 4) {
-                fprintf(stderr, "meld %s: unknown --kind '%s' (logmel, mfcc, lld or functionals)\n", CMD, v);
-                return 2;
-            }
-            kind = (Kind)k;
-        } else if (!strcmp(a, "--mels")) {
-            const char *v = arg_value(argc, argv, &i, CMD);
-            if (!v || arg_int(CMD, "--mels", v, 1, 128, &mels)) return 2;
-        } else if (!strcmp(a, "--out")) {
-            if (!(out = arg_value(argc, argv, &i, CMD))) return 2;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "meld %s: unknown option '%s'\n", CMD, a);
-            usage(stderr);
-            return 2;
-        } else if (path) {
-            fprintf(stderr, "meld %s: one WAV file at a time ('%s' and '%s')\n", CMD, path, a);
-            return 2;
-        } else {
-            path = a;
-        }
-    }
-    if (!path) {
-        usage(stderr);
+    FeaturesArgs args = {.mels = -1};
+    int kind, rc = options_exit_status(options_parse(&CMD_FEATURES, argc, argv, &args, &kind));
+    if (rc >= 0) return rc;
+    if (args.list) return list_names();
+    if (!args.path) {
+        fprintf(stderr, "meld %s: no FILE.wav given (meld features --help)\n", CMD);
         return 2;
     }
-    if (mels >= 0 && kind != KIND_LOGMEL && kind != KIND_MFCC) {
-        fprintf(stderr, "meld %s: --mels applies to logmel and mfcc only (%s has a fixed layout)\n", CMD,
-                KIND_NAMES[kind]);
-        return 2;
-    }
-    if (mels < 0) mels = kind == KIND_MFCC ? 40 : 80;
+    const char *path = args.path, *out = args.out;
+    int mels = args.mels >= 0 ? args.mels : kind == KIND_MFCC ? 40 : 80;
     if (kind == KIND_MFCC && mels < 13) {
         fprintf(stderr, "meld %s: mfcc needs --mels >= 13 (13 coefficients)\n", CMD);
         return 2;
@@ -177,7 +161,7 @@ int cmd_features(int argc, char **argv)
             (double)info.n_frames / rate_in, rate_in == 16000 ? "" : " (resampled to 16 kHz)");
     float *m;
     size_t rows, cols;
-    int rc = compute(kind, mels, &a, &m, &rows, &cols);
+    rc = compute((Kind)kind, mels, &a, &m, &rows, &cols);
     audio_free(&a);
     if (rc) {
         free(m);
@@ -186,9 +170,9 @@ int cmd_features(int argc, char **argv)
     report_warnings(CMD);
     if (out) {
         rc = npy_write_f32(out, m, rows, cols);
-        if (!rc) printf("wrote %s: %s, %zu x %zu float32\n", out, KIND_NAMES[kind], rows, cols);
+        if (!rc) printf("wrote %s: %s, %zu x %zu float32\n", out, args.kind, rows, cols);
     } else {
-        summary(kind, m, rows, cols);
+        summary((Kind)kind, args.kind, m, rows, cols);
     }
     free(m);
     return rc ? report_error(CMD) : 0;

@@ -10,35 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/features/clip.h"
 #include "tensor/error.h"
 #include "video/face.h"
 #include "video/haar.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: meld frames CLIP|IMAGE [options]\n"
-            "\n"
-            "Shows what the frame CNN sees: K evenly spaced frames of the clip, each cut\n"
-            "to the largest face (Haar cascade) or else a centre square, resized to NxN,\n"
-            "written as PNM files, one line per frame on stdout.\n"
-            "CLIP: .mp4 or anything ffmpeg decodes, .y4m, a folder of .pgm/.ppm frames;\n"
-            "IMAGE: .pgm/.ppm (no ffmpeg needed), or .jpg/.png through ffmpeg.\n"
-            "\n"
-            "options:\n"
-            "  --k K           frames to sample (default 4)\n"
-            "  --size N        side of the crops in pixels (default 64)\n"
-            "  --grey          grey crops (.pgm) instead of RGB (.ppm)\n"
-            "  --out DIR       folder for the crops (default STEM_frames)\n"
-            "  --cascade FILE  OpenCV Haar cascade XML, or none (default: opencv-data's\n"
-            "                  haarcascade_frontalface_default.xml if installed)\n"
-            "  --no-face       skip face detection: centre crops only\n"
-            "  --margin F      border around the face, fraction of its size (default 0.2)\n"
-            "  --timeout S     seconds allowed per ffmpeg run (default 120)\n");
-}
 
 /* mkdir -p */
 static int make_dirs(const char *path)
@@ -77,65 +54,61 @@ static void stem_of(const char *path, char *out, size_t cap)
 
 typedef struct {
     const char *input, *out_dir, *cascade_path;
-    int no_face;
-    ClipOptions clip;
-    FaceCropOptions face;
+    int k, size;
+    float margin, timeout;
+    bool grey, no_face;
 } FramesArgs;
 
-static int parse_args(int argc, char **argv, FramesArgs *a)
+#define A(f, T) OPT_AT(FramesArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--k", OPT_INT, A(k, int), "K", .help = "frames to sample", .lo = 1, .hi = CLIP_MAX_K},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the crops in pixels", .lo = 8, .hi = 1024},
+    {"--grey", OPT_FLAG, A(grey, bool), .help = "grey crops, .pgm instead of RGB .ppm", .alias = "--gray"},
+    {"--out", OPT_TEXT, A(out_dir, const char *), "DIR", .help = "folder for the crops", .def_text = "STEM_frames"},
+    {"--cascade", OPT_TEXT, A(cascade_path, const char *), "FILE|none", .help = "OpenCV Haar cascade XML, or none as --no-face", .def_text = "opencv-data's haarcascade_frontalface_default.xml if installed"},
+    {"--no-face", OPT_FLAG, A(no_face, bool), .help = "skip face detection: centre crops only"},
+    {"--margin", OPT_REAL, A(margin, float), "F", .help = "border around the face, fraction of its size", .lo = 0.0, .hi = 2.0},
+    {"--timeout", OPT_REAL, A(timeout, float), "S", .help = "seconds allowed per ffmpeg run", .lo = 0.1, .hi = 86400.0},
+};
+static const Positional ARGUMENTS[] = {
+    {"CLIP|IMAGE", A(input, const char *), .help = "a clip (.mp4 or anything ffmpeg decodes, .y4m, a folder of .pgm/.ppm frames) or an image (.pgm/.ppm; .jpg/.png through ffmpeg)"},
+};
+#undef A
+
+static int run_frames(int argc, char **argv);
+
+const CommandSpec CMD_FRAMES = {
+    .name = "frames",
+    .summary = "the face crops the CNN sees for one clip or image",
+    .about = "Shows what the frame CNN sees: K evenly spaced frames of the clip, each cut\n"
+             "to the largest face (Haar cascade) or else a centre square, resized to NxN,\n"
+             "written as PNM files, one line per frame on stdout.\n",
+    .run = run_frames,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .positionals = ARGUMENTS,
+    .n_positionals = OPT_COUNT(ARGUMENTS),
+    .args_size = sizeof(FramesArgs),
+};
+
+static int run_frames(int argc, char **argv)
 {
-    const char *cmd = "frames";
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v;
-        if (!strcmp(o, "--k")) {
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_int(cmd, o, v, 1, CLIP_MAX_K, &a->clip.k)) return 2;
-        } else if (!strcmp(o, "--size")) {
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_int(cmd, o, v, 8, 1024, &a->face.size)) return 2;
-        } else if (!strcmp(o, "--grey") || !strcmp(o, "--gray")) {
-            a->face.channels = 1;
-        } else if (!strcmp(o, "--out")) {
-            if (!(a->out_dir = arg_value(argc, argv, &i, cmd))) return 2;
-        } else if (!strcmp(o, "--cascade")) {
-            if (!(a->cascade_path = arg_value(argc, argv, &i, cmd))) return 2;
-            if (!strcmp(a->cascade_path, "none")) a->no_face = 1;   /* as in train / prepare */
-        } else if (!strcmp(o, "--no-face")) {
-            a->no_face = 1;
-        } else if (!strcmp(o, "--margin")) {
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_float(cmd, o, v, 0.0, 2.0, &a->face.margin)) return 2;
-        } else if (!strcmp(o, "--timeout")) {
-            float t;
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_float(cmd, o, v, 0.1, 86400.0, &t)) return 2;
-            a->clip.timeout_s = t;
-        } else if (o[0] == '-' && o[1] == '-') {
-            fprintf(stderr, "meld frames: unknown option '%s'\n", o);
-            return 2;
-        } else if (a->input) {
-            fprintf(stderr, "meld frames: one input only (got '%s' and '%s')\n", a->input, o);
-            return 2;
-        } else {
-            a->input = o;
-        }
-    }
-    if (!a->input) {
-        usage(stderr);
+    ClipOptions clip_opt = clip_default_options();
+    FaceCropOptions face = face_crop_default_options();
+    FramesArgs a = {.k = clip_opt.k, .size = face.size, .margin = face.margin, .timeout = (float)clip_opt.timeout_s};
+    int rc = options_exit_status(options_parse(&CMD_FRAMES, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    if (!a.input) {
+        fprintf(stderr, "meld frames: no CLIP or IMAGE given (meld frames --help)\n");
         return 2;
     }
-    return 0;
-}
-
-int cmd_frames(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    FramesArgs a = {0};
-    a.clip = clip_default_options();
-    a.clip.want_audio = 0;
-    a.face = face_crop_default_options();
-    int bad = parse_args(argc, argv, &a);
-    if (bad) return bad;
+    if (a.cascade_path && !strcmp(a.cascade_path, "none")) a.no_face = true;   /* as in train / prepare */
+    clip_opt.want_audio = 0;
+    clip_opt.k = a.k;
+    clip_opt.timeout_s = a.timeout;
+    face.size = a.size;
+    face.margin = a.margin;
+    if (a.grey) face.channels = 1;
 
     HaarCascade *cascade = NULL;
     const char *cpath = a.no_face ? NULL : a.cascade_path ? a.cascade_path : haar_default_cascade_path();
@@ -145,7 +118,7 @@ int cmd_frames(int argc, char **argv)
                         "centre crops only\n");
 
     Clip clip;
-    if (clip_load(a.input, &a.clip, &clip)) {
+    if (clip_load(a.input, &clip_opt, &clip)) {
         haar_free(cascade);
         return report_error("frames");
     }
@@ -155,20 +128,20 @@ int cmd_frames(int argc, char **argv)
     if (a.out_dir) snprintf(dir, sizeof dir, "%s", a.out_dir);
     else snprintf(dir, sizeof dir, "%s_frames", stem);
 
-    int rc = make_dirs(dir) ? 1 : 0;
+    rc = make_dirs(dir) ? 1 : 0;
     Image *crops = calloc((size_t)clip.n_frames, sizeof(Image));
     FaceCropInfo *info = calloc((size_t)clip.n_frames, sizeof(FaceCropInfo));
     int centre = 0;
     if (rc == 0 && (!crops || !info)) rc = (meld_errorf("out of memory"), 1);
-    if (rc == 0 && (centre = clip_face_crops(&clip, cascade, &a.face, crops, info)) < 0) rc = 1;
+    if (rc == 0 && (centre = clip_face_crops(&clip, cascade, &face, crops, info)) < 0) rc = 1;
     if (rc == 0) {
         printf("%s: %ld frames, %d sampled, %dx%d %s crops, %s\n", a.input, clip.total_frames, clip.n_frames,
-               a.face.size, a.face.size, a.face.channels == 3 ? "RGB" : "grey",
+               face.size, face.size, face.channels == 3 ? "RGB" : "grey",
                cascade ? cpath : "no face detection");
     }
     for (int i = 0; rc == 0 && i < clip.n_frames; i++) {
         char path[1400];
-        snprintf(path, sizeof path, "%s/%s_%d.%s", dir, stem, i, a.face.channels == 3 ? "ppm" : "pgm");
+        snprintf(path, sizeof path, "%s/%s_%d.%s", dir, stem, i, face.channels == 3 ? "ppm" : "pgm");
         if (pnm_write(path, &crops[i])) {
             rc = 1;
             break;

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "audio/functionals.h"
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/models/models.h"
 #include "tensor/error.h"
 
@@ -29,16 +29,45 @@ static MeldModelConfig default_config(const char *kind, int context, int functio
     return c;
 }
 
-int cmd_models(int argc, char **argv)
+static int run_models(int argc, char **argv);
+static int run_summary(int argc, char **argv);
+
+const CommandSpec CMD_MODELS = {
+    .name = "models",
+    .summary = "list the models with parameter counts",
+    .about = "Lists the models with their parameter counts and inputs.\n",
+    .run = run_models,
+};
+
+typedef struct {
+    const char *model, *audio;
+    bool context;
+} SummaryArgs;
+
+#define A(f, T) OPT_AT(SummaryArgs, f, T)
+static const Option SUMMARY_OPTIONS[] = {
+    {"--model", OPT_CHOICE, A(model, const char *), MODEL_CHOICES, .help = "the model", .def_text = "none: required"},
+    {"--context", OPT_FLAG, A(context, bool), .help = "with the dialogue-level context BiLSTM", .only = ONLY_FUSION},
+    {"--audio", OPT_CHOICE, A(audio, const char *), "functionals|mel", .help = "audio branch", .def = "functionals", .only = ONLY_FUSION},
+};
+#undef A
+
+const CommandSpec CMD_SUMMARY = {
+    .name = "summary",
+    .summary = "layer table of one model",
+    .about = "The layers of one model with their output shapes and parameter counts, for\n"
+             "the configuration `meld train` uses by default (40 Mel bands, 64x64 frames).\n",
+    .run = run_summary,
+    .options = SUMMARY_OPTIONS,
+    .n_options = OPT_COUNT(SUMMARY_OPTIONS),
+    .variant_option = "--model",
+    .args_size = sizeof(SummaryArgs),
+};
+
+static int run_models(int argc, char **argv)
 {
-    if (argc > 1) {
-        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-            printf("usage: meld models\n\nLists the models with their parameter counts and inputs.\n");
-            return 0;
-        }
-        fprintf(stderr, "meld models: unexpected argument '%s'\n", argv[1]);
-        return 2;
-    }
+    int rc = options_exit_status(options_parse(&CMD_MODELS, argc, argv, NULL, NULL));
+    if (rc >= 0) return rc;
     printf("%-8s %12s  %-9s %-48s %s\n", "model", "parameters", "optimiser", "input", "description");
     for (int i = 0; i < N_MELD_MODEL_KINDS; i++) {
         const MeldModelKind *k = MELD_MODEL_KINDS[i];
@@ -56,30 +85,24 @@ int cmd_models(int argc, char **argv)
     return 0;
 }
 
-int cmd_summary(int argc, char **argv)
+static int run_summary(int argc, char **argv)
 {
-    const char *kind = NULL;
-    int context = 0, functionals = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: meld summary --model gru|lstm|melstm|cnn|fusion [--context] [--audio functionals|mel]\n");
-            return 0;
-        }
-        if (!strcmp(argv[i], "--context")) { context = 1; continue; }
-        if (!(v = arg_value(argc, argv, &i, "summary"))) return 2;
-        if (!strcmp(argv[i - 1], "--model")) kind = v;
-        else if (!strcmp(argv[i - 1], "--audio")) functionals = strcmp(v, "mel") != 0;
-        else { fprintf(stderr, "meld summary: unknown option '%s'\n", argv[i - 1]); return 2; }
+    SummaryArgs a = {0};
+    int rc = options_exit_status(options_parse(&CMD_SUMMARY, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    if (!a.model) {
+        fprintf(stderr, "meld summary: --model is required\n");
+        return 2;
     }
-    if (!kind) { fprintf(stderr, "meld summary: --model is required\n"); return 2; }
+    const char *kind = a.model;
+    int context = a.context, functionals = strcmp(a.audio, "mel") != 0;
     MeldModelConfig c = default_config(kind, context, functionals);
     Rng r;
     rng_seed(&r, 1, 1);
     MeldModel *m = meld_model_create(kind, &c, &r);
     if (!m) return report_error("summary");
     char *text = NULL;
-    int rc = meld_model_summary(m, &text);
+    rc = meld_model_summary(m, &text);
     if (rc == MELD_OK) fputs(text, stdout);
     free(text);
     meld_model_free(m);

@@ -11,20 +11,44 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "video/haar.h"
 
-static const char *USAGE =
-    "usage: meld predict --model-file F [--json] CLIP...\n"
-    "\n"
-    "CLIP is an MP4 (decoded by ffmpeg), a WAV with a Y4M of the same stem, or a\n"
-    "folder of PGM/PPM frames with a WAV. Prints the emotion and sentiment of each\n"
-    "clip with their probabilities; --json prints one JSON object per clip.\n";
+typedef struct {
+    const char *model_file;
+    bool json;
+    OptList clips;
+} PredictArgs;
+
+#define A(f, T) OPT_AT(PredictArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--model-file", OPT_TEXT, A(model_file, const char *), "CKPT", .help = "the checkpoint, e.g. a run's best.safetensors", .def_text = "none: required"},
+    {"--json", OPT_FLAG, A(json, bool), .help = "one JSON object per clip"},
+};
+static const Positional ARGUMENTS[] = {
+    {"CLIP", A(clips, OptList), .help = "an MP4, a WAV with a Y4M of the same stem, or a folder of PGM/PPM frames with a WAV", .variadic = true},
+};
+#undef A
+
+static int run_predict(int argc, char **argv);
+
+const CommandSpec CMD_PREDICT = {
+    .name = "predict",
+    .summary = "emotion and sentiment for clips",
+    .about = "Prints the emotion and sentiment of each clip with their probabilities. The\n"
+             "clips are decoded as `meld prepare` does (MP4 through ffmpeg).\n",
+    .run = run_predict,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .positionals = ARGUMENTS,
+    .n_positionals = OPT_COUNT(ARGUMENTS),
+    .args_size = sizeof(PredictArgs),
+};
 
 static void print_clip(const char *path, const float *pe, const float *ps, int json)
 {
@@ -49,23 +73,18 @@ static void print_clip(const char *path, const float *pe, const float *ps, int j
     printf("]\n");
 }
 
-int cmd_predict(int argc, char **argv)
+static int run_predict(int argc, char **argv)
 {
-    const char *model_file = NULL;
-    int json = 0, first_clip = argc;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(USAGE, stdout); return 0; }
-        if (!strcmp(argv[i], "--json")) { json = 1; continue; }
-        if (!strcmp(argv[i], "--model-file")) {
-            if (!(model_file = arg_value(argc, argv, &i, "predict"))) return 2;
-            continue;
-        }
-        if (!strncmp(argv[i], "--", 2)) { fprintf(stderr, "meld predict: unknown option '%s'\n%s", argv[i], USAGE); return 2; }
-        first_clip = i;
-        break;
+    PredictArgs a = {0};
+    int rc = options_exit_status(options_parse(&CMD_PREDICT, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    if (!a.model_file || a.clips.n == 0) {
+        fprintf(stderr, "meld predict: needs --model-file and at least one clip\n");
+        return 2;
     }
-    if (!model_file || first_clip >= argc) { fprintf(stderr, "meld predict: needs --model-file and at least one clip\n%s", USAGE); return 2; }
-    int n = argc - first_clip;
+    const char *model_file = a.model_file;
+    char **clips = a.clips.items;
+    int json = a.json, n = a.clips.n;
     LoadedModel lm;
     if (checkpoint_load_model(model_file, &lm)) return report_error("predict");
     PrepareOptions po = prepare_default_options();
@@ -79,7 +98,7 @@ int cmd_predict(int argc, char **argv)
     int *clip_of = calloc((size_t)n, sizeof *clip_of), m = 0, status = 0;
     if (!feat || !items || !clip_of) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
     for (int i = 0; i < n; i++) {
-        const char *path = argv[first_clip + i];
+        const char *path = clips[i];
         if (clip_features(path, &po, cascade, &feat[m]) != MELD_OK) {
             fprintf(stderr, "meld predict: %s\n", meld_error());
             status = 1;
@@ -87,7 +106,7 @@ int cmd_predict(int argc, char **argv)
         }
         items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,
                                .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
-        clip_of[m++] = first_clip + i;
+        clip_of[m++] = i;
     }
     char dir[] = "/tmp/meld-predict-XXXXXX", path[64];
     if (m > 0 && mkdtemp(dir)) {
@@ -100,7 +119,7 @@ int cmd_predict(int argc, char **argv)
         float *pe = malloc(sizeof(float) * (size_t)m * N_EMOTIONS), *ps = malloc(sizeof(float) * (size_t)m * N_SENTIMENTS);
         if (pe && ps && cache_write(path, &cfg, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
             if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) == MELD_OK)
-                for (int i = 0; i < m; i++) print_clip(argv[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
+                for (int i = 0; i < m; i++) print_clip(clips[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
             else status = report_error("predict");
             split_data_close(&s);
         } else {

@@ -2,41 +2,56 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
+#include "pipeline/cli/messages.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
-static const char *USAGE =
-    "usage: meld prepare [--data DIR] [--out CACHE_DIR] [--threads N] [--frames K] [--size N]\n"
-    "                    [--mels N] [--cascade FILE|none] [--lenient]\n"
-    "\n"
-    "Decodes every clip (ffmpeg for MP4; WAV/Y4M directly), computes log-Mel frames,\n"
-    "the utterance functional vector and K face crops, and writes one cache file per\n"
-    "split (default: CACHE_DIR = the data folder's cache/). Interrupted runs resume;\n"
-    "damaged clips are listed and skipped. With no --data and no MELD found, the\n"
-    "built-in synthetic corpus is used.\n";
+typedef struct {
+    const char *data, *out, *cascade;
+    int threads, frames, size, mels;
+    bool lenient;
+} PrepareArgs;
 
-int cmd_prepare(int argc, char **argv)
+#define A(f, T) OPT_AT(PrepareArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--data", OPT_TEXT, A(data, const char *), "DIR", .help = "folder holding MELD", .def_text = "$MELD_DATA, else MELD under ./data, ./MELD.Raw or ./MELD, else the built-in corpus in " BUILTIN_CORPUS_DIR},
+    {"--out", OPT_TEXT, A(out, const char *), "CACHE_DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
+    {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
+    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance", .lo = 1, .hi = 64},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops, pixels", .lo = 16, .hi = 1024},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands", .lo = 1, .hi = 256},
+    {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
+    {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
+};
+#undef A
+
+static int run_prepare(int argc, char **argv);
+
+const CommandSpec CMD_PREPARE = {
+    .name = "prepare",
+    .summary = "decode clips and build the feature cache",
+    .about = "Decodes every clip (ffmpeg for MP4; WAV/Y4M directly), computes log-Mel frames,\n"
+             "the utterance functional vector and K face crops, and writes one cache file per\n"
+             "split. Interrupted runs resume; damaged clips are listed and skipped. With no\n"
+             "--data and no MELD found, the built-in synthetic corpus is used.\n",
+    .run = run_prepare,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .args_size = sizeof(PrepareArgs),
+};
+
+static int run_prepare(int argc, char **argv)
 {
-    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options()};
-    int threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(USAGE, stdout); return 0; }
-        if (!strcmp(a, "--lenient")) { req.lenient = true; continue; }
-        if (!(v = arg_value(argc, argv, &i, "prepare"))) return 2;
-        if (!strcmp(a, "--data")) req.data = v;
-        else if (!strcmp(a, "--out")) req.cache = v;
-        else if (!strcmp(a, "--cascade")) req.prep.cascade = strcmp(v, "none") ? v : "";
-        else if (!strcmp(a, "--threads")) { if (arg_int("prepare", a, v, 1, 1024, &threads)) return 2; }
-        else if (!strcmp(a, "--frames")) { if (arg_int("prepare", a, v, 1, 64, &req.prep.frames)) return 2; }
-        else if (!strcmp(a, "--size")) { if (arg_int("prepare", a, v, 16, 1024, &req.prep.size)) return 2; }
-        else if (!strcmp(a, "--mels")) { if (arg_int("prepare", a, v, 1, 256, &req.prep.n_mels)) return 2; }
-        else { fprintf(stderr, "meld prepare: unknown option '%s'\n%s", a, USAGE); return 2; }
-    }
-    if (threads && threadpool_set_threads(threads)) return report_error("prepare");
+    PrepareOptions prep = prepare_default_options();
+    PrepareArgs a = {.frames = prep.frames, .size = prep.size, .mels = prep.n_mels};
+    int rc = options_exit_status(options_parse(&CMD_PREPARE, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    CorpusRequest req = {.allow_synthetic = true, .prep = prep, .data = a.data, .cache = a.out, .lenient = a.lenient};
+    req.prep.frames = a.frames, req.prep.size = a.size, req.prep.n_mels = a.mels;
+    if (a.cascade) req.prep.cascade = strcmp(a.cascade, "none") ? a.cascade : "";
+    if (a.threads && threadpool_set_threads(a.threads)) return report_error("prepare");
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
     printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,

@@ -3,32 +3,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: meld synth [--out DIR] [--dialogues N] [--seed S] [--size PX]\n"
-            "\n"
-            "Writes a synthetic corpus shaped like MELD, in MELD.Raw's layout:\n"
-            "  DIR/{train,dev,test}_sent_emo.csv (MELD's columns) and one clip per utterance,\n"
-            "  diaD_uttU.wav (16 kHz mono speech) + diaD_uttU.y4m (face frames, 10 fps), in\n"
-            "  DIR/train_splits, DIR/dev_splits_complete, DIR/output_repeated_splits_test.\n"
-            "Emotions follow MELD's class shares and persist per speaker through a dialogue;\n"
-            "the voice carries mostly arousal cues, the face mostly valence cues.\n"
-            "The same seed gives byte-identical files on any machine.\n"
-            "\n"
-            "  --out DIR       output folder (default: " BUILTIN_CORPUS_DIR ", where train, eval and\n"
-            "                  prepare look for the built-in corpus; existing files are replaced)\n"
-            "  --dialogues N   dialogues over the three splits, 72.6/8.0/19.4 %% (default %d)\n"
-            "  --seed S        random seed (default 1)\n"
-            "  --size PX       frame side in pixels, even, 48..256 (default 96)\n",
-            SYNTH_DEFAULT_DIALOGUES);
-}
+typedef struct {
+    const char *out;
+    int dialogues, size;
+    uint64_t seed;
+} SynthArgs;
+
+#define A(f, T) OPT_AT(SynthArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--out", OPT_TEXT, A(out, const char *), "DIR", .help = "output folder (train, eval and prepare look for the built-in corpus in " BUILTIN_CORPUS_DIR "; existing files are replaced)", .def = BUILTIN_CORPUS_DIR},
+    {"--dialogues", OPT_INT, A(dialogues, int), "N", .help = "dialogues over the three splits, 72.6/8.0/19.4 %", .lo = 3, .hi = 100000},
+    {"--seed", OPT_U64, A(seed, uint64_t), "S", .help = "random seed"},
+    {"--size", OPT_INT, A(size, int), "PX", .help = "frame side in pixels, even", .lo = 48, .hi = 256},
+};
+#undef A
+
+static int run_synth(int argc, char **argv);
+
+const CommandSpec CMD_SYNTH = {
+    .name = "synth",
+    .summary = "write the built-in synthetic MELD-shaped corpus",
+    .about = "Writes a synthetic corpus shaped like MELD, in MELD.Raw's layout:\n"
+             "  DIR/{train,dev,test}_sent_emo.csv (MELD's columns) and one clip per utterance,\n"
+             "  diaD_uttU.wav (16 kHz mono speech) + diaD_uttU.y4m (face frames, 10 fps), in\n"
+             "  DIR/train_splits, DIR/dev_splits_complete, DIR/output_repeated_splits_test.\n"
+             "Emotions follow MELD's class shares and persist per speaker through a dialogue;\n"
+             "the voice carries mostly arousal cues, the face mostly valence cues.\n"
+             "The same seed gives byte-identical files on any machine.\n",
+    .run = run_synth,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .args_size = sizeof(SynthArgs),
+};
 
 /* The shared progress display of pipeline/cli/corpus.h: a bar on a
  * terminal, a line every 10 % in a log. */
@@ -37,47 +49,25 @@ static void on_progress(void *user, int done, int total)
     progress_update(user, "synth", done, total, NULL);
 }
 
-int cmd_synth(int argc, char **argv)
+static int run_synth(int argc, char **argv)
 {
-    const char *cmd = "synth", *out = BUILTIN_CORPUS_DIR;
+    const char *cmd = "synth";
     SynthConfig cfg;
     synth_config_default(&cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--out")) {
-            if (!(out = arg_value(argc, argv, &i, cmd))) return 2;
-        } else if (!strcmp(argv[i], "--dialogues")) {
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_int(cmd, "--dialogues", v, 3, 100000, &cfg.n_dialogues))
-                return 2;
-        } else if (!strcmp(argv[i], "--seed")) {
-            char *end;
-            if (!(v = arg_value(argc, argv, &i, cmd))) return 2;
-            unsigned long long s = strtoull(v, &end, 10);
-            if (end == v || *end || v[0] == '-') {
-                fprintf(stderr, "meld synth: --seed expects a non-negative integer, got '%s'\n", v);
-                return 2;
-            }
-            cfg.seed = (uint64_t)s;
-        } else if (!strcmp(argv[i], "--size")) {
-            if (!(v = arg_value(argc, argv, &i, cmd)) || arg_int(cmd, "--size", v, 48, 256, &cfg.image_size)) return 2;
-            if (cfg.image_size % 2) {
-                fprintf(stderr, "meld synth: --size must be even, got %d\n", cfg.image_size);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "meld synth: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+    SynthArgs a = {.dialogues = cfg.n_dialogues, .size = cfg.image_size, .seed = cfg.seed};
+    int rc = options_exit_status(options_parse(&CMD_SYNTH, argc, argv, &a, NULL));
+    if (rc >= 0) return rc;
+    if (a.size % 2) {
+        fprintf(stderr, "meld synth: --size must be even, got %d\n", a.size);
+        return 2;
     }
+    const char *out = a.out;
+    cfg.n_dialogues = a.dialogues, cfg.image_size = a.size, cfg.seed = a.seed;
 
     Progress prog;
     progress_init(&prog);
     SynthStats st;
-    int rc = synth_write(&cfg, out, on_progress, &prog, &st);
+    rc = synth_write(&cfg, out, on_progress, &prog, &st);
     progress_end(&prog);
     if (rc) return report_error(cmd);
     report_warnings(cmd);

@@ -5,37 +5,113 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli/args.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
-static const char *USAGE =
-    "usage: meld train [--data DIR] [--cache DIR] [--model gru|lstm|melstm|cnn|fusion]\n"
-    "                  [--task both|emotion|sentiment] [--epochs N] [--batch N]\n"
-    "                  [--optim adam|adamw|adadelta|sgd|rmsprop] [--lr X]\n"
-    "                  [--class-weights auto|meld|none] [--patience N] [--threads N]\n"
-    "                  [--seed S] [--out DIR] [--resume] [--context] [--audio functionals|mel]\n"
-    "                  [--hidden N] [--frames K] [--size N] [--mels N] [--cascade FILE|none] [--lenient]\n"
-    "\n"
-    "Trains a model and reports accuracy and F1 on the test split from the best\n"
-    "dev checkpoint. With no --data and no MELD found (MELD_DATA, ./data), the\n"
-    "built-in synthetic corpus is generated into " BUILTIN_CORPUS_DIR " and used.\n"
-    "Defaults: --model fusion (audio branch: functionals), --task both,\n"
-    "--class-weights auto, --seed 1,\n"
-    "--out runs/MODEL, epochs/batch/optimiser per model (see README).\n";
-
-/* Per-model defaults: epochs, batch, patience, hidden. */
+/* Per-model defaults, in MODEL_CHOICES' order. */
 typedef struct {
-    const char *model;
     int epochs, batch, patience;
+    int hidden;   /* the model's LSTM/GRU units (fusion: its --audio mel encoder; cnn: none) */
 } ModelDefaults;
 
 static const ModelDefaults DEFAULTS[] = {
-    {"gru", 30, 16, 6}, {"lstm", 30, 16, 6}, {"melstm", 10, 32, 4}, {"cnn", 20, 32, 6}, {"fusion", 16, 32, 5},
+    /* gru */ {30, 16, 6, 300}, /* lstm */ {30, 16, 6, 300}, /* melstm */ {10, 32, 4, 128},
+    /* cnn */ {20, 32, 6, 0}, /* fusion */ {16, 32, 5, 64},
+};
+_Static_assert(sizeof DEFAULTS / sizeof DEFAULTS[0] == N_MODEL_CHOICES, "one row per model");
+
+/* "gru 30, lstm 30, melstm 10, cnn 20, fusion 16" from one column of DEFAULTS
+ * (a model with 0 there is left out). */
+static void per_model(char *buf, size_t cap, size_t column, const char *after)
+{
+    size_t used = 0;
+    for (int m = 0; m < N_MODEL_CHOICES && used < cap; m++) {
+        int v = *(const int *)((const char *)&DEFAULTS[m] + column);
+        if (!v) continue;
+        int n = snprintf(buf + used, cap - used, "%s%s %d", used ? ", " : "", MELD_MODEL_KINDS[m]->name, v);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used < cap) snprintf(buf + used, cap - used, "%s", after);
+}
+
+static void default_epochs(char *b, size_t n) { per_model(b, n, offsetof(ModelDefaults, epochs), "; twice fusion's with --context"); }
+static void default_batch(char *b, size_t n) { per_model(b, n, offsetof(ModelDefaults, batch), "; 8 dialogues with --context"); }
+static void default_patience(char *b, size_t n) { per_model(b, n, offsetof(ModelDefaults, patience), "; fusion's + 2 with --context"); }
+static void default_hidden(char *b, size_t n) { per_model(b, n, offsetof(ModelDefaults, hidden), ""); }
+
+static void default_optim(char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (int m = 0; m < N_MELD_MODEL_KINDS && used < cap; m++) {
+        int n = snprintf(buf + used, cap - used, "%s%s %s", m ? ", " : "", MELD_MODEL_KINDS[m]->name,
+                         MELD_MODEL_KINDS[m]->default_optim);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+static void default_lr(char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (int m = 0; m < N_MELD_MODEL_KINDS && used < cap; m++) {
+        int n = snprintf(buf + used, cap - used, "%s%s %g", m ? ", " : "", MELD_MODEL_KINDS[m]->name,
+                         (double)MELD_MODEL_KINDS[m]->default_lr);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used < cap) snprintf(buf + used, cap - used, "; with --optim, that optimiser's own");
+}
+
+typedef struct {
+    const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade;
+    float lr;
+    int epochs, batch, patience, threads, seed, hidden, frames, size, mels;
+    bool resume, context, lenient;
+} TrainArgs;
+
+#define A(f, T) OPT_AT(TrainArgs, f, T)
+static const Option OPTIONS[] = {
+    {"--data", OPT_TEXT, A(data, const char *), "DIR", .help = "folder holding MELD, searched for the CSVs and clips", .def_text = "$MELD_DATA, else MELD under ./data, ./MELD.Raw or ./MELD, else the built-in corpus in " BUILTIN_CORPUS_DIR},
+    {"--cache", OPT_TEXT, A(cache, const char *), "DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
+    {"--model", OPT_CHOICE, A(model, const char *), MODEL_CHOICES, .help = "model to train, as listed by meld models", .def = "fusion"},
+    {"--task", OPT_CHOICE, A(task, const char *), "both|emotion|sentiment", .help = "what to predict", .def = "both"},
+    {"--epochs", OPT_INT, A(epochs, int), "N", .help = "most epochs to train", .lo = 1, .hi = 100000, .def_fn = default_epochs},
+    {"--batch", OPT_INT, A(batch, int), "N", .help = "batch size: utterances, or dialogues for dialogue-level models", .alias = "--batch-size", .lo = 1, .hi = 100000, .def_fn = default_batch},
+    {"--optim", OPT_CHOICE, A(optim, const char *), "adam|adamw|adadelta|sgd|rmsprop", .help = "optimiser", .def_fn = default_optim},
+    {"--lr", OPT_REAL, A(lr, float), "X", .help = "learning rate", .lo = 1e-8, .hi = 100, .def_fn = default_lr},
+    {"--class-weights", OPT_CHOICE, A(weights, const char *), "auto|meld|none", .help = "per-class loss weights: inverse frequency, the MELD authors', or none", .def = "auto"},
+    {"--patience", OPT_INT, A(patience, int), "N", .help = "stop after N epochs without a better dev F1", .lo = 1, .hi = 100000, .def_fn = default_patience},
+    {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
+    {"--seed", OPT_INT, A(seed, int), "S", .help = "random seed of the initialisation, data order and dropout", .lo = 0, .hi = 2147483647, .def = "1"},
+    {"--out", OPT_TEXT, A(out, const char *), "DIR", .help = "run folder: checkpoints and log.jsonl", .def_text = "runs/MODEL, runs/fusion-context with --context"},
+    {"--resume", OPT_FLAG, A(resume, bool), .help = "continue the run in --out from last.safetensors"},
+    {"--context", OPT_FLAG, A(context, bool), .help = "dialogue-level context: a BiLSTM over a dialogue's utterances", .only = ONLY_FUSION},
+    {"--audio", OPT_CHOICE, A(audio, const char *), "functionals|mel", .help = "audio branch: the functional-vector MLP or the log-Mel LSTM", .def = "functionals", .only = ONLY_FUSION},
+    {"--hidden", OPT_INT, A(hidden, int), "N", .help = "units of the recurrent layers; fusion: of its --audio mel LSTM", .lo = 1, .hi = 4096, .def_fn = default_hidden, .only = ONLY_GRU | ONLY_LSTM | ONLY_MELSTM | ONLY_FUSION},
+    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance in the cache", .lo = 1, .hi = 64},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops in the cache, pixels", .lo = 16, .hi = 1024},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = 256},
+    {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
+    {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
+};
+#undef A
+
+static int run_train(int argc, char **argv);
+
+const CommandSpec CMD_TRAIN = {
+    .name = "train",
+    .summary = "train a model (default: fusion on the built-in synthetic corpus)",
+    .about = "Trains a model and reports accuracy and F1 on the test split from the best\n"
+             "dev checkpoint. With no --data and no MELD found (MELD_DATA, ./data), the\n"
+             "built-in synthetic corpus is generated into " BUILTIN_CORPUS_DIR " and used.\n",
+    .run = run_train,
+    .options = OPTIONS,
+    .n_options = OPT_COUNT(OPTIONS),
+    .variant_option = "--model",
+    .args_size = sizeof(TrainArgs),
 };
 
 typedef struct {
@@ -70,94 +146,51 @@ static void on_epoch(void *ctx, const char *json)
     fflush(stdout);
 }
 
-int cmd_train(int argc, char **argv)
+static int run_train(int argc, char **argv)
 {
-    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options()};
+    PrepareOptions prep = prepare_default_options();
+    TrainArgs a = {.frames = prep.frames, .size = prep.size, .mels = prep.n_mels};
+    int model, rc = options_exit_status(options_parse(&CMD_TRAIN, argc, argv, &a, &model));
+    if (rc >= 0) return rc;
+    if (a.hidden && model == MODEL_FUSION && strcmp(a.audio, "mel")) {
+        fprintf(stderr, "meld train: --hidden sizes fusion's --audio mel LSTM; --audio functionals has none\n");
+        return 2;
+    }
+    CorpusRequest req = {.allow_synthetic = true, .prep = prep, .data = a.data, .cache = a.cache, .lenient = a.lenient};
+    req.prep.frames = a.frames, req.prep.size = a.size, req.prep.n_mels = a.mels;
+    if (a.cascade) req.prep.cascade = strcmp(a.cascade, "none") ? a.cascade : "";
+    const ModelDefaults *d = &DEFAULTS[model];
     TrainOptions o = {0};
-    o.model = "fusion";
-    o.seed = 1;
+    o.model = a.model;
+    o.optim = a.optim;
+    o.lr = a.lr;
+    o.resume = a.resume;
+    o.cfg.context = a.context;
     o.cfg.rnn_hidden = 300;
     o.cfg.mel_hidden = 64;
     o.cfg.mel_pool = 4;
     o.cfg.mel_max_frames = 200;
-    int epochs = 0, batch = 0, patience = 0, threads = 0, seed = 1, hidden = 0;
-    const char *out = NULL, *weights = "auto", *task = "both", *audio = "functionals";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(USAGE, stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--resume")) { o.resume = true; continue; }
-        if (!strcmp(a, "--context")) { o.cfg.context = true; continue; }
-        if (!strcmp(a, "--lenient")) { req.lenient = true; continue; }
-        if (!(v = arg_value(argc, argv, &i, "train"))) return 2;
-        if (!strcmp(a, "--data")) req.data = v;
-        else if (!strcmp(a, "--cache")) req.cache = v;
-        else if (!strcmp(a, "--model")) o.model = v;
-        else if (!strcmp(a, "--task")) task = v;
-        else if (!strcmp(a, "--optim")) o.optim = v;
-        else if (!strcmp(a, "--class-weights")) weights = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--audio")) audio = v;
-        else if (!strcmp(a, "--cascade")) req.prep.cascade = strcmp(v, "none") ? v : "";
-        else if (!strcmp(a, "--lr")) { if (arg_float("train", a, v, 1e-8, 100, &o.lr)) return 2; }
-        else if (!strcmp(a, "--epochs")) { if (arg_int("train", a, v, 1, 100000, &epochs)) return 2; }
-        else if (!strcmp(a, "--batch")) { if (arg_int("train", a, v, 1, 100000, &batch)) return 2; }
-        else if (!strcmp(a, "--patience")) { if (arg_int("train", a, v, 1, 100000, &patience)) return 2; }
-        else if (!strcmp(a, "--threads")) { if (arg_int("train", a, v, 1, 1024, &threads)) return 2; }
-        else if (!strcmp(a, "--seed")) { if (arg_int("train", a, v, 0, 2147483647, &seed)) return 2; }
-        else if (!strcmp(a, "--hidden")) { if (arg_int("train", a, v, 1, 4096, &hidden)) return 2; }
-        else if (!strcmp(a, "--frames")) { if (arg_int("train", a, v, 1, 64, &req.prep.frames)) return 2; }
-        else if (!strcmp(a, "--size")) { if (arg_int("train", a, v, 16, 1024, &req.prep.size)) return 2; }
-        else if (!strcmp(a, "--mels")) { if (arg_int("train", a, v, 1, 256, &req.prep.n_mels)) return 2; }
-        else {
-            fprintf(stderr, "meld train: unknown option '%s'\n%s", a, USAGE);
-            return 2;
-        }
+    o.cfg.task = !strcmp(a.task, "both") ? TASK_BOTH : !strcmp(a.task, "emotion") ? TASK_EMOTION : TASK_SENTIMENT;
+    o.class_weights = !strcmp(a.weights, "auto")   ? CLASS_WEIGHTS_AUTO
+                      : !strcmp(a.weights, "meld") ? CLASS_WEIGHTS_MELD
+                                                   : CLASS_WEIGHTS_NONE;
+    o.cfg.audio_functionals = !strcmp(a.audio, "functionals");
+    if (a.hidden) {
+        o.cfg.rnn_hidden = a.hidden;
+        o.cfg.mel_hidden = a.hidden;
     }
-    const ModelDefaults *d = NULL;
-    for (size_t k = 0; k < sizeof DEFAULTS / sizeof DEFAULTS[0]; k++)
-        if (!strcmp(DEFAULTS[k].model, o.model)) d = &DEFAULTS[k];
-    if (!d) {
-        fprintf(stderr, "meld train: unknown model '%s' (gru, lstm, melstm, cnn, fusion)\n", o.model);
-        return 2;
-    }
-    if (!strcmp(task, "both")) o.cfg.task = TASK_BOTH;
-    else if (!strcmp(task, "emotion")) o.cfg.task = TASK_EMOTION;
-    else if (!strcmp(task, "sentiment")) o.cfg.task = TASK_SENTIMENT;
-    else {
-        fprintf(stderr, "meld train: --task must be both, emotion or sentiment, got '%s'\n", task);
-        return 2;
-    }
-    if (!strcmp(weights, "auto")) o.class_weights = CLASS_WEIGHTS_AUTO;
-    else if (!strcmp(weights, "meld")) o.class_weights = CLASS_WEIGHTS_MELD;
-    else if (!strcmp(weights, "none")) o.class_weights = CLASS_WEIGHTS_NONE;
-    else {
-        fprintf(stderr, "meld train: --class-weights must be auto, meld or none, got '%s'\n", weights);
-        return 2;
-    }
-    if (strcmp(audio, "mel") && strcmp(audio, "functionals")) {
-        fprintf(stderr, "meld train: --audio must be mel or functionals, got '%s'\n", audio);
-        return 2;
-    }
-    o.cfg.audio_functionals = !strcmp(audio, "functionals");
-    if (hidden) {
-        o.cfg.rnn_hidden = hidden;
-        o.cfg.mel_hidden = hidden;
-    }
-    if (!strcmp(o.model, "melstm") && !hidden) o.cfg.mel_hidden = 128;
+    if (!strcmp(o.model, "melstm") && !a.hidden) o.cfg.mel_hidden = d->hidden;
     /* fusion --context sees each dialogue once per epoch (24 steps on the
      * built-in corpus): it gets twice the epochs and patience. */
-    o.epochs = epochs ? epochs : (o.cfg.context ? 2 * d->epochs : d->epochs);
+    o.epochs = a.epochs ? a.epochs : (o.cfg.context ? 2 * d->epochs : d->epochs);
     /* fusion --context batches dialogues (~10 utterances each), not utterances. */
-    o.batch = batch ? batch : (o.cfg.context ? 8 : d->batch);
-    o.patience = patience ? patience : (o.cfg.context ? d->patience + 2 : d->patience);
-    o.seed = (uint64_t)seed;
-    if (threads && threadpool_set_threads(threads)) return report_error("train");
+    o.batch = a.batch ? a.batch : (o.cfg.context ? 8 : d->batch);
+    o.patience = a.patience ? a.patience : (o.cfg.context ? d->patience + 2 : d->patience);
+    o.seed = (uint64_t)a.seed;
+    if (a.threads && threadpool_set_threads(a.threads)) return report_error("train");
     char out_dir[1024];
-    snprintf(out_dir, sizeof out_dir, "%s", out ? out : "runs");
-    if (!out) {
+    snprintf(out_dir, sizeof out_dir, "%s", a.out ? a.out : "runs");
+    if (!a.out) {
         /* runs/MODEL (runs/ is created first). */
         if (mkdir("runs", 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "meld train: runs: cannot create folder: %s\n", strerror(errno));

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/cli/args.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
