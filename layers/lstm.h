@@ -5,8 +5,9 @@
  *     i = s(G_i)  f = s(G_f)  g = tanh(G_g)  o = s(G_o)  (s = sigmoid)
  *     c = f * c_prev + i * g
  *     h = o * tanh(c)
- * with h_0 = c_0 = 0. The derivatives are in tensor/rnn_cell.h; the
- * backward through time and the masking are in lstm.c / rnn_common.h.
+ * with h_0 = c_0 = 0. The derivatives are in tensor/rnn_cell.h; the op
+ * (forward over the sequence, backward through time) is op_lstm in
+ * tensor/ops_lstm.c, the masking rule in tensor/rnn_op.h.
  *
  *     Layer *l = lstm_new("lstm", 300, 128, 2, true, true, 0.2f, false, &rng);
  *     Tensor *y = layer_forward(l, g, x, mask);   // x [B,T,300] -> y [B,256]
@@ -22,7 +23,7 @@
  * first valid step). false: [B, dirs*H], each direction's final state, i.e.
  * the forward output at the sequence's last valid step and the reverse
  * output at its first valid step (PyTorch's h_n with packed sequences).
- * Masks: see rnn_common.h. At most 8 layers, 4 when bidirectional with bias.
+ * Masks: see tensor/rnn_op.h. At most 8 layers, 4 when bidirectional with bias.
  *
  * Parameters, named and shaped as PyTorch's, so a checkpoint loads into
  * torch.nn.LSTM: "<name>.weight_ih_l{k}[_reverse]" [4H, in],
@@ -34,21 +35,11 @@
 #ifndef MELD_LSTM_H
 #define MELD_LSTM_H
 
-#include "layers/rnn_common.h"
+#include <stdbool.h>
+
+#include "layers/layer.h"
 
 Layer *lstm_new(const char *name, int input_size, int hidden, int num_layers, bool bidirectional,
                 bool bias, float dropout, bool return_sequences, Rng *r);
-
-/* One direction of one LSTM layer over a whole sequence, as one op:
- * x [B, T, F], w_ih [4H, F], w_hh [4H, H], bias [8H] = concat(b_ih, b_hh) or
- * NULL, mask [B, T] (0/1) or NULL, reverse: walk t = T-1 .. 0.
- * Returns [B, T, H] (sequences) or the final state [B, H]. */
-Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
-                const Tensor *mask, bool reverse, bool sequences);
-
-/* Both directions of one bidirectional LSTM level as one op (see
- * op_rnn_bidir in rnn_common.h): [B, T, 2H] or [B, 2H], forward then reverse. */
-Tensor *op_lstm_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
-                     Tensor *const bias[2], const Tensor *mask, bool sequences);
 
 #endif

@@ -14,11 +14,8 @@ extern const OpDef OPDEF_RESHAPE, OPDEF_PERMUTE, OPDEF_SLICE, OPDEF_CONCAT, OPDE
 extern const OpDef OPDEF_SUM, OPDEF_MEAN, OPDEF_MAX, OPDEF_MASKED_MEAN;
 extern const OpDef OPDEF_SOFTMAX, OPDEF_LOG_SOFTMAX, OPDEF_CROSS_ENTROPY;
 extern const OpDef OPDEF_DROPOUT;
-/* layers/lstm.c, layers/gru.c */
-extern const OpDef OPDEF_LSTM, OPDEF_GRU, OPDEF_LSTM_BIDIR, OPDEF_GRU_BIDIR;
-/* layers/batchnorm.c, layers/dropout.c */
-extern const OpDef OPDEF_BATCHNORM, OPDEF_DROPOUT2D;
-/* layers/conv2d.c, layers/maxpool2d.c */
-extern const OpDef OPDEF_CONV2D, OPDEF_MAXPOOL2D;
+extern const OpDef OPDEF_DROPOUT2D;
+extern const OpDef OPDEF_CONV2D, OPDEF_MAXPOOL2D, OPDEF_BATCHNORM;
+extern const OpDef OPDEF_LSTM, OPDEF_LSTM_BIDIR, OPDEF_GRU, OPDEF_GRU_BIDIR;
 
 #endif

@@ -15,13 +15,12 @@ const OpDef *const OP_TABLE[] = {
                        &OPDEF_GATHER_ROWS,
     /* ops_reduce.c */ &OPDEF_SUM, &OPDEF_MEAN, &OPDEF_MAX, &OPDEF_MASKED_MEAN,
     /* ops_softmax.c */&OPDEF_SOFTMAX, &OPDEF_LOG_SOFTMAX, &OPDEF_CROSS_ENTROPY,
-    /* ops_dropout.c */&OPDEF_DROPOUT,
-    /* layers/lstm.c */&OPDEF_LSTM, &OPDEF_LSTM_BIDIR,
-    /* layers/gru.c */ &OPDEF_GRU, &OPDEF_GRU_BIDIR,
-    /* layers/batchnorm.c */ &OPDEF_BATCHNORM,
-    /* layers/dropout.c */   &OPDEF_DROPOUT2D,
-    /* layers/conv2d.c */    &OPDEF_CONV2D,
-    /* layers/maxpool2d.c */ &OPDEF_MAXPOOL2D,
+    /* ops_dropout.c */&OPDEF_DROPOUT, &OPDEF_DROPOUT2D,
+    /* ops_conv2d.c */ &OPDEF_CONV2D,
+    /* ops_pool.c */   &OPDEF_MAXPOOL2D,
+    /* ops_batchnorm.c */ &OPDEF_BATCHNORM,
+    /* ops_lstm.c */   &OPDEF_LSTM, &OPDEF_LSTM_BIDIR,
+    /* ops_gru.c */    &OPDEF_GRU, &OPDEF_GRU_BIDIR,
 };
 const int OP_TABLE_COUNT = (int)(sizeof OP_TABLE / sizeof OP_TABLE[0]);
 

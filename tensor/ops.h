@@ -1,6 +1,7 @@
-/* The differentiable operations. Each op is one function here plus one
- * OpDef (name + backward rule) in the file that implements it; op_table.c
- * lists every OpDef in one table, so the whole op set reads on one screen.
+/* The differentiable operations, every one of the engine. Each op is one
+ * function here plus one OpDef (name + backward rule) in the file that
+ * implements it; op_table.c lists every OpDef in one table, so the whole op
+ * set reads on one screen. Layers (layers/) own parameters and call these.
  *
  * Conventions
  *   - First argument: the Graph that records the op (autograd.h).
@@ -16,6 +17,7 @@
 #define MELD_OPS_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "tensor/autograd.h"
 
@@ -85,6 +87,66 @@ Tensor *op_cross_entropy(Graph *g, Tensor *logits, const int *labels,
 /* Inverted dropout: in training keep each element with probability 1-p and
  * scale it by 1/(1-p); identity in eval (g->training false). Mask from g->rng. */
 Tensor *op_dropout(Graph *g, Tensor *a, float p);
+/* Spatial dropout: x [N, C, ...], rank >= 3. In training one keep/drop draw
+ * per (n, c) from g->rng in row-major order, kept maps scaled by 1/(1-p);
+ * identity in eval or for p = 0. */
+Tensor *op_dropout2d(Graph *g, Tensor *x, float p);
+
+/* ---- images, NCHW (ops_conv2d.c, ops_pool.c, ops_batchnorm.c) ---------- */
+/* 2-D convolution, cross-correlation as torch:
+ *     y[n,o,i,j] = b[o] + sum_{c,u,v} w[o,c,u,v] * xp[n, c, i*sh + u, j*sw + v]
+ * where xp is x with pad_top rows of zeros above, pad_bottom below, pad_left
+ * and pad_right columns at the sides (each in [0, kernel)).
+ * x [N, C, H, W], w [O, C, kh, kw], b [O] or NULL; the output size is
+ *     OH = (H + pad_top + pad_bottom - kh) / sh + 1   (likewise OW). */
+Tensor *op_conv2d(Graph *g, Tensor *x, Tensor *w, Tensor *b, int sh, int sw,
+                  int pad_top, int pad_left, int pad_bottom, int pad_right);
+/* 2-D max pooling: x [N, C, H, W] ->
+ * [N, C, (H + 2ph - kh)/sh + 1, (W + 2pw - kw)/sw + 1], padding never wins.
+ * The gradient goes to the first maximum of each window (row-major). */
+Tensor *op_maxpool2d(Graph *g, Tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
+/* Batch normalisation over axis 1. x [N, C, ...]; gamma, beta [C] or NULL
+ * (1 and 0); running_mean, running_var [C] or NULL.
+ *   g->training or no running stats: batch statistics over all axes but 1;
+ *       running stats (if given and g->training) are updated in place with
+ *       momentum, running_var with the unbiased variance. Needs more than
+ *       one value per channel (as torch).
+ *   otherwise: the running statistics.
+ * See ops_batchnorm.c for the derivation of the backward. */
+Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
+                     Tensor *running_mean, Tensor *running_var, float momentum, float eps);
+
+/* ---- recurrent, over whole sequences (ops_lstm.c, ops_gru.c) ----------- */
+/* One op runs one direction of one layer over every step, forward and, in
+ * its backward rule, backpropagation through time. The cell equations and
+ * their derivatives are in rnn_cell.h, the masking rule (Keras semantics)
+ * and the packed schedule of valid steps in rnn_op.h.
+ *
+ * x [B, T, F]; w_ih [G*H, F], w_hh [G*H, H] (G = 4 gates i, f, g, o for
+ * the LSTM, 3 gates r, z, n for the GRU, PyTorch's layouts); bias [2*G*H] =
+ * concat(b_ih, b_hh) or NULL; mask [B, T] of 0/1 or NULL; reverse: walk
+ * t = T-1 .. 0. Returns [B, T, H] (sequences) or the final state [B, H]. */
+Tensor *op_lstm(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
+                const Tensor *mask, bool reverse, bool sequences);
+Tensor *op_gru(Graph *g, Tensor *x, Tensor *w_ih, Tensor *w_hh, Tensor *bias,
+               const Tensor *mask, bool reverse, bool sequences);
+/* Both directions of one bidirectional level as one op, direction d = 0
+ * forward, 1 reverse, each with its own weights and biases:
+ * [B, T, 2H] or [B, 2H], forward then reverse (the values of two
+ * one-direction ops and a concat). */
+Tensor *op_lstm_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                      Tensor *const bias[2], const Tensor *mask, bool sequences);
+Tensor *op_gru_bidir(Graph *g, Tensor *x, Tensor *const w_ih[2], Tensor *const w_hh[2],
+                     Tensor *const bias[2], const Tensor *mask, bool sequences);
+/* The masks of those ops (not ops: constants, no gradient), in `arena`
+ * (NULL = heap, free with tensor_free); NULL on error.
+ * Keras Masking(mask_value): 1 where any feature of x[b, t, :] (x is
+ * [B, T, F]) differs from mask_value, else 0. (Keras's layer also zeroes
+ * the masked steps of x; the ops never read them, so x can be passed on
+ * as it is.) */
+Tensor *rnn_mask_from_values(Arena *arena, const Tensor *x, float mask_value);
+/* Right-padded sequences: mask[b, t] = t < lengths[b], lengths in 0..T. */
+Tensor *rnn_mask_from_lengths(Arena *arena, const int *lengths, int B, int T);
 
 /* ---- the table (op_table.c) -------------------------------------------- */
 extern const OpDef *const OP_TABLE[];

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "layers/layer_ops.h"
 #include "layers/layers.h"
 #include "layers/model.h"
 #include "tensor/error.h"

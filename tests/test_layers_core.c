@@ -17,7 +17,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "layers/layer_ops.h"
 #include "layers/layers.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"

@@ -30,7 +30,6 @@
  * layers exist depends on the options. */
 #include <string.h>
 
-#include "layers/layer_ops.h"
 #include "layers/layers.h"
 #include "layers/lstm.h"
 #include "pipeline/models/model_parts.h"

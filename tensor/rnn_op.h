@@ -1,6 +1,9 @@
-/* Plumbing shared by the LSTM and GRU layers (layers/lstm.h, layers/gru.h):
- * masks, the per-step schedule of valid rows, the whole-sequence op's
- * bookkeeping, and the stacked / bidirectional layer built on the ops.
+/* The machinery the whole-sequence recurrent ops (op_lstm, op_gru and
+ * their two-direction forms, tensor/ops.h) share: masks, the per-step
+ * schedule of valid rows, the bookkeeping of one direction over the whole
+ * sequence, and the one- and two-direction ops built on a cell kind
+ * (tensor/ops_lstm.c, tensor/ops_gru.c). The layers over these ops are in
+ * layers/rnn_layer.h.
  *
  * Masking (Keras semantics, as the MELD baseline's Masking(mask_value=0)):
  * mask[b, t] = 1 marks a valid step, 0 a padded one. At a padded step the
@@ -33,24 +36,15 @@
  * half of the [.., 2H] output directly. Biases enter an op as one input,
  * concat(b_ih, b_hh).
  */
-#ifndef MELD_RNN_COMMON_H
-#define MELD_RNN_COMMON_H
+#ifndef MELD_RNN_OP_H
+#define MELD_RNN_OP_H
 
 #include <stdbool.h>
 
-#include "layers/layer.h"
+#include "tensor/autograd.h"
 
-/* ---- masks ---------------------------------------------------------------- */
-
-/* Keras Masking(mask_value): [B, T] mask with 1 where any feature of
- * x[b, t, :] (x is [B, T, F]) differs from mask_value, else 0. In `arena`
- * (NULL = heap, free with tensor_free). NULL on error. (Keras's layer also
- * zeroes the masked steps of x; the RNNs here never read them, so x can be
- * passed on as it is.) */
-Tensor *rnn_mask_from_values(Arena *arena, const Tensor *x, float mask_value);
-/* [B, T] mask of right-padded sequences: mask[b, t] = t < lengths[b].
- * Lengths must be in 0..T. NULL on error. */
-Tensor *rnn_mask_from_lengths(Arena *arena, const int *lengths, int B, int T);
+/* The masks themselves are made by rnn_mask_from_values and
+ * rnn_mask_from_lengths (tensor/ops.h). */
 
 /* ---- the schedule of valid steps (see the compact layout above) ---------- */
 
@@ -164,14 +158,13 @@ static inline bool rnn_chunk_done(int k, int k_hi)
     return k == 0 || k_hi - k + 1 == RNN_GRAD_CHUNK;
 }
 
-/* ---- the layer: stacked, optionally bidirectional ------------------------ */
+/* ---- the ops over a cell kind ----------------------------------------------- */
 
 /* A cell kind: the pieces the whole-sequence ops drive. `saved` is the
  * kind's saved-values struct (saved_size bytes), whose first member is the
  * RnnRun; dir_op and bidir_op are the kind's one- and two-direction ops
  * ("lstm", "lstm_bidir"). */
 typedef struct RnnCellKind {
-    LayerOps ops;         /* kind name ("LSTM", "GRU") and rnn_layer_forward */
     int gates;            /* G: 4, 3 */
     size_t saved_size;
     int (*saved_init)(Graph *g, void *saved, const Tensor *x, const Tensor *mask, int H,
@@ -202,31 +195,5 @@ Tensor *op_rnn_bidir(const RnnCellKind *kind, Graph *g, Tensor *x, Tensor *const
                      bool sequences);
 /* Its backward rule (the kinds' OpDefs use it). */
 void rnn_bidir_backward(Tensor *y);
-
-#define RNN_MAX_LEVELS 8
-
-/* Fields are read-only after rnn_layer_new. Parameters (also in base.params,
- * in PyTorch's order: per layer k, per direction, weight_ih, weight_hh,
- * bias_ih, bias_hh; "_reverse" suffix for the reversed direction):
- *     weight_ih_l{k}  [G*H, in_k]  (in_0 = input_size, else dirs*H)
- *     weight_hh_l{k}  [G*H, H]
- *     bias_ih_l{k}, bias_hh_l{k}  [G*H]  (when bias) */
-typedef struct {
-    Layer base;
-    const RnnCellKind *cell;
-    int input_size, hidden, num_layers, dirs;
-    bool bias, return_sequences;
-    float dropout;
-    Tensor *w_ih[RNN_MAX_LEVELS][2], *w_hh[RNN_MAX_LEVELS][2];
-    Tensor *b_ih[RNN_MAX_LEVELS][2], *b_hh[RNN_MAX_LEVELS][2];
-} RnnLayer;
-
-/* The layer's forward (LayerOps.forward of both kinds): x [B, T, in],
- * mask [B, T] or NULL -> [B, T, dirs*H] (return_sequences) or [B, dirs*H]. */
-Tensor *rnn_layer_forward(Layer *l, Graph *g, Tensor *x, const Tensor *mask);
-/* See lstm_new / gru_new. */
-Layer *rnn_layer_new(const RnnCellKind *cell, const char *name, int input_size, int hidden,
-                     int num_layers, bool bidirectional, bool bias, float dropout,
-                     bool return_sequences, Rng *r);
 
 #endif
