@@ -9,6 +9,7 @@ typedef int (*CommandFn)(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_eda(int argc, char **argv);

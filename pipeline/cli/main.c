@@ -15,6 +15,7 @@ static const Command COMMANDS[] = {
     {"train",    cmd_train, "train a model (default: fusion on the built-in synthetic corpus)"},
     {"eval",     cmd_eval, "evaluate a checkpoint on dev or test: accuracy, F1, confusion"},
     {"predict",  cmd_predict, "emotion and sentiment for clips"},
+    {"export",   cmd_export, "a trained model as PyTorch code + weights, or as ONNX"},
     {"prepare",  cmd_prepare, "decode clips and build the feature cache"},
     {"synth",    cmd_synth, "write the built-in synthetic MELD-shaped corpus"},
     {"eda",      cmd_eda, "exploratory analysis of the MELD annotations"},
