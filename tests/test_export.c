@@ -172,8 +172,8 @@ enum { N_KINDS = sizeof KINDS / sizeof KINDS[0] };
 static void onnx_checker_accepts_every_kind(void **state)
 {
     (void)state;
-    if (system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") != 0) {
-        print_message("  /usr/bin/python3 with the onnx package (python3-onnx) not found: skipping\n");
+    if (access("/usr/bin/python3", X_OK) != 0) {
+        print_message("  /usr/bin/python3 not found: skipping\n");
         skip();
     }
     char cmd[4096] = "/usr/bin/python3 tests/onnx/check_onnx.py";
@@ -192,7 +192,12 @@ static void onnx_checker_accepts_every_kind(void **state)
     assert_non_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = '\0';
-    if (pclose(p) != 0) fail_msg("the onnx checker failed:\n%s", out);
+    int st = pclose(p);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+        print_message("  %s: skipping\n", strtok(out, "\n"));
+        skip();
+    }
+    if (st != 0) fail_msg("the onnx checker failed:\n%s", out);
 }
 
 static void kind_gru(void **state) { (void)state; check_kind("gru"); }
