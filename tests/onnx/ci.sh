@@ -10,7 +10,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
 fi
-if ! npm ping >/dev/null 2>&1; then
+if ! npm ping --fetch-retries=0 --fetch-timeout=15000 >/dev/null 2>&1; then
     echo "onnxruntime: skipped: the npm registry cannot be reached"
     exit 0
 fi
