@@ -6,22 +6,23 @@
  * order given), so the model reads them through the same code path as in
  * training. Dialogue-context models therefore see the clips as one
  * dialogue in order. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
+#include "pipeline/export/model_io.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "video/haar.h"
 
 typedef struct {
-    const char *model_file;
-    bool json;
+    const char *model_file, *inputs, *save_inputs;
+    bool json, full_precision;
     OptList clips;
 } PredictArgs;
 
@@ -29,6 +30,9 @@ typedef struct {
 static const Option OPTIONS[] = {
     {"--model-file", OPT_TEXT, A(model_file, const char *), "CKPT", .help = "the checkpoint, e.g. a run's best.safetensors", .def_text = "none: required"},
     {"--json", OPT_FLAG, A(json, bool), .help = "one JSON object per clip"},
+    {"--full-precision", OPT_FLAG, A(full_precision, bool), .help = "probabilities to 9 significant digits (every float32 exactly) instead of 4 decimals (2 in the text form)"},
+    {"--save-inputs", OPT_TEXT, A(save_inputs, const char *), "FILE", .help = "also write the clips' features as the inputs of the exported models (meld export; docs/EXPORT.md), as float32 safetensors", .def_text = "none"},
+    {"--inputs", OPT_TEXT, A(inputs, const char *), "FILE", .help = "predict from such a file instead of clips (its utterances are labelled FILE[i], or FILE[dialogue][i])", .def_text = "none: clips"},
 };
 static const Positional ARGUMENTS[] = {
     {"CLIP", A(clips, OptList), .help = "an MP4, a WAV with a Y4M of the same stem, or a folder of PGM/PPM frames with a WAV", .variadic = true},
@@ -50,27 +54,116 @@ const CommandSpec CMD_PREDICT = {
     .args_size = sizeof(PredictArgs),
 };
 
-static void print_clip(const char *path, const float *pe, const float *ps, int json)
+typedef struct {
+    int json, full_precision;
+} Style;
+
+static void print_clip(const char *label, const float *pe, const float *ps, const Style *st)
 {
     int be = 0, bs = 0;
     for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
     for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
-    if (json) {
+    const char *fmt = st->full_precision ? "%s\"%s\": %.9g" : "%s\"%s\": %.4f";
+    if (st->json) {
         printf("{\"clip\": \"");
-        for (const char *c = path; *c; c++) {
+        for (const char *c = label; *c; c++) {
             if (*c == '"' || *c == '\\') putchar('\\');
             if ((unsigned char)*c >= 0x20) putchar(*c);
         }
         printf("\", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
-        for (int k = 0; k < N_EMOTIONS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", emotion_name(k), pe[k]);
+        for (int k = 0; k < N_EMOTIONS; k++) printf(fmt, k ? ", " : "", emotion_name(k), pe[k]);
         printf("}, \"sentiment_probs\": {");
-        for (int k = 0; k < N_SENTIMENTS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", sentiment_name(k), ps[k]);
+        for (int k = 0; k < N_SENTIMENTS; k++) printf(fmt, k ? ", " : "", sentiment_name(k), ps[k]);
         printf("}}\n");
         return;
     }
-    printf("%s: emotion %s (%.2f), sentiment %s (%.2f)   [", path, emotion_name(be), pe[be], sentiment_name(bs), ps[bs]);
-    for (int k = 0; k < N_EMOTIONS; k++) printf("%s%s %.2f", k ? ", " : "", emotion_name(k), pe[k]);
+    const char *num = st->full_precision ? "%.9g" : "%.2f";
+    printf("%s: emotion %s (", label, emotion_name(be));
+    printf(num, pe[be]);
+    printf("), sentiment %s (", sentiment_name(bs));
+    printf(num, ps[bs]);
+    printf(")   [");
+    for (int k = 0; k < N_EMOTIONS; k++) {
+        printf("%s%s ", k ? ", " : "", emotion_name(k));
+        printf(num, pe[k]);
+    }
     printf("]\n");
+}
+
+/* Predicts n utterances and prints one line each (and, with save_inputs,
+ * writes them as an inputs file). Returns the exit status. */
+static int predict_items(const LoadedModel *lm, const CacheConfig *cfg, const CacheItem *items, int n,
+                         const char *const *labels, const Style *st, const char *save_inputs)
+{
+    float *pe = malloc(sizeof(float) * (size_t)n * N_EMOTIONS), *ps = malloc(sizeof(float) * (size_t)n * N_SENTIMENTS);
+    int status = 0;
+    if (!pe || !ps) {
+        fprintf(stderr, "meld predict: out of memory\n");
+        status = 1;
+    } else if (model_io_predict(lm->model, &lm->norm, cfg, items, n, pe, ps, save_inputs)) {
+        status = report_error("predict");
+    } else {
+        for (int i = 0; i < n; i++) print_clip(labels[i], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, st);
+    }
+    free(pe), free(ps);
+    return status;
+}
+
+static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style *st, const char *save_inputs)
+{
+    PrepareOptions po = prepare_default_options();
+    HaarCascade *cascade = NULL;
+    if (corpus_features_from_config(lm->cache_config, &po)) return report_error("predict");
+    const char *cpath = po.cascade ? NULL : haar_default_cascade_path();
+    if (cpath && !(cascade = haar_load(cpath))) return report_error("predict");
+    ClipFeatures *feat = calloc((size_t)n, sizeof *feat);
+    CacheItem *items = calloc((size_t)n, sizeof *items);
+    const char **labels = calloc((size_t)n, sizeof *labels);
+    int m = 0, status = 0;
+    if (!feat || !items || !labels) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
+    for (int i = 0; i < n; i++) {
+        if (clip_features(clips[i], &po, cascade, &feat[m]) != MELD_OK) {
+            fprintf(stderr, "meld predict: %s\n", meld_error());
+            status = 1;
+            continue;
+        }
+        items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,
+                               .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
+        labels[m++] = clips[i];
+    }
+    CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = lm->model->cfg.func_dim, .n_frames = po.frames,
+                       .frame_size = po.size, .frame_channels = 3};
+    snprintf(cfg.config, sizeof cfg.config, "%s", lm->cache_config);
+    if (m > 0 && predict_items(lm, &cfg, items, m, labels, st, save_inputs)) status = 1;
+    for (int i = 0; i < m; i++) clip_features_free(&feat[i]);
+    free(feat), free(items), free(labels);
+    haar_free(cascade);
+    return status;
+}
+
+static int predict_inputs(const LoadedModel *lm, const char *path, const Style *st)
+{
+    ModelInputItems in;
+    if (model_inputs_load(path, lm->model, &in)) return report_error("predict");
+    enum { LABEL_CAP = 1100 };
+    char *text = malloc((size_t)in.n * LABEL_CAP);
+    const char **labels = malloc(sizeof *labels * (size_t)in.n);
+    int status = 1;
+    if (text && labels) {
+        bool dialogues = meld_model_batch_spec(lm->model, false).dialogue_level;
+        for (int i = 0; i < in.n; i++) {
+            char *l = text + (size_t)i * LABEL_CAP;
+            if (dialogues) snprintf(l, LABEL_CAP, "%s[%d][%d]", path, in.items[i].dialogue_id, in.items[i].utterance_id);
+            else snprintf(l, LABEL_CAP, "%s[%d]", path, i);
+            labels[i] = l;
+        }
+        status = predict_items(lm, &in.cfg, in.items, in.n, labels, st, NULL);
+    } else {
+        fprintf(stderr, "meld predict: out of memory\n");
+    }
+    free(text), free(labels);
+    model_input_items_free(&in);
+    return status;
 }
 
 static int run_predict(int argc, char **argv)
@@ -78,63 +171,15 @@ static int run_predict(int argc, char **argv)
     PredictArgs a = {0};
     int rc = options_exit_status(options_parse(&CMD_PREDICT, argc, argv, &a, NULL));
     if (rc >= 0) return rc;
-    if (!a.model_file || a.clips.n == 0) {
-        fprintf(stderr, "meld predict: needs --model-file and at least one clip\n");
+    if (!a.model_file || (a.clips.n == 0) == !a.inputs || (a.inputs && a.save_inputs)) {
+        fprintf(stderr, "meld predict: needs --model-file and either clips or --inputs (not both)\n");
         return 2;
     }
-    const char *model_file = a.model_file;
-    char **clips = a.clips.items;
-    int json = a.json, n = a.clips.n;
+    Style st = {a.json, a.full_precision};
     LoadedModel lm;
-    if (checkpoint_load_model(model_file, &lm)) return report_error("predict");
-    PrepareOptions po = prepare_default_options();
-    HaarCascade *cascade = NULL;
-    if (corpus_features_from_config(lm.cache_config, &po)) { loaded_model_free(&lm); return report_error("predict"); }
-    const char *cpath = po.cascade ? NULL : haar_default_cascade_path();
-    if (cpath && !(cascade = haar_load(cpath))) { loaded_model_free(&lm); return report_error("predict"); }
-
-    ClipFeatures *feat = calloc((size_t)n, sizeof *feat);
-    CacheItem *items = calloc((size_t)n, sizeof *items);
-    int *clip_of = calloc((size_t)n, sizeof *clip_of), m = 0, status = 0;
-    if (!feat || !items || !clip_of) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
-    for (int i = 0; i < n; i++) {
-        const char *path = clips[i];
-        if (clip_features(path, &po, cascade, &feat[m]) != MELD_OK) {
-            fprintf(stderr, "meld predict: %s\n", meld_error());
-            status = 1;
-            continue;
-        }
-        items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,
-                               .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
-        clip_of[m++] = i;
-    }
-    char dir[] = "/tmp/meld-predict-XXXXXX", path[64];
-    if (m > 0 && mkdtemp(dir)) {
-        snprintf(path, sizeof path, "%s/clips.meldcache", dir);
-        CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = lm.model->cfg.func_dim, .n_frames = po.frames,
-                           .frame_size = po.size, .frame_channels = 3};
-        snprintf(cfg.config, sizeof cfg.config, "%s", lm.cache_config);
-        SplitData s;
-        EvalResult r;
-        float *pe = malloc(sizeof(float) * (size_t)m * N_EMOTIONS), *ps = malloc(sizeof(float) * (size_t)m * N_SENTIMENTS);
-        if (pe && ps && cache_write(path, &cfg, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
-            if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) == MELD_OK)
-                for (int i = 0; i < m; i++) print_clip(clips[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
-            else status = report_error("predict");
-            split_data_close(&s);
-        } else {
-            status = report_error("predict");
-        }
-        free(pe), free(ps);
-        remove(path);
-        rmdir(dir);
-    } else if (m > 0) {
-        fprintf(stderr, "meld predict: cannot create a temporary folder in /tmp\n");
-        status = 1;
-    }
-    for (int i = 0; i < m; i++) clip_features_free(&feat[i]);
-    free(feat), free(items), free(clip_of);
-    haar_free(cascade);
+    if (checkpoint_load_model(a.model_file, &lm)) return report_error("predict");
+    int status = a.inputs ? predict_inputs(&lm, a.inputs, &st)
+                          : predict_clips(&lm, a.clips.items, a.clips.n, &st, a.save_inputs);
     loaded_model_free(&lm);
     return status;
 }

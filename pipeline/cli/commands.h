@@ -7,7 +7,7 @@
 
 #include "pipeline/cli/options.h"
 
-extern const CommandSpec CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_PREPARE, CMD_SYNTH, CMD_EDA,
+extern const CommandSpec CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_EXPORT, CMD_PREPARE, CMD_SYNTH, CMD_EDA,
     CMD_FEATURES, CMD_FRAMES, CMD_MODELS, CMD_SUMMARY;
 
 extern const CommandSpec *const CLI_COMMANDS[];

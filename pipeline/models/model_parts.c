@@ -75,7 +75,7 @@ int frame_encoder_add(MeldModel *m, const char *prefix, Rng *r)
         snprintf(part, sizeof part, "pool%d", b);
         meld_model_add(m, maxpool2d_new(join(name, sizeof name, prefix, part), 2, 2, 2, 2, 0, 0));
         snprintf(part, sizeof part, "act%d", b);
-        meld_model_add(m, leaky_relu_new(join(name, sizeof name, prefix, part), 0.1f));
+        meld_model_add(m, leaky_relu_new(join(name, sizeof name, prefix, part), FRAME_LEAKY_SLOPE));
         snprintf(part, sizeof part, "drop%d", b);
         if (meld_model_add(m, dropout2d_new(join(name, sizeof name, prefix, part), 0.2f)) < 0) return -1;
         in = channels[b];
@@ -83,7 +83,7 @@ int frame_encoder_add(MeldModel *m, const char *prefix, Rng *r)
     int side = m->cfg.frame_size / 16;
     meld_model_add(m, flatten_new(join(name, sizeof name, prefix, "flatten")));
     meld_model_add(m, dense_new(join(name, sizeof name, prefix, "dense"), 128 * side * side, FRAME_EMBED, true, r));
-    if (meld_model_add(m, leaky_relu_new(join(name, sizeof name, prefix, "dense_act"), 0.1f)) < 0) return -1;
+    if (meld_model_add(m, leaky_relu_new(join(name, sizeof name, prefix, "dense_act"), FRAME_LEAKY_SLOPE)) < 0) return -1;
     return first;
 }
 

@@ -27,6 +27,8 @@ enum {
      * flatten, dense, activation. */
     FRAME_ENCODER_LAYERS = 4 * 5 - 1 + 3,
 };
+/* The slope of the frame encoder's LeakyReLUs. */
+#define FRAME_LEAKY_SLOPE 0.1f
 Tensor *frame_encoder_forward(MeldModel *m, int first, Graph *g, Tensor *frames);
 
 /* [rows*K, C] -> [rows, C], the mean over each utterance's K frames. */

@@ -101,6 +101,25 @@ int meld_model_buffers(const MeldModel *m, Tensor **out)
     return n;
 }
 
+Layer *meld_model_layer(const MeldModel *m, const char *name)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (!strcmp(m->layers[i]->name, name)) return m->layers[i];
+    return NULL;
+}
+
+Tensor *meld_model_tensor(const MeldModel *m, const char *name)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const Layer *l = m->layers[i];
+        for (int k = 0; k < l->n_params; k++)
+            if (!strcmp(l->params[k]->name, name)) return l->params[k];
+        for (int k = 0; k < l->n_buffers; k++)
+            if (!strcmp(l->buffers[k]->name, name)) return l->buffers[k];
+    }
+    return NULL;
+}
+
 Tensor *meld_model_loss(MeldModel *m, Graph *g, const Batch *b, Tensor *emotion, Tensor *sentiment,
                    const float *emotion_weights, const float *sentiment_weights, float parts[2])
 {

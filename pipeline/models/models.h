@@ -98,6 +98,10 @@ size_t meld_model_param_count(const MeldModel *m);
 int meld_model_params(const MeldModel *m, Tensor **out);
 int meld_model_buffers(const MeldModel *m, Tensor **out);
 
+/* A layer by name, a parameter or buffer by its full name; NULL if none. */
+Layer *meld_model_layer(const MeldModel *m, const char *name);
+Tensor *meld_model_tensor(const MeldModel *m, const char *name);
+
 /* Adds a layer (the model owns it); returns its index or -1. */
 int meld_model_add(MeldModel *m, Layer *l);
 /* Runs layer i (recording its output shape when tracing). */

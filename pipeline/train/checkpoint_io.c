@@ -65,49 +65,70 @@ static int rng_from_text(const char *s, Rng *r)
     return MELD_OK;
 }
 
+/* What every model file holds: parameters, buffers, the normaliser and the
+ * metadata that rebuilds the model and its features. */
+static int add_model(SafeTensors *st, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
+                     const char *cache_config)
+{
+    Tensor *list[MELD_MODEL_MAX_PARAMS];
+    int rc = MELD_OK;
+    int n = meld_model_params(m, list);
+    for (int i = 0; rc == MELD_OK && i < n; i++) rc = add_view(st, list[i]->name, list[i]);
+    n = meld_model_buffers(m, list);
+    for (int i = 0; rc == MELD_OK && i < n; i++) rc = add_view(st, list[i]->name, list[i]);
+    if (rc == MELD_OK && norm->func_dim) {
+        rc = add_vector(st, "norm.func_mean", norm->func_mean, norm->func_dim) ||
+             add_vector(st, "norm.func_std", norm->func_std, norm->func_dim);
+    }
+    if (rc == MELD_OK && norm->n_mels) {
+        rc = add_vector(st, "norm.mel_mean", norm->mel_mean, norm->n_mels) ||
+             add_vector(st, "norm.mel_std", norm->mel_std, norm->n_mels);
+    }
+    char cfg[512], hash[32];
+    if (rc == MELD_OK) rc = config_format(&m->cfg, cfg, sizeof cfg);
+    snprintf(hash, sizeof hash, "%016" PRIx64, cache_hash);
+    const char *meta[][2] = {
+        {"format", CHECKPOINT_FORMAT}, {"model", m->kind->name}, {"config", cfg}, {"cache_hash", hash},
+        {"cache_config", cache_config}, {"emotion_labels", "neutral,joy,sadness,anger,surprise,fear,disgust"},
+        {"sentiment_labels", "neutral,positive,negative"},
+    };
+    for (size_t i = 0; rc == MELD_OK && i < sizeof meta / sizeof meta[0]; i++) rc = st_set_meta(st, meta[i][0], meta[i][1]);
+    return rc ? MELD_ERR : MELD_OK;
+}
+
 int checkpoint_save(const char *path, const MeldModel *m, const Normaliser *norm, const Optimizer *opt,
                     const TrainState *ts)
 {
     SafeTensors st;
     st_init(&st);
-    Tensor *list[MELD_MODEL_MAX_PARAMS];
-    int rc = MELD_OK;
-    int n = meld_model_params(m, list);
-    for (int i = 0; rc == MELD_OK && i < n; i++) rc = add_view(&st, list[i]->name, list[i]);
-    n = meld_model_buffers(m, list);
-    for (int i = 0; rc == MELD_OK && i < n; i++) rc = add_view(&st, list[i]->name, list[i]);
-    if (rc == MELD_OK && norm->func_dim) {
-        rc = add_vector(&st, "norm.func_mean", norm->func_mean, norm->func_dim) ||
-             add_vector(&st, "norm.func_std", norm->func_std, norm->func_dim);
-    }
-    if (rc == MELD_OK && norm->n_mels) {
-        rc = add_vector(&st, "norm.mel_mean", norm->mel_mean, norm->n_mels) ||
-             add_vector(&st, "norm.mel_std", norm->mel_std, norm->n_mels);
-    }
+    int rc = add_model(&st, m, norm, ts->cache_hash, ts->cache_config);
     if (rc == MELD_OK && opt) rc = optim_export_state(opt, &st);
-
-    char cfg[512], r1[64], r2[64];
-    if (rc == MELD_OK) rc = config_format(&m->cfg, cfg, sizeof cfg);
+    char r1[64], r2[64];
     rng_to_text(&ts->rng_train, r1, sizeof r1);
     rng_to_text(&ts->rng_graph, r2, sizeof r2);
-    struct { const char *k; char v[128]; } meta[] = {
-        {"format", "meld-c checkpoint 1"}, {"model", ""}, {"epoch", ""}, {"step", ""}, {"best_score", ""},
-        {"best_epoch", ""}, {"bad_epochs", ""}, {"cache_hash", ""}, {"rng_train", ""}, {"rng_graph", ""},
-        {"emotion_labels", "neutral,joy,sadness,anger,surprise,fear,disgust"},
-        {"sentiment_labels", "neutral,positive,negative"},
+    struct { const char *k; char v[64]; } meta[] = {
+        {"epoch", ""}, {"step", ""}, {"best_score", ""}, {"best_epoch", ""}, {"bad_epochs", ""},
+        {"rng_train", ""}, {"rng_graph", ""},
     };
-    snprintf(meta[1].v, sizeof meta[1].v, "%s", m->kind->name);
-    snprintf(meta[2].v, sizeof meta[2].v, "%d", ts->epoch);
-    snprintf(meta[3].v, sizeof meta[3].v, "%ld", ts->step);
-    snprintf(meta[4].v, sizeof meta[4].v, "%.17g", ts->best_score);
-    snprintf(meta[5].v, sizeof meta[5].v, "%d", ts->best_epoch);
-    snprintf(meta[6].v, sizeof meta[6].v, "%d", ts->bad_epochs);
-    snprintf(meta[7].v, sizeof meta[7].v, "%016" PRIx64, ts->cache_hash);
-    snprintf(meta[8].v, sizeof meta[8].v, "%s", r1);
-    snprintf(meta[9].v, sizeof meta[9].v, "%s", r2);
+    snprintf(meta[0].v, sizeof meta[0].v, "%d", ts->epoch);
+    snprintf(meta[1].v, sizeof meta[1].v, "%ld", ts->step);
+    snprintf(meta[2].v, sizeof meta[2].v, "%.17g", ts->best_score);
+    snprintf(meta[3].v, sizeof meta[3].v, "%d", ts->best_epoch);
+    snprintf(meta[4].v, sizeof meta[4].v, "%d", ts->bad_epochs);
+    snprintf(meta[5].v, sizeof meta[5].v, "%s", r1);
+    snprintf(meta[6].v, sizeof meta[6].v, "%s", r2);
     for (size_t i = 0; rc == MELD_OK && i < sizeof meta / sizeof meta[0]; i++) rc = st_set_meta(&st, meta[i].k, meta[i].v);
-    if (rc == MELD_OK) rc = st_set_meta(&st, "config", cfg);
-    if (rc == MELD_OK) rc = st_set_meta(&st, "cache_config", ts->cache_config);
+    if (rc == MELD_OK) rc = st_save(&st, path);
+    st_free(&st);
+    return rc ? MELD_ERR : MELD_OK;
+}
+
+int checkpoint_save_weights(const char *path, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
+                            const char *cache_config)
+{
+    SafeTensors st;
+    st_init(&st);
+    int rc = add_model(&st, m, norm, cache_hash, cache_config);
     if (rc == MELD_OK) rc = st_save(&st, path);
     st_free(&st);
     return rc ? MELD_ERR : MELD_OK;
@@ -138,18 +159,25 @@ static int meta_long(const SafeTensors *st, const char *key, long *v)
     return MELD_OK;
 }
 
+int checkpoint_read_features(const SafeTensors *st, uint64_t *cache_hash, char *cache_config, size_t cap)
+{
+    const char *hash = st_get_meta(st, "cache_hash"), *cc = st_get_meta(st, "cache_config");
+    if (!hash || sscanf(hash, "%" SCNx64, cache_hash) != 1)
+        return meld_errorf("%s: metadata cache_hash missing or malformed", st->source);
+    snprintf(cache_config, cap, "%s", cc ? cc : "");
+    return MELD_OK;
+}
+
 int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
 {
     long epoch, step, best_epoch, bad;
-    const char *best = st_get_meta(st, "best_score"), *hash = st_get_meta(st, "cache_hash");
+    const char *best = st_get_meta(st, "best_score");
     if (meta_long(st, "epoch", &epoch) || meta_long(st, "step", &step) || meta_long(st, "best_epoch", &best_epoch) ||
         meta_long(st, "bad_epochs", &bad))
         return MELD_ERR;
-    if (!best || !hash || sscanf(hash, "%" SCNx64, &ts->cache_hash) != 1)
-        return meld_errorf("%s: metadata best_score/cache_hash missing or malformed", st->source);
+    if (!best) return meld_errorf("%s: metadata best_score missing", st->source);
+    if (checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config)) return MELD_ERR;
     ts->best_score = strtod(best, NULL);
-    const char *cc = st_get_meta(st, "cache_config");
-    snprintf(ts->cache_config, sizeof ts->cache_config, "%s", cc ? cc : "");
     ts->epoch = (int)epoch;
     ts->step = step;
     ts->best_epoch = (int)best_epoch;
@@ -185,7 +213,7 @@ int checkpoint_read_weights(const SafeTensors *st, MeldModel *m, Normaliser *nor
 MeldModel *checkpoint_create_model(const SafeTensors *st)
 {
     const char *format = st_get_meta(st, "format"), *kind = st_get_meta(st, "model"), *cfg_text = st_get_meta(st, "config");
-    if (!format || strcmp(format, "meld-c checkpoint 1")) {
+    if (!format || strcmp(format, CHECKPOINT_FORMAT)) {
         meld_errorf("%s: not a meld-c model checkpoint (metadata 'format' is %s)", st->source, format ? format : "missing");
         return NULL;
     }

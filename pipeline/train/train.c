@@ -394,13 +394,11 @@ int checkpoint_load_model(const char *path, LoadedModel *out)
         out->model = checkpoint_create_model(&st);
         rc = out->model ? checkpoint_read_weights(&st, out->model, &out->norm) : MELD_ERR;
     }
-    if (rc == MELD_OK) {
-        TrainState ts;
-        rc = checkpoint_read_state(&st, &ts);
-        out->cache_hash = ts.cache_hash;
-        snprintf(out->cache_config, sizeof out->cache_config, "%s", ts.cache_config);
-        out->epoch = ts.epoch;
-    }
+    /* A weights-only file (meld export, or PyTorch's save_safetensors of
+     * the exported model.py) has no training state: epoch stays 0. */
+    if (rc == MELD_OK) rc = checkpoint_read_features(&st, &out->cache_hash, out->cache_config, sizeof out->cache_config);
+    const char *epoch = st_get_meta(&st, "epoch");
+    if (rc == MELD_OK && epoch) out->epoch = atoi(epoch);
     st_free(&st);
     if (rc != MELD_OK) {
         loaded_model_free(out);

@@ -88,9 +88,10 @@ typedef struct {
     Normaliser norm;
     uint64_t cache_hash;
     char cache_config[512];       /* feature configuration the model was trained on */
-    int epoch;
+    int epoch;                    /* 0 for a weights-only file */
 } LoadedModel;
 
+/* A training checkpoint or a weights-only file (optim.* tensors ignored). */
 int  checkpoint_load_model(const char *path, LoadedModel *out);
 void loaded_model_free(LoadedModel *lm);
 
