@@ -17,6 +17,7 @@
 #include "pipeline/data/dataset.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 #include "video/haar.h"
 
 typedef struct {
@@ -50,27 +51,36 @@ const CommandSpec CMD_PREDICT = {
     .args_size = sizeof(PredictArgs),
 };
 
-static void print_clip(const char *path, const float *pe, const float *ps, int json)
+/* One clip as one JSON line. MELD_OK or MELD_ERR (a write error). */
+static int print_clip_json(const char *path, int be, int bs, const float *pe, const float *ps)
+{
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, stdout);
+    json_begin_object(&j, NULL);
+    json_string(&j, "clip", path);
+    json_string(&j, "emotion", emotion_name(be));
+    json_string(&j, "sentiment", sentiment_name(bs));
+    json_begin_object(&j, "emotion_probs");
+    for (int k = 0; k < N_EMOTIONS; k++) json_real(&j, emotion_name(k), pe[k], "%.4f");
+    json_end_object(&j);
+    json_begin_object(&j, "sentiment_probs");
+    for (int k = 0; k < N_SENTIMENTS; k++) json_real(&j, sentiment_name(k), ps[k], "%.4f");
+    json_end_object(&j);
+    json_end_object(&j);
+    putchar('\n');
+    return json_writer_finish(&j, "predict");
+}
+
+static int print_clip(const char *path, const float *pe, const float *ps, int json)
 {
     int be = 0, bs = 0;
     for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
     for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
-    if (json) {
-        printf("{\"clip\": \"");
-        for (const char *c = path; *c; c++) {
-            if (*c == '"' || *c == '\\') putchar('\\');
-            if ((unsigned char)*c >= 0x20) putchar(*c);
-        }
-        printf("\", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
-        for (int k = 0; k < N_EMOTIONS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", emotion_name(k), pe[k]);
-        printf("}, \"sentiment_probs\": {");
-        for (int k = 0; k < N_SENTIMENTS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", sentiment_name(k), ps[k]);
-        printf("}}\n");
-        return;
-    }
+    if (json) return print_clip_json(path, be, bs, pe, ps);
     printf("%s: emotion %s (%.2f), sentiment %s (%.2f)   [", path, emotion_name(be), pe[be], sentiment_name(bs), ps[bs]);
     for (int k = 0; k < N_EMOTIONS; k++) printf("%s%s %.2f", k ? ", " : "", emotion_name(k), pe[k]);
     printf("]\n");
+    return MELD_OK;
 }
 
 static int run_predict(int argc, char **argv)
@@ -118,9 +128,10 @@ static int run_predict(int argc, char **argv)
         EvalResult r;
         float *pe = malloc(sizeof(float) * (size_t)m * N_EMOTIONS), *ps = malloc(sizeof(float) * (size_t)m * N_SENTIMENTS);
         if (pe && ps && cache_write(path, &cfg, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
-            if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) == MELD_OK)
-                for (int i = 0; i < m; i++) print_clip(clips[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
-            else status = report_error("predict");
+            if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) != MELD_OK) status = report_error("predict");
+            for (int i = 0; i < m && !status; i++)
+                if (print_clip(clips[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json))
+                    status = report_error("predict");
             split_data_close(&s);
         } else {
             status = report_error("predict");
