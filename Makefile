@@ -17,6 +17,14 @@
 # build/libmeld-cli.a, linked into ./meld and the tests. New files and new
 # pipeline folders are picked up without editing this file.
 #
+# Layer order (tests/test_include_graph.c checks it in make test; nothing
+# includes upward or sideways, no two files include each other):
+#   tensor < layers, optim, audio, video (each on tensor only)
+#     < pipeline/data < features < eda < models < train (each on any before it);
+#       pipeline/synth alone, on the parts below pipeline/ only
+#     < pipeline/cli and benchmarks (the programs) < tests.
+# A new pipeline folder gets its place in that test's LEVELS table.
+#
 # SIMD: no -march=native. A file named *_avx2.c is compiled with AVX2+FMA,
 # *_avx512.c with AVX-512F (+VL/BW/DQ); the code that calls them checks cpuid
 # at run time first (tensor/cpu.h), so the binary runs on any x86-64.

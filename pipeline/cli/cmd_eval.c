@@ -82,10 +82,10 @@ static int run_eval(int argc, char **argv)
     Baselines b;
     if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
         baselines_compute(&train, &eval, &b) == MELD_OK) {
-        if (a.json) report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b);
-        else report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         rc = 0;
-        if (a.html) {
+        if (!a.json) report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
+        else if (report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b)) rc = report_error("eval");
+        if (a.html && !rc) {
             char log[1200], title[1400];
             snprintf(log, sizeof log, "%s", a.model_file);
             char *slash = strrchr(log, '/');

@@ -18,6 +18,7 @@
 #include "pipeline/export/model_io.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 #include "video/haar.h"
 
 typedef struct {
@@ -58,25 +59,33 @@ typedef struct {
     int json, full_precision;
 } Style;
 
-static void print_clip(const char *label, const float *pe, const float *ps, const Style *st)
+/* One clip as one JSON line. MELD_OK or MELD_ERR (a write error). */
+static int print_clip_json(const char *label, int be, int bs, const float *pe, const float *ps, const Style *st)
+{
+    const char *fmt = st->full_precision ? "%.9g" : "%.4f";
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, stdout);
+    json_begin_object(&j, NULL);
+    json_string(&j, "clip", label);
+    json_string(&j, "emotion", emotion_name(be));
+    json_string(&j, "sentiment", sentiment_name(bs));
+    json_begin_object(&j, "emotion_probs");
+    for (int k = 0; k < N_EMOTIONS; k++) json_real(&j, emotion_name(k), pe[k], fmt);
+    json_end_object(&j);
+    json_begin_object(&j, "sentiment_probs");
+    for (int k = 0; k < N_SENTIMENTS; k++) json_real(&j, sentiment_name(k), ps[k], fmt);
+    json_end_object(&j);
+    json_end_object(&j);
+    putchar('\n');
+    return json_writer_finish(&j, "predict");
+}
+
+static int print_clip(const char *label, const float *pe, const float *ps, const Style *st)
 {
     int be = 0, bs = 0;
     for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
     for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
-    const char *fmt = st->full_precision ? "%s\"%s\": %.9g" : "%s\"%s\": %.4f";
-    if (st->json) {
-        printf("{\"clip\": \"");
-        for (const char *c = label; *c; c++) {
-            if (*c == '"' || *c == '\\') putchar('\\');
-            if ((unsigned char)*c >= 0x20) putchar(*c);
-        }
-        printf("\", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
-        for (int k = 0; k < N_EMOTIONS; k++) printf(fmt, k ? ", " : "", emotion_name(k), pe[k]);
-        printf("}, \"sentiment_probs\": {");
-        for (int k = 0; k < N_SENTIMENTS; k++) printf(fmt, k ? ", " : "", sentiment_name(k), ps[k]);
-        printf("}}\n");
-        return;
-    }
+    if (st->json) return print_clip_json(label, be, bs, pe, ps, st);
     const char *num = st->full_precision ? "%.9g" : "%.2f";
     printf("%s: emotion %s (", label, emotion_name(be));
     printf(num, pe[be]);
@@ -88,6 +97,7 @@ static void print_clip(const char *label, const float *pe, const float *ps, cons
         printf(num, pe[k]);
     }
     printf("]\n");
+    return MELD_OK;
 }
 
 /* Predicts n utterances and prints one line each (and, with save_inputs,
@@ -103,7 +113,9 @@ static int predict_items(const LoadedModel *lm, const CacheConfig *cfg, const Ca
     } else if (model_io_predict(lm->model, &lm->norm, cfg, items, n, pe, ps, save_inputs)) {
         status = report_error("predict");
     } else {
-        for (int i = 0; i < n; i++) print_clip(labels[i], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, st);
+        for (int i = 0; i < n && !status; i++)
+            if (print_clip(labels[i], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, st))
+                status = report_error("predict");
     }
     free(pe), free(ps);
     return status;

@@ -1,12 +1,14 @@
 #include "pipeline/cli/report.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/data/dataset.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 
 typedef const char *(*NameFn)(int);
 
@@ -35,44 +37,68 @@ void report_eval_text(FILE *out, const char *split, int task, const EvalResult *
     if (task != 1) task_text(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
 }
 
-static void metrics_json(FILE *out, const Metrics *m, NameFn name)
+/* ---- JSON (tensor/json.h, one line) ---------------------------------------- */
+
+static void metrics_json(JsonWriter *j, const char *key, const Metrics *m, NameFn name)
 {
-    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f, \"classes\": {", m->accuracy, m->weighted_f1, m->macro_f1);
-    for (int c = 0; c < m->n_classes; c++)
-        fprintf(out, "%s\"%s\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %d}", c ? ", " : "",
-                name(c), m->precision[c], m->recall[c], m->f1[c], m->support[c]);
-    fprintf(out, "}, \"confusion\": [");
+    json_begin_object(j, key);
+    json_real(j, "accuracy", m->accuracy, "%.6f");
+    json_real(j, "weighted_f1", m->weighted_f1, "%.6f");
+    json_real(j, "macro_f1", m->macro_f1, "%.6f");
+    json_begin_object(j, "classes");
+    for (int c = 0; c < m->n_classes; c++) {
+        json_begin_object(j, name(c));
+        json_real(j, "precision", m->precision[c], "%.6f");
+        json_real(j, "recall", m->recall[c], "%.6f");
+        json_real(j, "f1", m->f1[c], "%.6f");
+        json_int(j, "support", m->support[c]);
+        json_end_object(j);
+    }
+    json_end_object(j);
+    json_begin_array(j, "confusion");
     for (int t = 0; t < m->n_classes; t++) {
-        fprintf(out, "%s[", t ? ", " : "");
-        for (int p = 0; p < m->n_classes; p++) fprintf(out, "%s%d", p ? ", " : "", m->confusion[t][p]);
-        fputc(']', out);
+        json_begin_array(j, NULL);
+        for (int p = 0; p < m->n_classes; p++) json_int(j, NULL, m->confusion[t][p]);
+        json_end_array(j);
     }
-    fprintf(out, "]}");
+    json_end_array(j);
+    json_end_object(j);
 }
 
-static void short_json(FILE *out, const Metrics *m)
+static void short_json(JsonWriter *j, const char *key, const Metrics *m)
 {
-    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f}", m->accuracy, m->weighted_f1, m->macro_f1);
+    json_begin_object(j, key);
+    json_real(j, "accuracy", m->accuracy, "%.6f");
+    json_real(j, "weighted_f1", m->weighted_f1, "%.6f");
+    json_real(j, "macro_f1", m->macro_f1, "%.6f");
+    json_end_object(j);
 }
 
-static void task_json(FILE *out, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+static void task_json(JsonWriter *j, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
 {
-    fprintf(out, ", \"%s\": ", key);
-    metrics_json(out, m, name);
+    metrics_json(j, key, m, name);
     if (maj && rnd) {
-        fprintf(out, ", \"%s_majority\": ", key);
-        short_json(out, maj);
-        fprintf(out, ", \"%s_stratified_random\": ", key);
-        short_json(out, rnd);
+        char k[64];
+        snprintf(k, sizeof k, "%s_majority", key);
+        short_json(j, k, maj);
+        snprintf(k, sizeof k, "%s_stratified_random", key);
+        short_json(j, k, rnd);
     }
 }
 
-void report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
+int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
 {
-    fprintf(out, "{\"split\": \"%s\", \"utterances\": %d, \"loss\": %.6f", split, r->n, r->loss);
-    if (task != 2) task_json(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
-    if (task != 1) task_json(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
-    fprintf(out, "}\n");
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, out);
+    json_begin_object(&j, NULL);
+    json_string(&j, "split", split);
+    json_int(&j, "utterances", r->n);
+    json_real(&j, "loss", r->loss, "%.6f");
+    if (task != 2) task_json(&j, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
+    if (task != 1) task_json(&j, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
+    json_end_object(&j);
+    fputc('\n', out);
+    return json_writer_finish(&j, "eval");
 }
 
 /* ---- HTML -------------------------------------------------------------- */
@@ -101,16 +127,31 @@ static void svg_confusion(FILE *f, const char *title, const Metrics *m, NameFn n
     fprintf(f, "</svg></figure>\n");
 }
 
-/* Reads one numeric field "key": value from a JSON line. */
-static int json_number(const char *line, const char *key, double *v)
+/* The four curves' values of one log.jsonl line (a JSON object); true
+ * when the line is valid JSON and has all four as numbers. */
+static bool log_line_values(const char *line, double v[4])
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(line, pat);
-    if (!p) return 0;
-    char *end;
-    *v = strtod(p + strlen(pat), &end);
-    return end != p + strlen(pat);
+    static const char *const keys[4] = {"train_loss", "dev_loss", "dev_emotion_weighted_f1", "dev_sentiment_weighted_f1"};
+    JsonReader j;
+    json_reader_init(&j, line, strlen(line));
+    if (json_check(&j) || json_peek(&j) != '{') return false;
+    j.pos++;
+    unsigned found = 0;
+    char *key;
+    int more;
+    while ((more = json_next_member(&j, &key)) > 0) {
+        int k = 0;
+        while (k < 4 && strcmp(key, keys[k])) k++;
+        free(key);
+        bool number = json_peek(&j) == '-' || (json_peek(&j) >= '0' && json_peek(&j) <= '9');
+        if (k < 4 && number) {
+            if (json_read_number(&j, &v[k])) return false;
+            found |= 1u << k;
+        } else if (json_skip_value(&j)) {
+            return false;
+        }
+    }
+    return more == 0 && found == 15;
 }
 
 enum { MAX_EPOCHS_PLOTTED = 1000 };
@@ -123,10 +164,9 @@ static void svg_curves(FILE *f, const char *log_path)
     static double tl[MAX_EPOCHS_PLOTTED], dl[MAX_EPOCHS_PLOTTED], ef[MAX_EPOCHS_PLOTTED], sf[MAX_EPOCHS_PLOTTED];
     int n = 0;
     char line[2048];
+    double v[4];
     while (n < MAX_EPOCHS_PLOTTED && fgets(line, sizeof line, in))
-        if (json_number(line, "train_loss", &tl[n]) && json_number(line, "dev_loss", &dl[n]) &&
-            json_number(line, "dev_emotion_weighted_f1", &ef[n]) && json_number(line, "dev_sentiment_weighted_f1", &sf[n]))
-            n++;
+        if (log_line_values(line, v)) tl[n] = v[0], dl[n] = v[1], ef[n] = v[2], sf[n] = v[3], n++;
     fclose(in);
     if (n == 0) return;
     double lmax = 0;

@@ -68,7 +68,5 @@ int csv_find_column(const CsvTable *t, const char *name);
  * (one round, see above); the string can only get shorter. Returns the
  * number of sequences repaired. Invalid UTF-8 is left as it is. */
 size_t csv_repair_mojibake(char *s);
-/* 1 if the n bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int csv_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -13,6 +13,7 @@
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 #include "tensor/ops.h"
 
 enum { GRAD_CLIP_NORM = 5 };
@@ -269,21 +270,33 @@ static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
     return rc;
 }
 
+/* One line of log.jsonl (JSON_LINE), also handed to on_epoch. */
 static int write_log_line(Run *r, const TrainOptions *o, double train_loss, const EvalResult *dev, double secs, int utts,
                           bool best)
 {
-    char line[1024];
-    snprintf(line, sizeof line,
-             "{\"epoch\": %d, \"step\": %ld, \"train_loss\": %.6f, \"dev_loss\": %.6f, "
-             "\"dev_emotion_accuracy\": %.6f, \"dev_emotion_weighted_f1\": %.6f, \"dev_emotion_macro_f1\": %.6f, "
-             "\"dev_sentiment_accuracy\": %.6f, \"dev_sentiment_weighted_f1\": %.6f, \"dev_sentiment_macro_f1\": %.6f, "
-             "\"seconds\": %.3f, \"utterances_per_s\": %.1f, \"best\": %s}",
-             r->ts.epoch, r->ts.step, train_loss, dev->loss, dev->emotion.accuracy, dev->emotion.weighted_f1,
-             dev->emotion.macro_f1, dev->sentiment.accuracy, dev->sentiment.weighted_f1, dev->sentiment.macro_f1, secs,
-             secs > 0 ? utts / secs : 0.0, best ? "true" : "false");
-    if (fprintf(r->log, "%s\n", line) < 0 || fflush(r->log) != 0) return meld_errorf("%s/log.jsonl: write failed", o->out_dir);
-    if (o->on_epoch) o->on_epoch(o->cb_ctx, line);
-    return MELD_OK;
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, NULL);
+    json_begin_object(&j, NULL);
+    json_int(&j, "epoch", r->ts.epoch);
+    json_int(&j, "step", r->ts.step);
+    json_real(&j, "train_loss", train_loss, "%.6f");
+    json_real(&j, "dev_loss", dev->loss, "%.6f");
+    json_real(&j, "dev_emotion_accuracy", dev->emotion.accuracy, "%.6f");
+    json_real(&j, "dev_emotion_weighted_f1", dev->emotion.weighted_f1, "%.6f");
+    json_real(&j, "dev_emotion_macro_f1", dev->emotion.macro_f1, "%.6f");
+    json_real(&j, "dev_sentiment_accuracy", dev->sentiment.accuracy, "%.6f");
+    json_real(&j, "dev_sentiment_weighted_f1", dev->sentiment.weighted_f1, "%.6f");
+    json_real(&j, "dev_sentiment_macro_f1", dev->sentiment.macro_f1, "%.6f");
+    json_real(&j, "seconds", secs, "%.3f");
+    json_real(&j, "utterances_per_s", secs > 0 ? utts / secs : 0.0, "%.1f");
+    json_bool(&j, "best", best);
+    json_end_object(&j);
+    int rc = json_writer_finish(&j, "log.jsonl");
+    if (rc == MELD_OK && (fprintf(r->log, "%s\n", j.buf) < 0 || fflush(r->log) != 0))
+        rc = meld_errorf("%s/log.jsonl: write failed", o->out_dir);
+    if (rc == MELD_OK && o->on_epoch) o->on_epoch(o->cb_ctx, j.buf);
+    json_writer_free(&j);
+    return rc;
 }
 
 static int make_dir(const char *path)
