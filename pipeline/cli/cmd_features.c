@@ -13,6 +13,7 @@
 #include "audio/wav.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/messages.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 static const char *CMD = "features";
@@ -169,6 +170,7 @@ static int run_features(int argc, char **argv)
     }
     report_warnings(CMD);
     if (out) {
+        atomic_file_sweep(out);
         rc = npy_write_f32(out, m, rows, cols);
         if (!rc) printf("wrote %s: %s, %zu x %zu float32\n", out, args.kind, rows, cols);
     } else {

@@ -13,6 +13,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/features/clip.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "video/face.h"
 #include "video/haar.h"
@@ -129,6 +130,7 @@ static int run_frames(int argc, char **argv)
     else snprintf(dir, sizeof dir, "%s_frames", stem);
 
     rc = make_dirs(dir) ? 1 : 0;
+    if (rc == 0) atomic_file_sweep_folder(dir);
     Image *crops = calloc((size_t)clip.n_frames, sizeof(Image));
     FaceCropInfo *info = calloc((size_t)clip.n_frames, sizeof(FaceCropInfo));
     int centre = 0;

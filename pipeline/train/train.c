@@ -12,6 +12,7 @@
 #include "pipeline/train/checkpoint_io.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"
 
@@ -329,6 +330,7 @@ int train_run(const TrainOptions *o, TrainResult *result)
     double t0 = now_seconds();
 
     int rc = make_dir(o->out_dir);
+    if (rc == MELD_OK) atomic_file_sweep_folder(o->out_dir);
     if (rc == MELD_OK) rc = open_splits(&r, o);
     if (rc == MELD_OK) rc = normaliser_fit(&r.norm, &r.split[SPLIT_TRAIN]);
     if (rc == MELD_OK) rc = create_model(&r, o);
