@@ -172,7 +172,15 @@ int wav_parse(const uint8_t *data, size_t size, const char *name, Audio *out, Wa
             }
             return MELD_OK;
         }
-        /* Skip this chunk and its pad byte; stop cleanly if it runs off the end. */
+        /* Skip this chunk and its pad byte. A size past the end of the
+         * file hides whatever follows: say so, rather than "no data". */
+        if (csize > left) {
+            char shown[5];
+            for (int i = 0; i < 4; i++) shown[i] = id[i] >= 0x20 && id[i] < 0x7F ? (char)id[i] : '?';
+            shown[4] = '\0';
+            return meld_errorf("%s: chunk '%s' at byte %zu declares %u bytes but only %zu follow%s", name, shown, pos,
+                               csize, left, have_fmt ? "" : " (no fmt chunk before it)");
+        }
         size_t skip = (size_t)csize + (csize & 1u);
         if (skip > left) break;
         pos = body + skip;

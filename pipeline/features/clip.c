@@ -135,6 +135,10 @@ static const char *file_url(char *buf, size_t cap, const char *path)
 static int load_wav(const char *wav, const ClipOptions *opt, Clip *c)
 {
     if (wav_read(wav, &c->audio)) return MELD_ERR;
+    /* The cap ffmpeg's output has (CLIP_MAX_SECONDS), for WAVs too. */
+    if (c->audio.n_samples / (size_t)c->audio.sample_rate > CLIP_MAX_SECONDS)
+        return meld_errorf("%s: %zu s of audio, longer than a clip may be (%d s)", wav,
+                           c->audio.n_samples / (size_t)c->audio.sample_rate, CLIP_MAX_SECONDS);
     if (opt->sample_rate <= 0 || c->audio.sample_rate == opt->sample_rate) return MELD_OK;
     float *y;
     size_t n;
