@@ -80,8 +80,9 @@ static int run_eval(int argc, char **argv)
     if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
     EvalResult r;
     Baselines b;
-    if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
-        baselines_compute(&train, &eval, &b) == MELD_OK) {
+    int evaluated = evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
+    if (evaluated != MELD_OK) meld_error_context("%s on %s", a.model_file, path);
+    if (evaluated == MELD_OK && baselines_compute(&train, &eval, &b) == MELD_OK) {
         if (a.json) report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b);
         else report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         rc = 0;

@@ -15,6 +15,7 @@
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
+#include "audio/functionals.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "video/haar.h"
@@ -111,7 +112,9 @@ static int run_predict(int argc, char **argv)
     char dir[] = "/tmp/meld-predict-XXXXXX", path[64];
     if (m > 0 && mkdtemp(dir)) {
         snprintf(path, sizeof path, "%s/clips.meldcache", dir);
-        CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = lm.model->cfg.func_dim, .n_frames = po.frames,
+        /* The cache describes the features computed, whatever the model
+         * expects: batch building refuses a mismatch. */
+        CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = functionals_dim(), .n_frames = po.frames,
                            .frame_size = po.size, .frame_channels = 3};
         snprintf(cfg.config, sizeof cfg.config, "%s", lm.cache_config);
         SplitData s;
@@ -120,7 +123,7 @@ static int run_predict(int argc, char **argv)
         if (pe && ps && cache_write(path, &cfg, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
             if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) == MELD_OK)
                 for (int i = 0; i < m; i++) print_clip(clips[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
-            else status = report_error("predict");
+            else status = (meld_error_context("%s", model_file), report_error("predict"));
             split_data_close(&s);
         } else {
             status = report_error("predict");

@@ -205,6 +205,7 @@ int corpus_features_from_config(const char *config, PrepareOptions *po)
         return meld_errorf("checkpoint: feature configuration '%s' is not understood", config);
     /* The cascade: the default one if the model was trained with one. */
     po->cascade = strncmp(face + 5, "none", 4) ? NULL : "";
+    if (prepare_options_check(po)) return meld_error_context("checkpoint: feature configuration");
     return MELD_OK;
 }
 

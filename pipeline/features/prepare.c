@@ -141,9 +141,19 @@ void clip_features_free(ClipFeatures *f)
     memset(f, 0, sizeof *f);
 }
 
+int prepare_options_check(const PrepareOptions *o)
+{
+    if (o->frames < 1 || o->frames > CLIP_MAX_K) return meld_errorf("frames=%d is outside 1..%d", o->frames, CLIP_MAX_K);
+    if (o->size < 16 || o->size > PREPARE_MAX_SIZE || o->size % 16)
+        return meld_errorf("size=%d is not a multiple of 16 in 16..%d", o->size, PREPARE_MAX_SIZE);
+    if (o->n_mels < 1 || o->n_mels > PREPARE_MAX_MELS) return meld_errorf("n_mels=%d is outside 1..%d", o->n_mels, PREPARE_MAX_MELS);
+    return MELD_OK;
+}
+
 int clip_features(const char *path, const PrepareOptions *o, const HaarCascade *cascade, ClipFeatures *f)
 {
     memset(f, 0, sizeof *f);
+    if (prepare_options_check(o)) return meld_error_context("%s: feature configuration", path);
     ClipOptions co = clip_default_options();
     co.k = o->frames;
     Clip clip;
@@ -430,9 +440,7 @@ int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res)
     memset(res, 0, sizeof *res);
     double t0 = now();
     char cfg[512];
-    if (o->frames < 1 || o->frames > CLIP_MAX_K) return meld_errorf("prepare: --frames %d outside 1..%d", o->frames, CLIP_MAX_K);
-    if (o->size < 16 || o->size > 1024 || o->size % 16) return meld_errorf("prepare: --size %d must be a multiple of 16 in 16..1024", o->size);
-    if (o->n_mels < 1 || o->n_mels > 256) return meld_errorf("prepare: --mels %d outside 1..256", o->n_mels);
+    if (prepare_options_check(o)) return meld_error_context("prepare");
     if (prepare_config(o, cfg, sizeof cfg) || make_dirs(o->cache_dir)) return MELD_ERR;
     atomic_file_sweep_folder(o->cache_dir);
     Work w;

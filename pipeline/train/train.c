@@ -170,6 +170,13 @@ static int item_count(const Run *r, const BatchSpec *spec, int split)
     return spec->dialogue_level ? r->split[split].n_dialogues : r->split[split].cache.n;
 }
 
+static bool all_finite(const float *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) return false;
+    return true;
+}
+
 int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
                    EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
 {
@@ -199,9 +206,17 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         if (rc == MELD_OK) {
             Tensor *pr_e = op_softmax(&g, le), *pr_s = op_softmax(&g, ls);
             loss_sum += (double)(parts[0] + parts[1]) * b.n_utts;
-            for (int u = 0; u < b.n_utts; u++) {
+            for (int u = 0; rc == MELD_OK && u < b.n_utts; u++) {
                 int e = b.utt_index[u], slot = b.slot[u];
                 const float *pe_row = pr_e->data + (size_t)slot * N_EMOTIONS, *ps_row = pr_s->data + (size_t)slot * N_SENTIMENTS;
+                /* NaN compares false with everything: argmax would say
+                 * "class 0" and the metrics would look like a model's. */
+                if (!all_finite(pe_row, N_EMOTIONS) || !all_finite(ps_row, N_SENTIMENTS) || !isfinite(parts[0] + parts[1])) {
+                    rc = meld_errorf("the model's output for dialogue %d utterance %d is not a number (NaN or "
+                                     "infinite): the weights or the features are damaged",
+                                     s->cache.entries[e].dialogue_id, s->cache.entries[e].utterance_id);
+                    break;
+                }
                 int be = 0, bs = 0;
                 for (int k = 1; k < N_EMOTIONS; k++) be = pe_row[k] > pe_row[be] ? k : be;
                 for (int k = 1; k < N_SENTIMENTS; k++) bs = ps_row[k] > ps_row[bs] ? k : bs;
