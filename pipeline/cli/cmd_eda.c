@@ -74,7 +74,7 @@ static int run_eda(int argc, char **argv)
         (html && (atomic_file_sweep(html), eda_write_html(&report, html)))) {
         rc = report_error(cmd);
     } else if (html) {
-        fprintf(stderr, "meld eda: wrote %s\n", html);
+        cli_errorf(cmd, "wrote %s", html);
     }
     dataset_free(&ds);
     return rc;

@@ -93,7 +93,8 @@ static int run_eval(int argc, char **argv)
             snprintf(slash ? slash + 1 : log, sizeof log - (size_t)(slash ? slash + 1 - log : 0), "log.jsonl");
             snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, a.split, a.model_file);
             rc = report_eval_html(a.html, title, lm.model->cfg.task, &r, &b, log);
-            if (!rc && !a.json) printf("wrote %s\n", a.html);
+            char shown[4096];
+            if (!rc && !a.json) printf("wrote %s\n", cli_shown(a.html, shown, sizeof shown));
         }
     } else {
         report_error("eval");

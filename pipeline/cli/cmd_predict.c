@@ -57,19 +57,18 @@ static void print_clip(const char *path, const float *pe, const float *ps, int j
     for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
     for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
     if (json) {
-        printf("{\"clip\": \"");
-        for (const char *c = path; *c; c++) {
-            if (*c == '"' || *c == '\\') putchar('\\');
-            if ((unsigned char)*c >= 0x20) putchar(*c);
-        }
-        printf("\", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
+        printf("{\"clip\": ");
+        cli_write_json_string(stdout, path);
+        printf(", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
         for (int k = 0; k < N_EMOTIONS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", emotion_name(k), pe[k]);
         printf("}, \"sentiment_probs\": {");
         for (int k = 0; k < N_SENTIMENTS; k++) printf("%s\"%s\": %.4f", k ? ", " : "", sentiment_name(k), ps[k]);
         printf("}}\n");
         return;
     }
-    printf("%s: emotion %s (%.2f), sentiment %s (%.2f)   [", path, emotion_name(be), pe[be], sentiment_name(bs), ps[bs]);
+    char shown[4096];
+    printf("%s: emotion %s (%.2f), sentiment %s (%.2f)   [", cli_shown(path, shown, sizeof shown), emotion_name(be), pe[be],
+           sentiment_name(bs), ps[bs]);
     for (int k = 0; k < N_EMOTIONS; k++) printf("%s%s %.2f", k ? ", " : "", emotion_name(k), pe[k]);
     printf("]\n");
 }
@@ -101,8 +100,7 @@ static int run_predict(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const char *path = clips[i];
         if (clip_features(path, &po, cascade, &feat[m]) != MELD_OK) {
-            fprintf(stderr, "meld predict: %s\n", meld_error());
-            status = 1;
+            status = report_error("predict");
             continue;
         }
         items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,

@@ -55,7 +55,9 @@ static int run_prepare(int argc, char **argv)
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("prepare");
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
-    printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,
-           corpus.synthetic ? "built-in synthetic" : "data", corpus.root, threadpool_threads());
+    char cache[4096], root[4096];
+    printf("cache %s is up to date (%s corpus %s, %d threads)\n", cli_shown(corpus.cache_dir, cache, sizeof cache),
+           corpus.synthetic ? "built-in synthetic" : "data", cli_shown(corpus.root, root, sizeof root),
+           threadpool_threads());
     return 0;
 }

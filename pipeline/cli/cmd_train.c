@@ -203,9 +203,8 @@ static int run_train(int argc, char **argv)
 
     Corpus corpus;
     if (corpus_ready("train", &req, &corpus)) return 1;
-    fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
-            corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
-            threadpool_threads());
+    cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads", corpus.synthetic ? "built-in synthetic" : "data",
+               corpus.root, corpus.cache_dir, o.model, threadpool_threads());
     o.cache_dir = corpus.cache_dir;
     o.cache_hash = cache_hash(corpus.config);
     o.cache_config = corpus.config;
