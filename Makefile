@@ -3,6 +3,7 @@
 #   make             library (build/libmeld.a) + ./meld + ./bench
 #   make test        build and run the CMocka suite
 #   make sanitize    the same suite under AddressSanitizer + UBSan
+#   make fuzz        libFuzzer targets of the parsers (clang; tests/fuzz/)
 #   make OPENMP=1    optional OpenMP variant (own build folder)
 #   make clean       back to the tree as cloned
 #
@@ -32,6 +33,14 @@
 CC      ?= cc
 OPENMP  ?= 0
 SAN     ?= 0
+
+# Fuzzing: the library compiled by clang with coverage, ASan and UBSan.
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+CC      := $(FUZZ_CC)
+BUILD   := build-fuzz
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+endif
 
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
@@ -88,12 +97,18 @@ AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
-.PHONY: all test sanitize clean bench-compare FORCE
+.PHONY: all test sanitize fuzz fuzz-targets clean bench-compare FORCE
 .SECONDARY:
 all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
 
 $(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
 $(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
+ifeq ($(FUZZ),1)
+# The fuzz targets exercise the parsers, not the SIMD kernels, which
+# clang's sanitizers take many minutes to instrument: compiled plain.
+$(BUILD)/%_avx2.o: EXTRA += -O0 -fno-sanitize=all
+$(BUILD)/%_avx512.o: EXTRA += -O0 -fno-sanitize=all
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -135,6 +150,18 @@ test: $(TESTS) $(MELD_PROGRAM)
 sanitize:
 	@$(MAKE) --no-print-directory SAN=1 test
 
+# One libFuzzer program per parser, build-fuzz/fuzz/fuzz_NAME from
+# tests/fuzz/fuzz_NAME.c (every such file is picked up). Seeds and
+# dictionaries: tests/fuzz/corpus/NAME/, tests/fuzz/NAME.dict; how to run a
+# campaign: tests/fuzz/README.md.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-targets
+fuzz-targets: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(LIB) -o $@ $(LDLIBS)
+
 # Comparison bench: links OpenBLAS and oneDNN (Debian libopenblas-dev,
 # libdnnl-dev). Never a dependency of the engine. The sources that have
 # comparison code (MELD_BENCH_COMPARE) are compiled again here with it; the
@@ -146,6 +173,6 @@ bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LI
 	    -o $@ -lopenblas -ldnnl -lgomp $(LDLIBS)
 
 clean:
-	rm -rf build build-san build-omp meld bench bench-compare
+	rm -rf build build-san build-omp build-fuzz meld bench bench-compare
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

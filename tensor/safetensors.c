@@ -15,6 +15,7 @@
 #include "tensor/error.h"
 #include "tensor/json.h"
 #include "tensor/utf8.h"
+#include "tensor/input_file.h"
 
 enum { HEADER_MAX = 100000000 }; /* the reference loader's limit, in bytes */
 static const char META_KEY[] = "__metadata__";
@@ -425,8 +426,8 @@ int st_load(SafeTensors *st, const char *path)
 {
     Loader L;
     loader_start(&L, st, path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return loader_finish(&L, meld_errorf("%s: cannot open: %s", path, strerror(errno)));
+    FILE *fp = input_file_fopen(path);
+    if (!fp) return loader_finish(&L, MELD_ERR);
     int rc = load_file(&L, fp);
     fclose(fp);
     return loader_finish(&L, rc);

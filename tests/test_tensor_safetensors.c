@@ -580,6 +580,23 @@ static size_t mutate_header(Rng *r, const uint8_t *valid, size_t n_valid, uint8_
     return 8 + n + n_data;
 }
 
+/* Found by tests/fuzz/fuzz_safetensors.c: a tensor name holding "\n" (a
+ * JSON escape) made the error message two lines. */
+static void names_with_newlines_keep_messages_one_line(void **state)
+{
+    (void)state;
+    static const char header[] = "{\"ste\\u00232\\none\":{\"dtype\":\"F32\",\"shaqe\":[0],\"data_oftypes\":[4,4]}}";
+    uint8_t file[8 + sizeof header + 4];
+    size_t n = sizeof header - 1;
+    for (int i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)n >> (8 * i));
+    memcpy(file + 8, header, n);
+    memset(file + 8 + n, 0, 4);
+    SafeTensors st;
+    assert_int_equal(st_parse(&st, file, 8 + n + 4, "fuzz.safetensors"), MELD_ERR);
+    assert_null(strchr(meld_error(), '\n'));
+    assert_non_null(strstr(meld_error(), "ste#2\\none"));
+}
+
 static void fuzzed_files_never_crash(void **state)
 {
     (void)state;
@@ -657,6 +674,7 @@ int main(void)
         cmocka_unit_test(missing_and_odd_paths),
         cmocka_unit_test(json_escapes_decode),
         cmocka_unit_test(fuzzed_files_never_crash),
+        cmocka_unit_test(names_with_newlines_keep_messages_one_line),
     };
     return cmocka_run_group_tests_name("tensor: safetensors", tests, make_tmpdir, remove_tmpdir);
 }

@@ -6,6 +6,7 @@
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 typedef struct {
@@ -70,10 +71,10 @@ static int run_eda(int argc, char **argv)
     rc = 0;
     if (eda_compute(&ds, &report) ||
         (json ? eda_write_json(&report, stdout) : eda_write_text(&report, stdout)) ||
-        (html && eda_write_html(&report, html))) {
+        (html && (atomic_file_sweep(html), eda_write_html(&report, html)))) {
         rc = report_error(cmd);
     } else if (html) {
-        fprintf(stderr, "meld eda: wrote %s\n", html);
+        cli_errorf(cmd, "wrote %s", html);
     }
     dataset_free(&ds);
     return rc;

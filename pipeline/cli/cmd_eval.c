@@ -80,8 +80,9 @@ static int run_eval(int argc, char **argv)
     if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
     EvalResult r;
     Baselines b;
-    if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
-        baselines_compute(&train, &eval, &b) == MELD_OK) {
+    int evaluated = evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
+    if (evaluated != MELD_OK) meld_error_context("%s on %s", a.model_file, path);
+    if (evaluated == MELD_OK && baselines_compute(&train, &eval, &b) == MELD_OK) {
         rc = 0;
         if (!a.json) report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         else if (report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b)) rc = report_error("eval");
@@ -92,7 +93,8 @@ static int run_eval(int argc, char **argv)
             snprintf(slash ? slash + 1 : log, sizeof log - (size_t)(slash ? slash + 1 - log : 0), "log.jsonl");
             snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, a.split, a.model_file);
             rc = report_eval_html(a.html, title, lm.model->cfg.task, &r, &b, log);
-            if (!rc && !a.json) printf("wrote %s\n", a.html);
+            char shown[4096];
+            if (!rc && !a.json) printf("wrote %s\n", cli_shown(a.html, shown, sizeof shown));
         }
     } else {
         report_error("eval");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pipeline/cli/commands.h"
+#include "audio/functionals.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
@@ -57,6 +58,7 @@ const CommandSpec CMD_PREDICT = {
 
 typedef struct {
     int json, full_precision;
+    const char *model_file;   /* named in errors */
 } Style;
 
 /* One clip as one JSON line. MELD_OK or MELD_ERR (a write error). */
@@ -87,7 +89,8 @@ static int print_clip(const char *label, const float *pe, const float *ps, const
     for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
     if (st->json) return print_clip_json(label, be, bs, pe, ps, st);
     const char *num = st->full_precision ? "%.9g" : "%.2f";
-    printf("%s: emotion %s (", label, emotion_name(be));
+    char shown[4096];
+    printf("%s: emotion %s (", cli_shown(label, shown, sizeof shown), emotion_name(be));
     printf(num, pe[be]);
     printf("), sentiment %s (", sentiment_name(bs));
     printf(num, ps[bs]);
@@ -111,6 +114,7 @@ static int predict_items(const LoadedModel *lm, const CacheConfig *cfg, const Ca
         fprintf(stderr, "meld predict: out of memory\n");
         status = 1;
     } else if (model_io_predict(lm->model, &lm->norm, cfg, items, n, pe, ps, save_inputs)) {
+        if (!strstr(meld_error(), st->model_file)) meld_error_context("%s", st->model_file);
         status = report_error("predict");
     } else {
         for (int i = 0; i < n && !status; i++)
@@ -135,15 +139,16 @@ static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style
     if (!feat || !items || !labels) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
     for (int i = 0; i < n; i++) {
         if (clip_features(clips[i], &po, cascade, &feat[m]) != MELD_OK) {
-            fprintf(stderr, "meld predict: %s\n", meld_error());
-            status = 1;
+            status = report_error("predict");
             continue;
         }
         items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,
                                .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
         labels[m++] = clips[i];
     }
-    CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = lm->model->cfg.func_dim, .n_frames = po.frames,
+    /* The features as computed, whatever the model expects: batch building
+     * refuses a mismatch. */
+    CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = functionals_dim(), .n_frames = po.frames,
                        .frame_size = po.size, .frame_channels = 3};
     snprintf(cfg.config, sizeof cfg.config, "%s", lm->cache_config);
     if (m > 0 && predict_items(lm, &cfg, items, m, labels, st, save_inputs)) status = 1;
@@ -187,7 +192,7 @@ static int run_predict(int argc, char **argv)
         fprintf(stderr, "meld predict: needs --model-file and either clips or --inputs (not both)\n");
         return 2;
     }
-    Style st = {a.json, a.full_precision};
+    Style st = {a.json, a.full_precision, a.model_file};
     LoadedModel lm;
     if (checkpoint_load_model(a.model_file, &lm)) return report_error("predict");
     int status = a.inputs ? predict_inputs(&lm, a.inputs, &st)

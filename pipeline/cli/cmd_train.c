@@ -8,6 +8,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
+#include "pipeline/features/clip.h"
 #include "pipeline/cli/report.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
@@ -91,9 +92,9 @@ static const Option OPTIONS[] = {
     {"--context", OPT_FLAG, A(context, bool), .help = "dialogue-level context: a BiLSTM over a dialogue's utterances", .only = ONLY_FUSION},
     {"--audio", OPT_CHOICE, A(audio, const char *), "functionals|mel", .help = "audio branch: the functional-vector MLP or the log-Mel LSTM", .def = "functionals", .only = ONLY_FUSION},
     {"--hidden", OPT_INT, A(hidden, int), "N", .help = "units of the recurrent layers; fusion: of its --audio mel LSTM", .lo = 1, .hi = 4096, .def_fn = default_hidden, .only = ONLY_GRU | ONLY_LSTM | ONLY_MELSTM | ONLY_FUSION},
-    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance in the cache", .lo = 1, .hi = 64},
-    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops in the cache, pixels", .lo = 16, .hi = 1024},
-    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = 256},
+    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance in the cache", .lo = 1, .hi = CLIP_MAX_K},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops in the cache, pixels", .lo = 16, .hi = PREPARE_MAX_SIZE},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = PREPARE_MAX_MELS},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
 };
@@ -202,9 +203,8 @@ static int run_train(int argc, char **argv)
 
     Corpus corpus;
     if (corpus_ready("train", &req, &corpus)) return 1;
-    fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
-            corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
-            threadpool_threads());
+    cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads", corpus.synthetic ? "built-in synthetic" : "data",
+               corpus.root, corpus.cache_dir, o.model, threadpool_threads());
     o.cache_dir = corpus.cache_dir;
     o.cache_hash = cache_hash(corpus.config);
     o.cache_config = corpus.config;

@@ -122,7 +122,7 @@ static void prep_skip(void *ctx, const char *split, int dialogue, int utterance,
 {
     PrepCtx *c = ctx;
     if (c->skips_shown++ < 20)
-        fprintf(stderr, "meld %s: skipped %s dia%d_utt%d: %s\n", c->cmd, split, dialogue, utterance, reason);
+        cli_errorf(c->cmd, "skipped %s dia%d_utt%d: %s", split, dialogue, utterance, reason);
     else if (c->skips_shown == 21)
         fprintf(stderr, "meld %s: (further skipped clips not listed; see the summary)\n", c->cmd);
 }
@@ -167,8 +167,8 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
     }
     if (!prepare_is_fresh(&po)) {
         if (!req->quiet)
-            fprintf(stderr, "meld %s: preparing features of %zu utterances from %s into %s/\n", cmd,
-                    dataset_n_utterances(&ds), ds.root, out->cache_dir);
+            cli_errorf(cmd, "preparing features of %zu utterances from %s into %s/", dataset_n_utterances(&ds), ds.root,
+                       out->cache_dir);
         PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet};
         progress_init(&ctx.bar);
         po.cb_ctx = &ctx;
@@ -205,6 +205,7 @@ int corpus_features_from_config(const char *config, PrepareOptions *po)
         return meld_errorf("checkpoint: feature configuration '%s' is not understood", config);
     /* The cascade: the default one if the model was trained with one. */
     po->cascade = strncmp(face + 5, "none", 4) ? NULL : "";
+    if (prepare_options_check(po)) return meld_error_context("checkpoint: feature configuration");
     return MELD_OK;
 }
 

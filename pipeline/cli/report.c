@@ -5,10 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
+#include "tensor/html.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/json.h"
+#include "tensor/input_file.h"
 
 typedef const char *(*NameFn)(int);
 
@@ -159,7 +162,7 @@ enum { MAX_EPOCHS_PLOTTED = 1000 };
 /* Training curves from log.jsonl: losses and dev weighted F1 per epoch. */
 static void svg_curves(FILE *f, const char *log_path)
 {
-    FILE *in = fopen(log_path, "r");
+    FILE *in = input_file_fopen(log_path);
     if (!in) return;
     static double tl[MAX_EPOCHS_PLOTTED], dl[MAX_EPOCHS_PLOTTED], ef[MAX_EPOCHS_PLOTTED], sf[MAX_EPOCHS_PLOTTED];
     int n = 0;
@@ -207,22 +210,21 @@ static void metrics_table(FILE *f, const char *title, const Metrics *m, NameFn n
 int report_eval_html(const char *path, const char *title, int task, const EvalResult *r, const Baselines *b, const char *log)
 {
     AtomicFile af;
-    if (atomic_file_open(&af, path)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
+    atomic_file_sweep(path);
+    if (atomic_file_open(&af, path)) return report_error("eval");
     FILE *f = af.fp;
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>%s</title>\n<style>body{font-family:sans-serif;"
-               "max-width:1000px;margin:2em auto;}table{border-collapse:collapse;}td,th{border:1px solid #ccc;"
-               "padding:3px 8px;text-align:right;}figure{display:inline-block;margin:1em;}</style></head><body>\n", title);
-    fprintf(f, "<h1>%s</h1><p>%d utterances, loss %.4f</p>\n", title, r->n, r->loss);
+    /* The title holds the checkpoint's path: text from outside. */
+    fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>", f);
+    html_write_text(f, title);
+    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;}table{border-collapse:collapse;}"
+          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;}figure{display:inline-block;margin:1em;}</style>"
+          "</head><body>\n<h1>", f);
+    html_write_text(f, title);
+    fprintf(f, "</h1><p>%d utterances, loss %.4f</p>\n", r->n, r->loss);
     if (task != 2) metrics_table(f, "Emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
     if (task != 1) metrics_table(f, "Sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
     if (log) svg_curves(f, log);
     fprintf(f, "</body></html>\n");
-    if (atomic_file_commit(&af)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
+    if (atomic_file_commit(&af)) return report_error("eval");
     return 0;
 }

@@ -225,11 +225,34 @@ static int fill_frames(Graph *g, const SplitData *s, const BatchSpec *spec, Rng 
     return MELD_OK;
 }
 
+/* One feature size as the model, the normaliser and the cache have it. */
+static int same_size(const char *what, int model, int norm, int cache)
+{
+    if (model == cache && norm == cache) return MELD_OK;
+    return meld_errorf("the model reads %d %s, its normaliser %d, but the feature cache holds %d: the checkpoint and the "
+                       "cache were made with different feature settings", model, what, norm, cache);
+}
+
+static int check_sizes(const SplitData *s, const Normaliser *norm, const BatchSpec *spec)
+{
+    const CacheConfig *c = &s->cache.cfg;
+    if ((spec->needs & NEED_FUNC) &&
+        same_size("functionals per utterance", spec->func_dim, norm->func_dim, c->functional_dim))
+        return MELD_ERR;
+    if ((spec->needs & NEED_MEL) && same_size("log-Mel bands", spec->n_mels, norm->n_mels, c->n_mels)) return MELD_ERR;
+    if ((spec->needs & NEED_FRAMES) && (spec->frame_size != c->frame_size || spec->frame_channels != c->frame_channels))
+        return meld_errorf("the model reads %dx%dx%d face frames but the feature cache holds %dx%dx%d: the checkpoint "
+                           "and the cache were made with different feature settings", spec->frame_size, spec->frame_size,
+                           spec->frame_channels, c->frame_size, c->frame_size, c->frame_channels);
+    if ((spec->needs & NEED_FRAMES) && c->n_frames < 1) return meld_errorf("the feature cache holds no face frames");
+    return MELD_OK;
+}
+
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
                 const int *items, int count, Rng *rng, Batch *out)
 {
     memset(out, 0, sizeof *out);
-    if (layout(g, s, spec, items, count, out)) return MELD_ERR;
+    if (check_sizes(s, norm, spec) || layout(g, s, spec, items, count, out)) return MELD_ERR;
     if ((spec->needs & NEED_FUNC) && fill_func(g, s, norm, out)) return MELD_ERR;
     if ((spec->needs & NEED_MEL) && fill_mel(g, s, norm, spec, out)) return MELD_ERR;
     if ((spec->needs & NEED_FRAMES) && fill_frames(g, s, spec, rng, out)) return MELD_ERR;

@@ -47,6 +47,10 @@ typedef struct {
     int mel_pool, mel_max_frames;
     int frames_used;              /* frames per utterance fed to the CNN (<= cache K) */
     bool augment;                 /* random crop/flip/brightness (training only) */
+    /* The feature sizes the model was built for; batch_build refuses a
+     * cache (or a normaliser) that holds others, rather than read past
+     * the end of its rows. */
+    int func_dim, n_mels, frame_size, frame_channels;
 } BatchSpec;
 
 typedef struct {
@@ -68,7 +72,9 @@ int  normaliser_fit(Normaliser *n, const SplitData *train);
 void normaliser_free(Normaliser *n);
 
 /* Builds a batch from `count` items: dialogue indices when dialogue-level,
- * utterance (entry) indices otherwise. rng drives augmentation. */
+ * utterance (entry) indices otherwise. rng drives augmentation. Fails
+ * (nothing read) when the cache or the normaliser does not have the
+ * feature sizes spec asks for. */
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
                 const int *items, int count, Rng *rng, Batch *out);
 

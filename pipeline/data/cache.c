@@ -10,6 +10,7 @@
 
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 enum { HEADER_FIXED = 48, ENTRY_BYTES = 48, ALIGN = 64 };
 
@@ -217,12 +218,12 @@ int cache_open(const char *path, uint64_t expected_hash, Cache *c, int *stale)
     int dummy;
     if (!stale) stale = &dummy;
     *stale = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    if (input_file_open(path, &fd)) return MELD_ERR;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return meld_errorf("%s: not a regular file", path);
+        return meld_errorf("%s: cannot stat: %s", path, strerror(errno));
     }
     c->size = (size_t)st.st_size;
     if (c->size == 0) {

@@ -2,7 +2,6 @@
  * See csv.h for the accepted format. */
 #include "pipeline/data/csv.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "tensor/error.h"
 #include "tensor/utf8.h"
+#include "tensor/input_file.h"
 
 /* ---- cp1252 (UTF-8 itself: tensor/utf8.h) ------------------------------- */
 
@@ -303,42 +303,10 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
 int csv_read_file(const char *path, CsvTable *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *data = meld_malloc(cap, "CSV file");
-    if (!data) {
-        fclose(fp);
-        return MELD_ERR;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > CSV_MAX_BYTES) {
-                free(data);
-                fclose(fp);
-                return meld_errorf("%s: larger than the %zu bytes a CSV may have", path, CSV_MAX_BYTES);
-            }
-            char *bigger = realloc(data, cap * 2);
-            if (!bigger) {
-                free(data);
-                fclose(fp);
-                return meld_errorf("%s: out of memory reading the file", path);
-            }
-            data = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(data + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(fp);
-    int saved = errno;
-    fclose(fp);
-    if (bad) {
-        free(data);
-        return meld_errorf("%s: read failed: %s", path, strerror(saved));
-    }
-    int rc = csv_parse(data, n, path, out);
+    uint8_t *data;
+    size_t n;
+    if (input_file_read_all(path, CSV_MAX_BYTES, &data, &n)) return MELD_ERR;
+    int rc = csv_parse((const char *)data, n, path, out);
     free(data);
     return rc;
 }

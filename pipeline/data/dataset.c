@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 /* ---- labels, times -------------------------------------------------- */
 
@@ -321,10 +322,10 @@ int dataset_is_clip_name(const char *name)
 /* A clip is usable when it opens and is a non-empty regular file. */
 static int clip_readable(const char *path)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return 0;
+    int fd;
+    if (input_file_open(path, &fd)) return 0;
     struct stat st;
-    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    int ok = fstat(fd, &st) == 0 && st.st_size > 0;
     close(fd);
     return ok;
 }

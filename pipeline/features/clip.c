@@ -11,6 +11,7 @@
 #include "audio/resample.h"
 #include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 #include "video/color.h"
 #include "video/sample.h"
 #include "video/y4m.h"
@@ -34,7 +35,7 @@ void clip_free(Clip *c)
 
 int clip_is_appledouble(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = input_file_fopen(path);
     if (!fp) return 0;
     unsigned char m[4];
     int is = fread(m, 1, 4, fp) == 4 && m[0] == 0x00 && m[1] == 0x05 && m[2] == 0x16 && m[3] == 0x07;
@@ -54,6 +55,14 @@ static int is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A companion file (x.y4m beside x.wav) that is there but not a folder:
+ * the reader then refuses it by name if it is not a regular file. */
+static int is_present(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
 static const char *extension(const char *path)
@@ -126,6 +135,10 @@ static const char *file_url(char *buf, size_t cap, const char *path)
 static int load_wav(const char *wav, const ClipOptions *opt, Clip *c)
 {
     if (wav_read(wav, &c->audio)) return MELD_ERR;
+    /* The cap ffmpeg's output has (CLIP_MAX_SECONDS), for WAVs too. */
+    if (c->audio.n_samples / (size_t)c->audio.sample_rate > CLIP_MAX_SECONDS)
+        return meld_errorf("%s: %zu s of audio, longer than a clip may be (%d s)", wav,
+                           c->audio.n_samples / (size_t)c->audio.sample_rate, CLIP_MAX_SECONDS);
     if (opt->sample_rate <= 0 || c->audio.sample_rate == opt->sample_rate) return MELD_OK;
     float *y;
     size_t n;
@@ -411,17 +424,21 @@ static int dispatch(const char *path, const ClipOptions *opt, Clip *c)
         if (opt->k > 0 && load_folder(base, opt->k, c)) return MELD_ERR;
         if (!opt->want_audio) return MELD_OK;
         if (with_extension(other, sizeof other, base, ".wav")) return MELD_ERR;
-        if (!is_file(other)) return meld_errorf("%s: no audio: expected %s", path, other);
+        if (!is_present(other)) return meld_errorf("%s: no audio: expected %s", path, other);
         return load_wav(other, opt, c);
     }
-    if (!is_file(path)) return meld_errorf("%s: no such file", path);
+    if (!is_file(path)) {
+        struct stat st;
+        if (stat(path, &st) != 0) return meld_errorf("%s: no such file", path);
+        return meld_errorf("%s: is %s, not a clip", path, input_file_kind(st.st_mode));
+    }
     if (clip_is_appledouble(path))
         return meld_errorf("%s: AppleDouble metadata file (macOS \"._\" companion), not a clip", path);
     if (!strcasecmp(ext, ".wav")) {
         if (opt->k > 0) {
             if (with_extension(other, sizeof other, path, ".y4m")) return MELD_ERR;
             int rc;
-            if (is_file(other)) {
+            if (is_present(other)) {
                 rc = load_y4m(other, opt->k, c);
             } else {
                 if (with_extension(other, sizeof other, path, "")) return MELD_ERR;
@@ -438,7 +455,7 @@ static int dispatch(const char *path, const ClipOptions *opt, Clip *c)
         if (opt->k > 0 && load_y4m(path, opt->k, c)) return MELD_ERR;
         if (!opt->want_audio) return MELD_OK;
         if (with_extension(other, sizeof other, path, ".wav")) return MELD_ERR;
-        if (!is_file(other)) return meld_errorf("%s: no audio: expected %s", path, other);
+        if (!is_present(other)) return meld_errorf("%s: no audio: expected %s", path, other);
         return load_wav(other, opt, c);
     }
     if (is_image_name(path)) {

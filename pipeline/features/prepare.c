@@ -18,6 +18,7 @@
 #include "pipeline/features/clip.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 #include "tensor/threadpool.h"
 #include "video/face.h"
 #include "video/haar.h"
@@ -140,9 +141,19 @@ void clip_features_free(ClipFeatures *f)
     memset(f, 0, sizeof *f);
 }
 
+int prepare_options_check(const PrepareOptions *o)
+{
+    if (o->frames < 1 || o->frames > CLIP_MAX_K) return meld_errorf("frames=%d is outside 1..%d", o->frames, CLIP_MAX_K);
+    if (o->size < 16 || o->size > PREPARE_MAX_SIZE || o->size % 16)
+        return meld_errorf("size=%d is not a multiple of 16 in 16..%d", o->size, PREPARE_MAX_SIZE);
+    if (o->n_mels < 1 || o->n_mels > PREPARE_MAX_MELS) return meld_errorf("n_mels=%d is outside 1..%d", o->n_mels, PREPARE_MAX_MELS);
+    return MELD_OK;
+}
+
 int clip_features(const char *path, const PrepareOptions *o, const HaarCascade *cascade, ClipFeatures *f)
 {
     memset(f, 0, sizeof *f);
+    if (prepare_options_check(o)) return meld_error_context("%s: feature configuration", path);
     ClipOptions co = clip_default_options();
     co.k = o->frames;
     Clip clip;
@@ -206,7 +217,7 @@ static void task(void *ctx, int i, int thread)
 /* 1 if the file exists and starts with magic + this hash. */
 static int shard_valid(const char *path, const char *magic, uint64_t hash)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = input_file_fopen(path);
     if (!f) return 0;
     uint8_t head[16];
     int ok = fread(head, 1, 16, f) == 16 && !memcmp(head, magic, 8) && get64(head + 8) == hash;
@@ -262,11 +273,15 @@ static int assemble(const Work *w, const char *split, Job *jobs, int n, long lon
     int m = 0, rc = items && maps ? MELD_OK : MELD_ERR;
     for (int i = 0; rc == MELD_OK && i < n; i++) {
         if (!shard_valid(jobs[i].shard, "MELDSHRD", w->hash)) continue;   /* skipped clip */
-        int fd = open(jobs[i].shard, O_RDONLY);
+        int fd;
         struct stat st;
-        if (fd < 0 || fstat(fd, &st)) {
-            if (fd >= 0) close(fd);
-            rc = meld_errorf("%s: cannot open shard", jobs[i].shard);
+        if (input_file_open(jobs[i].shard, &fd)) {
+            rc = MELD_ERR;
+            break;
+        }
+        if (fstat(fd, &st)) {
+            close(fd);
+            rc = meld_errorf("%s: cannot stat shard", jobs[i].shard);
             break;
         }
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -326,6 +341,7 @@ static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/partial/%s", o->cache_dir, name);
     if (make_dirs(dir)) return MELD_ERR;
+    atomic_file_sweep_folder(dir);
     int n = (int)s->n_utts;
     Job *jobs = meld_calloc((size_t)(n ? n : 1), sizeof *jobs, "prepare jobs");
     int *todo = meld_malloc(sizeof(int) * (size_t)(n ? n : 1), "prepare jobs");
@@ -381,7 +397,7 @@ static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
         res->skipped[sid]++;
         if (o->on_skip) {
             char reason[600] = "";
-            FILE *f = fopen(jobs[i].skip, "rb");
+            FILE *f = input_file_fopen(jobs[i].skip);
             if (f) {
                 size_t got = fread(reason, 1, sizeof reason - 1, f);
                 reason[got] = '\0';
@@ -424,10 +440,9 @@ int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res)
     memset(res, 0, sizeof *res);
     double t0 = now();
     char cfg[512];
-    if (o->frames < 1 || o->frames > CLIP_MAX_K) return meld_errorf("prepare: --frames %d outside 1..%d", o->frames, CLIP_MAX_K);
-    if (o->size < 16 || o->size > 1024 || o->size % 16) return meld_errorf("prepare: --size %d must be a multiple of 16 in 16..1024", o->size);
-    if (o->n_mels < 1 || o->n_mels > 256) return meld_errorf("prepare: --mels %d outside 1..256", o->n_mels);
+    if (prepare_options_check(o)) return meld_error_context("prepare");
     if (prepare_config(o, cfg, sizeof cfg) || make_dirs(o->cache_dir)) return MELD_ERR;
+    atomic_file_sweep_folder(o->cache_dir);
     Work w;
     memset(&w, 0, sizeof w);
     w.o = o;

@@ -50,7 +50,14 @@ typedef struct {
     double seconds;
 } PrepareResult;
 
+/* The ranges prepare accepts (frames: 1..CLIP_MAX_K, pipeline/features/clip.h). */
+#define PREPARE_MAX_SIZE 1024
+#define PREPARE_MAX_MELS 256
+
 PrepareOptions prepare_default_options(void);
+/* Checks frames, size (a multiple of 16) and n_mels against those ranges:
+ * a cache configuration read from a checkpoint is input like any other. */
+int prepare_options_check(const PrepareOptions *o);
 
 /* The configuration string of these options (what the cache hash covers). */
 int prepare_config(const PrepareOptions *o, char *buf, size_t cap);

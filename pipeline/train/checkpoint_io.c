@@ -4,6 +4,8 @@
 #include "pipeline/train/checkpoint_io.h"
 
 #include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,11 +136,24 @@ int checkpoint_save_weights(const char *path, const MeldModel *m, const Normalis
     return rc ? MELD_ERR : MELD_OK;
 }
 
+/* A NaN or an infinity in a checkpoint is damage, never a weight: every
+ * prediction made with it would be NaN, every metric computed from those
+ * silently "class 0". */
+static int check_finite(const SafeTensors *st, const char *name, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return meld_errorf("%s: tensor '%s' holds %s at index %zu: the checkpoint is damaged", st->source, name,
+                               isnan(v[i]) ? "NaN" : "an infinity", i);
+    return MELD_OK;
+}
+
 static int read_tensor(const SafeTensors *st, Tensor *t)
 {
     int64_t shape[TENSOR_MAX_DIMS];
     for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
-    return st_read_into(st, t->name, t->ndim, shape, t->data);
+    if (st_read_into(st, t->name, t->ndim, shape, t->data)) return MELD_ERR;
+    return check_finite(st, t->name, t->data, t->size);
 }
 
 static int read_vector(const SafeTensors *st, const char *name, int n, float **out)
@@ -146,7 +161,7 @@ static int read_vector(const SafeTensors *st, const char *name, int n, float **o
     *out = meld_malloc(sizeof(float) * (size_t)(n ? n : 1), name);
     if (!*out) return MELD_ERR;
     int64_t shape[1] = {n};
-    return st_read_into(st, name, 1, shape, *out);
+    return st_read_into(st, name, 1, shape, *out) || check_finite(st, name, *out, (size_t)n) ? MELD_ERR : MELD_OK;
 }
 
 static int meta_long(const SafeTensors *st, const char *key, long *v)
@@ -178,6 +193,11 @@ int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
     if (!best) return meld_errorf("%s: metadata best_score missing", st->source);
     if (checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config)) return MELD_ERR;
     ts->best_score = strtod(best, NULL);
+    /* Counts a run can reach; anything else is a damaged or crafted file. */
+    if (epoch < 0 || epoch > 1000000 || step < 0 || best_epoch < 0 || best_epoch > epoch || bad < 0 || bad > epoch ||
+        !(ts->best_score >= -1 && ts->best_score <= 1))
+        return meld_errorf("%s: training state out of range (epoch %ld, step %ld, best epoch %ld, epochs without "
+                           "improvement %ld, best score %s)", st->source, epoch, step, best_epoch, bad, best);
     ts->epoch = (int)epoch;
     ts->step = step;
     ts->best_epoch = (int)best_epoch;
@@ -207,7 +227,78 @@ int checkpoint_read_weights(const SafeTensors *st, MeldModel *m, Normaliser *nor
         normaliser_free(norm);
         return MELD_ERR;
     }
+    /* Features are divided by these. */
+    for (int d = 0; d < norm->func_dim + norm->n_mels; d++) {
+        float sd = d < norm->func_dim ? norm->func_std[d] : norm->mel_std[d - norm->func_dim];
+        if (!(sd > 0)) {
+            normaliser_free(norm);
+            return meld_errorf("%s: normaliser standard deviation %g is not positive", st->source, (double)sd);
+        }
+    }
     return MELD_OK;
+}
+
+/* Floats the file holds: no model it can fill has more parameters. */
+static size_t file_floats(const SafeTensors *st)
+{
+    size_t n = 0;
+    for (int i = 0; i < st->n_tensors; i++) n += st->tensors[i].numel;
+    return n;
+}
+
+static size_t model_floats(const MeldModel *m)
+{
+    Tensor *list[MELD_MODEL_MAX_PARAMS];
+    size_t n = meld_model_param_count(m);
+    int k = meld_model_buffers(m, list);
+    for (int i = 0; i < k; i++) n += list[i]->size;
+    return n;
+}
+
+static int grown(int target, int start, int step)
+{
+    long v = (long)start << (step < 30 ? step : 30);
+    return v < target ? (int)v : target;
+}
+
+/* The configuration decides the model's size before a single tensor is
+ * compared with it, so a lying one (rnn_hidden=4096 beside a few hundred
+ * bytes of tensors) would have gigabytes allocated and initialised only to
+ * fail the shape check. The model cannot have more parameters than the
+ * file has floats: grow a model towards the configuration, every size
+ * doubling per step, and refuse as soon as one outgrows the file.
+ * Parameter counts are at most quadratic in the sizes (a weight is
+ * in x out, a CNN's flattened map side^2), so each step is at most 4 times
+ * the last: the memory spent stays within a few times the file's. The last
+ * step is the configuration itself, and its model is the one returned. */
+static MeldModel *create_within_file(const char *kind, const MeldModelConfig *cfg, const SafeTensors *st)
+{
+    size_t budget = file_floats(st);
+    for (int step = 0;; step++) {
+        MeldModelConfig c = *cfg;
+        c.func_dim = grown(cfg->func_dim, 1, step);
+        c.n_mels = grown(cfg->n_mels, 1, step);
+        c.frame_size = grown(cfg->frame_size, 16, step);
+        c.frame_channels = grown(cfg->frame_channels, 1, step);
+        c.rnn_hidden = grown(cfg->rnn_hidden, 1, step);
+        c.mel_hidden = grown(cfg->mel_hidden, 1, step);
+        bool last = c.func_dim == cfg->func_dim && c.n_mels == cfg->n_mels && c.frame_size == cfg->frame_size &&
+                    c.frame_channels == cfg->frame_channels && c.rnn_hidden == cfg->rnn_hidden &&
+                    c.mel_hidden == cfg->mel_hidden;
+        Rng r;
+        rng_seed(&r, 0, 0);   /* weights are overwritten by the checkpoint */
+        MeldModel *m = meld_model_create(kind, &c, &r);
+        if (!m) return NULL;
+        size_t need = model_floats(m);
+        if (need > budget) {
+            meld_model_free(m);
+            meld_errorf("%s: its configuration describes a %s model of at least %zu parameters, but the file holds only "
+                        "%zu numbers", st->source, kind, need, budget);
+            return NULL;
+        }
+        if (last) return m;
+        meld_model_free(m);
+    }
 }
 
 MeldModel *checkpoint_create_model(const SafeTensors *st)
@@ -217,12 +308,19 @@ MeldModel *checkpoint_create_model(const SafeTensors *st)
         meld_errorf("%s: not a meld-c model checkpoint (metadata 'format' is %s)", st->source, format ? format : "missing");
         return NULL;
     }
+    if (!kind || !cfg_text) {
+        meld_errorf("%s: metadata '%s' missing: the checkpoint does not say which model it holds", st->source,
+                    !kind ? "model" : "config");
+        return NULL;
+    }
     MeldModelConfig cfg;
-    if (!kind || !cfg_text || config_parse(cfg_text, &cfg)) {
+    if (!meld_model_kind_find(kind)) {
+        meld_errorf("%s: unknown model '%s'", st->source, kind);
+        return NULL;
+    }
+    if (config_parse(cfg_text, &cfg)) {
         meld_error_context("%s", st->source);
         return NULL;
     }
-    Rng r;
-    rng_seed(&r, 0, 0);   /* weights are overwritten by the checkpoint */
-    return meld_model_create(kind, &cfg, &r);
+    return create_within_file(kind, &cfg, st);
 }

@@ -12,6 +12,7 @@
 #include "pipeline/train/checkpoint_io.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/json.h"
 #include "tensor/ops.h"
@@ -170,6 +171,13 @@ static int item_count(const Run *r, const BatchSpec *spec, int split)
     return spec->dialogue_level ? r->split[split].n_dialogues : r->split[split].cache.n;
 }
 
+static bool all_finite(const float *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) return false;
+    return true;
+}
+
 int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
                    EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
 {
@@ -199,9 +207,17 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         if (rc == MELD_OK) {
             Tensor *pr_e = op_softmax(&g, le), *pr_s = op_softmax(&g, ls);
             loss_sum += (double)(parts[0] + parts[1]) * b.n_utts;
-            for (int u = 0; u < b.n_utts; u++) {
+            for (int u = 0; rc == MELD_OK && u < b.n_utts; u++) {
                 int e = b.utt_index[u], slot = b.slot[u];
                 const float *pe_row = pr_e->data + (size_t)slot * N_EMOTIONS, *ps_row = pr_s->data + (size_t)slot * N_SENTIMENTS;
+                /* NaN compares false with everything: argmax would say
+                 * "class 0" and the metrics would look like a model's. */
+                if (!all_finite(pe_row, N_EMOTIONS) || !all_finite(ps_row, N_SENTIMENTS) || !isfinite(parts[0] + parts[1])) {
+                    rc = meld_errorf("the model's output for dialogue %d utterance %d is not a number (NaN or "
+                                     "infinite): the weights or the features are damaged",
+                                     s->cache.entries[e].dialogue_id, s->cache.entries[e].utterance_id);
+                    break;
+                }
                 int be = 0, bs = 0;
                 for (int k = 1; k < N_EMOTIONS; k++) be = pe_row[k] > pe_row[be] ? k : be;
                 for (int k = 1; k < N_SENTIMENTS; k++) bs = ps_row[k] > ps_row[bs] ? k : bs;
@@ -342,6 +358,7 @@ int train_run(const TrainOptions *o, TrainResult *result)
     double t0 = now_seconds();
 
     int rc = make_dir(o->out_dir);
+    if (rc == MELD_OK) atomic_file_sweep_folder(o->out_dir);
     if (rc == MELD_OK) rc = open_splits(&r, o);
     if (rc == MELD_OK) rc = normaliser_fit(&r.norm, &r.split[SPLIT_TRAIN]);
     if (rc == MELD_OK) rc = create_model(&r, o);
@@ -408,10 +425,15 @@ int checkpoint_load_model(const char *path, LoadedModel *out)
         rc = out->model ? checkpoint_read_weights(&st, out->model, &out->norm) : MELD_ERR;
     }
     /* A weights-only file (meld export, or PyTorch's save_safetensors of
-     * the exported model.py) has no training state: epoch stays 0. */
+     * the exported model.py) has no training state: epoch stays 0. A file
+     * that has one gets it checked like a resumed run's. */
     if (rc == MELD_OK) rc = checkpoint_read_features(&st, &out->cache_hash, out->cache_config, sizeof out->cache_config);
-    const char *epoch = st_get_meta(&st, "epoch");
-    if (rc == MELD_OK && epoch) out->epoch = atoi(epoch);
+    if (rc == MELD_OK && st_get_meta(&st, "epoch")) {
+        TrainState ts;
+        memset(&ts, 0, sizeof ts);
+        rc = checkpoint_read_state(&st, &ts);
+        out->epoch = ts.epoch;
+    }
     st_free(&st);
     if (rc != MELD_OK) {
         loaded_model_free(out);
