@@ -15,7 +15,8 @@ static void usage(FILE *out)
             "\n"
             "Exploratory analysis of the MELD annotations, per split and overall: sizes,\n"
             "emotion and sentiment distributions, words per utterance, dialogue structure,\n"
-            "emotion shifts, durations, class weights, clips, and data issues.\n"
+            "emotion shifts, durations, class weights, clips, data issues, and which\n"
+            "utterances have MELD's released audio features when their pickles are there.\n"
             "\n"
             "  --data DIR    folder holding MELD, searched recursively for the three CSVs\n"
             "                and the clip folders (default: $MELD_DATA, else ./data,\n"
@@ -72,14 +73,17 @@ int cmd_eda(int argc, char **argv)
     report_warnings(cmd);
 
     EdaReport report;
-    int rc = 0;
-    if (eda_compute(&ds, &report) ||
+    MeldFeatures features[N_FEATURE_PICKLES] = {0};
+    int rc = eda_compute(&ds, &report);
+    if (!rc) eda_add_features(&report, &loc, features);
+    if (rc ||
         (json ? eda_write_json(&report, stdout) : eda_write_text(&report, stdout)) ||
         (html && eda_write_html(&report, html))) {
         rc = report_error(cmd);
     } else if (html) {
         fprintf(stderr, "meld eda: wrote %s\n", html);
     }
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) meld_features_free(&features[k]);
     dataset_free(&ds);
     return rc;
 }

@@ -20,13 +20,17 @@ static const char *USAGE =
     "                  [--class-weights auto|meld|none] [--patience N] [--threads N]\n"
     "                  [--seed S] [--out DIR] [--resume] [--context] [--audio functionals|mel]\n"
     "                  [--hidden N] [--frames K] [--size N] [--mels N] [--cascade FILE|none] [--lenient]\n"
+    "                  [--features meld-pickle]\n"
     "\n"
     "Trains a model and reports accuracy and F1 on the test split from the best\n"
     "dev checkpoint. With no --data and no MELD found (MELD_DATA, ./data), the\n"
     "built-in synthetic corpus is generated into " BUILTIN_CORPUS_DIR " and used.\n"
     "Defaults: --model fusion (audio branch: functionals), --task both,\n"
     "--class-weights auto, --seed 1,\n"
-    "--out runs/MODEL, epochs/batch/optimiser per model (see README).\n";
+    "--out runs/MODEL, epochs/batch/optimiser per model (see README).\n"
+    "--features meld-pickle: train gru or lstm for one --task on MELD's released audio\n"
+    "features (audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the\n"
+    "CSVs under --data) instead of features computed from the clips; no prepare step.\n";
 
 /* Per-model defaults: epochs, batch, patience, hidden. */
 typedef struct {
@@ -81,7 +85,7 @@ int cmd_train(int argc, char **argv)
     o.cfg.mel_pool = 4;
     o.cfg.mel_max_frames = 200;
     int epochs = 0, batch = 0, patience = 0, threads = 0, seed = 1, hidden = 0;
-    const char *out = NULL, *weights = "auto", *task = "both", *audio = "functionals";
+    const char *out = NULL, *weights = "auto", *task = "both", *audio = "functionals", *features = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -100,6 +104,7 @@ int cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--class-weights")) weights = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--audio")) audio = v;
+        else if (!strcmp(a, "--features")) features = v;
         else if (!strcmp(a, "--cascade")) req.prep.cascade = strcmp(v, "none") ? v : "";
         else if (!strcmp(a, "--lr")) { if (arg_float("train", a, v, 1e-8, 100, &o.lr)) return 2; }
         else if (!strcmp(a, "--epochs")) { if (arg_int("train", a, v, 1, 100000, &epochs)) return 2; }
@@ -142,6 +147,8 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     o.cfg.audio_functionals = !strcmp(audio, "functionals");
+    int pickle = corpus_pickle_choice("train", features, o.cfg.task, o.model);
+    if (pickle == -2) return 2;
     if (hidden) {
         o.cfg.rnn_hidden = hidden;
         o.cfg.mel_hidden = hidden;
@@ -163,16 +170,24 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "meld train: runs: cannot create folder: %s\n", strerror(errno));
             return 1;
         }
-        snprintf(out_dir, sizeof out_dir, "runs/%s%s", o.model, o.cfg.context ? "-context" : "");
+        snprintf(out_dir, sizeof out_dir, "runs/%s%s%s", o.model, o.cfg.context ? "-context" : "",
+                 pickle < 0 ? "" : pickle == FEATURE_PICKLE_EMOTION ? "-pickle-emotion" : "-pickle-sentiment");
     }
     o.out_dir = out_dir;
 
-    Corpus corpus;
-    if (corpus_ready("train", &req, &corpus)) return 1;
-    fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
-            corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
-            threadpool_threads());
-    o.cache_dir = corpus.cache_dir;
+    Corpus corpus = {0};
+    SplitData splits[N_SPLITS] = {0};
+    if (pickle >= 0) {   /* MELD's released features: in memory, no cache */
+        if (corpus_pickle_ready("train", &req, pickle, NULL, splits, corpus.config, sizeof corpus.config)) return 1;
+        fprintf(stderr, "meld train: model %s, %d threads\n", o.model, threadpool_threads());
+        o.splits = splits;
+    } else {
+        if (corpus_ready("train", &req, &corpus)) return 1;
+        fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
+                corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
+                threadpool_threads());
+        o.cache_dir = corpus.cache_dir;
+    }
     o.cache_hash = cache_hash(corpus.config);
     o.cache_config = corpus.config;
     TrainCtx ctx = {.epoch = 0};
@@ -181,7 +196,9 @@ int cmd_train(int argc, char **argv)
     o.on_batch = on_batch;
     o.on_epoch = on_epoch;
     TrainResult res;
-    if (train_run(&o, &res) != MELD_OK) return report_error("train");
+    int rc = train_run(&o, &res);
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+    if (rc != MELD_OK) return report_error("train");
     printf("trained %d epochs in %.1f s; best dev weighted F1 %.4f at epoch %d; checkpoint %s\n", res.epochs_run,
            res.seconds, res.best_score, res.best_epoch, res.best_path);
     report_eval_text(stdout, "test", o.cfg.task, &res.test, &res.test_baselines);

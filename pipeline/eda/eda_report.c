@@ -1,6 +1,7 @@
 /* The text and JSON forms of the EDA report. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,47 @@ void eda_text_issues(const EdaReport *r, FILE *fp)
     if (!any) fprintf(fp, "  none\n");
 }
 
+static bool any_features(const EdaReport *r)
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++)
+        if (r->features[k].path[0]) return true;
+    return false;
+}
+
+void eda_text_features(const EdaReport *r, FILE *fp)
+{
+    if (!any_features(r)) return;
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    fprintf(fp, "MELD's released audio features (one vector per utterance)\n");
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) fprintf(fp, "  %s: %s not found\n", TASKS[k], FEATURE_PICKLE_NAMES[k]);
+        else if (!f) fprintf(fp, "  %s: unreadable: %s\n", TASKS[k], e->error);
+        if (!f) continue;
+        fprintf(fp, "  %s: %s, %d values per vector\n%-36s", TASKS[k], e->path, f->dim, "");
+        for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10s", split_name(s));
+        const struct {
+            const char *label;
+            const size_t *n;
+        } rows[] = {{"utterances with a vector", f->n_present},
+                    {"without (masked in training)", f->n_missing},
+                    {"vectors with no CSV row (unused)", f->n_orphans}};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            fprintf(fp, "\n    %-32s", rows[i].label);
+            for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10zu", rows[i].n[s]);
+        }
+        fputc('\n', fp);
+        for (int s = 0; s < N_SPLITS; s++) {
+            if (!f->n_missing[s]) continue;
+            char ids[200];
+            meld_features_missing_ids(f, &r->ds->split[s], s, 10, ids, sizeof ids);
+            fprintf(fp, "    %s without a vector: %s\n", split_name(s), ids);
+        }
+    }
+    fputc('\n', fp);
+}
+
 int eda_write_text(const EdaReport *r, FILE *fp)
 {
     text_sources(r, fp);
@@ -260,6 +302,8 @@ int eda_write_text(const EdaReport *r, FILE *fp)
     text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 1, 4);
     fprintf(fp, "data issues\n");
     eda_text_issues(r, fp);
+    if (any_features(r)) fputc('\n', fp);
+    eda_text_features(r, fp);
     if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the report failed: %s", strerror(errno));
     return MELD_OK;
 }
@@ -500,6 +544,49 @@ static int json_issues(Json *j, const Split *sp)
     return MELD_OK;
 }
 
+/* "audio_features": per task null (not found) or file, values per vector
+ * (null and "error" when unreadable) and per split the counts and the ids
+ * of the utterances without a vector. */
+static void json_features(Json *j, const EdaReport *r)
+{
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    j_open(j, "audio_features", '{');
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) {
+            j_str(j, TASKS[k], NULL);
+            continue;
+        }
+        j_open(j, TASKS[k], '{');
+        j_str(j, "file", e->path);
+        j_str(j, "error", f ? NULL : e->error);
+        if (f) {
+            j_int(j, "values_per_vector", f->dim);
+            j_open(j, "splits", '{');
+            for (int s = 0; s < N_SPLITS; s++) {
+                const Split *sp = &r->ds->split[s];
+                j_open(j, split_name(s), '{');
+                j_int(j, "with_vector", (long long)f->n_present[s]);
+                j_int(j, "without_vector", (long long)f->n_missing[s]);
+                j_int(j, "vectors_without_row", (long long)f->n_orphans[s]);
+                j_open(j, "without_vector_ids", '[');
+                for (size_t i = 0; i < sp->n_utts && f->row[s]; i++) {
+                    if (f->row[s][i] >= 0) continue;
+                    char id[32];
+                    snprintf(id, sizeof id, "%d_%d", sp->utts[i].dialogue_id, sp->utts[i].utterance_id);
+                    j_str(j, NULL, id);
+                }
+                j_close(j, ']');
+                j_close(j, '}');
+            }
+            j_close(j, '}');
+        }
+        j_close(j, '}');
+    }
+    j_close(j, '}');
+}
+
 int eda_write_json(const EdaReport *r, FILE *fp)
 {
     Json j = {fp, 0, 0};
@@ -524,6 +611,7 @@ int eda_write_json(const EdaReport *r, FILE *fp)
     j_open(&j, "meld_baseline_class_weights", '{');
     j_class_nums(&j, "emotion", MELD_BASELINE_EMOTION_WEIGHTS, N_EMOTIONS, 1);
     j_close(&j, '}');
+    if (any_features(r)) json_features(&j, r);
     fputs("\n}\n", fp);
     if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the JSON failed: %s", strerror(errno));
     return MELD_OK;

@@ -120,12 +120,14 @@ static int read_tensor(const SafeTensors *st, Tensor *t)
     return st_read_into(st, t->name, t->ndim, shape, t->data);
 }
 
+/* A normaliser vector; one of length 0 was not saved (a model without that
+ * input: no log-Mel frames with MELD's released features). */
 static int read_vector(const SafeTensors *st, const char *name, int n, float **out)
 {
     *out = meld_malloc(sizeof(float) * (size_t)(n ? n : 1), name);
     if (!*out) return MELD_ERR;
     int64_t shape[1] = {n};
-    return st_read_into(st, name, 1, shape, *out);
+    return n ? st_read_into(st, name, 1, shape, *out) : MELD_OK;
 }
 
 static int meta_long(const SafeTensors *st, const char *key, long *v)
