@@ -1,7 +1,8 @@
-/* Inside the pickle reader: the machine's state and the helpers its three
- * files share (pickle.c: the opcodes; pickle_text.c: protocol 0's text
- * arguments and string decoding; pickle_numpy.c: the known globals, REDUCE,
- * BUILD and vectors). Not for use outside them. */
+/* Inside the pickle reader: the machine's state and the helpers its files
+ * share (pickle.c: the opcodes; pickle_store.c: where values live and the
+ * memory bound; pickle_text.c: protocol 0's text arguments and string
+ * decoding; pickle_numpy.c: the known globals, REDUCE, BUILD and vectors).
+ * Not for use outside them. */
 #ifndef MELD_PICKLE_IMPL_H
 #define MELD_PICKLE_IMPL_H
 
@@ -40,7 +41,7 @@ typedef struct {
 /* Sets "NAME: byte OFFSET: opcode OP: MESSAGE" and returns MELD_ERR. */
 int pickle_fail(PickleReader *r, const char *fmt, ...) MELD_PRINTF(2, 3);
 
-/* Counted allocation (fails past the memory bound). */
+/* pickle_store.c. Counted allocation (fails past the memory bound). */
 int pickle_charge(PickleReader *r, size_t bytes);
 /* Grows *items (of `elem` bytes each) to hold at least `need`. */
 int pickle_grow(PickleReader *r, void **items, size_t *cap, size_t need, size_t elem);
