@@ -290,10 +290,11 @@ static void hostile_streams_give_errors(void **state)
     expect("Nq`05`.", "byte 1: opcode BINPUT ('q'): memo index 5 skips ahead of the 0 entries so far");
     expect("g-1\n.", "negative memo index -1");
     expect("a", "opcode APPEND ('a'): needs 1 value on the stack, there are 0");
-    expect("N(Na.", "byte 3: opcode APPEND ('a'): no list below the marker");
+    expect("N(Na.", "byte 3: opcode APPEND ('a'): no list to add to");
+    expect("Na.", "byte 1: opcode APPEND ('a'): no list to add to");
     expect("N(0.", "byte 2: opcode POP ('0'): needs 1 value on the stack above the marker, there are 0");
     expect("NNa.", "opcode APPEND ('a'): adds to a None, expected a list");
-    expect("(Ne.", "opcode APPENDS ('e'): no list below the marker");
+    expect("(Ne.", "opcode APPENDS ('e'): no list to add to");
     expect("}(Nu.", "opcode SETITEMS ('u'): 1 values: keys and values do not pair up");
     expect("(Nd.", "opcode DICT ('d'): 1 values");
     expect("1", "opcode POP_MARK ('1'): no MARK to take the values from");

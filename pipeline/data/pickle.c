@@ -117,12 +117,13 @@ static int pop_mark(PickleReader *r, size_t *first)
     return MELD_OK;
 }
 
-/* The container the APPENDS / SETITEMS values go into: the value just
- * below the marker. */
+/* The container APPEND(S) and SETITEM(S) add to: the value at
+ * stack[first - 1], just below the values they add (and the marker, if
+ * any), which must be visible above the enclosing marker. */
 static PickleObject *target_below(PickleReader *r, size_t first, PickleKind kind)
 {
     if (first == stack_floor(r)) {
-        pickle_fail(r, "no %s below the marker", pickle_kind_name(kind));
+        pickle_fail(r, "no %s to add to", pickle_kind_name(kind));
         return NULL;
     }
     const PickleValue *t = &r->stack[first - 1];
