@@ -11,7 +11,7 @@
 #include "tensor/threadpool.h"
 
 typedef struct {
-    const char *model_file, *data, *cache, *split, *html;
+    const char *model_file, *data, *cache, *split, *html, *features;
     int batch, threads;
     bool json;
 } EvalArgs;
@@ -23,6 +23,7 @@ static const Option OPTIONS[] = {
     {"--cache", OPT_TEXT, A(cache, const char *), "DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
     {"--split", OPT_CHOICE, A(split, const char *), "dev|test", .help = "split to evaluate", .def = "test"},
     {"--json", OPT_FLAG, A(json, bool), .help = "print one JSON object instead of the text report"},
+    {"--features", OPT_CHOICE, A(features, const char *), "meld-pickle", .help = "say that the checkpoint reads MELD's released audio features (it records this: optional)", .def_text = "what the checkpoint records"},
     {"--html", OPT_TEXT, A(html, const char *), "FILE", .help = "also write an HTML page: confusion matrices, training curves", .def_text = "none"},
     {"--batch", OPT_INT, A(batch, int), "N", .help = "batch size", .alias = "--batch-size", .lo = 1, .hi = 100000, .def = "32"},
     {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
@@ -40,7 +41,9 @@ const CommandSpec CMD_EVAL = {
     .about = "Per task: accuracy, weighted and macro F1, per-class precision/recall/F1/support\n"
              "(as sklearn's classification_report) and the confusion matrix, beside the\n"
              "majority-class and stratified-random baselines. --html writes a page with the\n"
-             "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n",
+             "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n"
+             "The inputs are those the checkpoint was trained on: for --features meld-pickle,\n"
+             "MELD's released audio features of its task, found under --data.\n",
     .run = run_eval,
     .options = OPTIONS,
     .n_options = OPT_COUNT(OPTIONS),
@@ -64,25 +67,34 @@ static int run_eval(int argc, char **argv)
     LoadedModel lm;
     if (checkpoint_load_model(a.model_file, &lm)) return report_error("eval");
     rc = 1;
-    if (corpus_features_from_config(lm.cache_config, &req.prep)) {
-        report_error("eval");
+    int pickle = corpus_pickle_of_config(lm.cache_config);
+    int sid = !strcmp(a.split, "dev") ? SPLIT_DEV : SPLIT_TEST;
+    SplitData splits[N_SPLITS] = {0}, *train = &splits[SPLIT_TRAIN], *eval = &splits[sid];
+    char path[1200];
+    req.quiet = a.json;
+    if (a.features && pickle < 0) {
+        cli_errorf("eval", "%s was trained on '%s', not on --features %s", a.model_file, lm.cache_config, a.features);
         goto done;
     }
-    req.quiet = a.json;
-    req.prep_fixed = true;
-    Corpus corpus;
-    if (corpus_ready("eval", &req, &corpus)) goto done;
-    SplitData train, eval;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/train.meldcache", corpus.cache_dir);
-    if (split_data_open(&train, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
-    snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, a.split);
-    if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
+    if (pickle >= 0) {   /* MELD's released features, as the checkpoint records */
+        char config[128];
+        snprintf(path, sizeof path, "%s", a.data ? a.data : "MELD's released features");
+        if (corpus_pickle_ready("eval", &req, pickle, lm.cache_config, splits, config, sizeof config)) goto done;
+    } else {
+        if (corpus_features_from_config(lm.cache_config, &req.prep)) { report_error("eval"); goto done; }
+        req.prep_fixed = true;
+        Corpus corpus;
+        if (corpus_ready("eval", &req, &corpus)) goto done;
+        snprintf(path, sizeof path, "%s/train.meldcache", corpus.cache_dir);
+        if (split_data_open(train, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
+        snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, a.split);
+        if (split_data_open(eval, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
+    }
     EvalResult r;
     Baselines b;
-    int evaluated = evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
+    int evaluated = evaluate_split(lm.model, eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
     if (evaluated != MELD_OK) meld_error_context("%s on %s", a.model_file, path);
-    if (evaluated == MELD_OK && baselines_compute(&train, &eval, &b) == MELD_OK) {
+    if (evaluated == MELD_OK && baselines_compute(train, eval, &b) == MELD_OK) {
         rc = 0;
         if (!a.json) report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         else if (report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b)) rc = report_error("eval");
@@ -99,9 +111,8 @@ static int run_eval(int argc, char **argv)
     } else {
         report_error("eval");
     }
-    split_data_close(&train);
-    split_data_close(&eval);
 done:
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
     loaded_model_free(&lm);
     return rc;
 }

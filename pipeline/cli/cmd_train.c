@@ -67,7 +67,7 @@ static void default_lr(char *buf, size_t cap)
 }
 
 typedef struct {
-    const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade;
+    const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade, *features;
     float lr;
     int epochs, batch, patience, threads, seed, hidden, frames, size, mels;
     bool resume, context, lenient;
@@ -97,6 +97,7 @@ static const Option OPTIONS[] = {
     {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = PREPARE_MAX_MELS},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
+    {"--features", OPT_CHOICE, A(features, const char *), "meld-pickle", .help = "train gru or lstm for one --task on MELD's released audio features (audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the CSVs under --data) instead of features computed from the clips", .def_text = "features computed from the clips", .only = ONLY_GRU | ONLY_LSTM},
 };
 #undef A
 
@@ -181,6 +182,8 @@ static int run_train(int argc, char **argv)
         o.cfg.mel_hidden = a.hidden;
     }
     if (!strcmp(o.model, "melstm") && !a.hidden) o.cfg.mel_hidden = d->hidden;
+    int pickle = corpus_pickle_choice("train", a.features, o.cfg.task, o.model);
+    if (pickle == -2) return 2;
     /* fusion --context sees each dialogue once per epoch (24 steps on the
      * built-in corpus): it gets twice the epochs and patience. */
     o.epochs = a.epochs ? a.epochs : (o.cfg.context ? 2 * d->epochs : d->epochs);
@@ -197,15 +200,24 @@ static int run_train(int argc, char **argv)
             fprintf(stderr, "meld train: runs: cannot create folder: %s\n", strerror(errno));
             return 1;
         }
-        snprintf(out_dir, sizeof out_dir, "runs/%s%s", o.model, o.cfg.context ? "-context" : "");
+        snprintf(out_dir, sizeof out_dir, "runs/%s%s%s", o.model, o.cfg.context ? "-context" : "",
+                 pickle < 0 ? "" : pickle == FEATURE_PICKLE_EMOTION ? "-pickle-emotion" : "-pickle-sentiment");
     }
     o.out_dir = out_dir;
 
-    Corpus corpus;
-    if (corpus_ready("train", &req, &corpus)) return 1;
-    cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads", corpus.synthetic ? "built-in synthetic" : "data",
-               corpus.root, corpus.cache_dir, o.model, threadpool_threads());
-    o.cache_dir = corpus.cache_dir;
+    Corpus corpus = {0};
+    SplitData splits[N_SPLITS] = {0};
+    if (pickle >= 0) {   /* MELD's released features: in memory, no cache */
+        if (corpus_pickle_ready("train", &req, pickle, NULL, splits, corpus.config, sizeof corpus.config)) return 1;
+        cli_errorf("train", "MELD's released audio features, model %s, %d threads", o.model, threadpool_threads());
+        o.splits = splits;
+    } else {
+        if (corpus_ready("train", &req, &corpus)) return 1;
+        cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads",
+                   corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
+                   threadpool_threads());
+        o.cache_dir = corpus.cache_dir;
+    }
     o.cache_hash = cache_hash(corpus.config);
     o.cache_config = corpus.config;
     TrainCtx ctx = {.epoch = 0};
@@ -214,7 +226,9 @@ static int run_train(int argc, char **argv)
     o.on_batch = on_batch;
     o.on_epoch = on_epoch;
     TrainResult res;
-    if (train_run(&o, &res) != MELD_OK) return report_error("train");
+    rc = train_run(&o, &res);
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+    if (rc != MELD_OK) return report_error("train");
     printf("trained %d epochs in %.1f s; best dev weighted F1 %.4f at epoch %d; checkpoint %s\n", res.epochs_run,
            res.seconds, res.best_score, res.best_epoch, res.best_path);
     report_eval_text(stdout, "test", o.cfg.task, &res.test, &res.test_baselines);

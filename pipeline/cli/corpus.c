@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "pipeline/cli/messages.h"
+#include "pipeline/data/meld_pickle.h"
+#include "pipeline/models/models.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
@@ -199,6 +201,10 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
 /* Reads the "frames=K size=S" and "n_mels=M" of a cache configuration. */
 int corpus_features_from_config(const char *config, PrepareOptions *po)
 {
+    if (corpus_pickle_of_config(config) >= 0)
+        return meld_errorf("checkpoint: trained on MELD's released audio features (%s), not on features of clips; "
+                           "evaluate it with meld eval --data DIR",
+                           config);
     const char *m = strstr(config, "n_mels="), *fr = strstr(config, "frames="), *face = strstr(config, "face=");
     if (!m || !fr || !face || sscanf(m, "n_mels=%d", &po->n_mels) != 1 ||
         sscanf(fr, "frames=%d size=%d", &po->frames, &po->size) != 2)
@@ -209,3 +215,88 @@ int corpus_features_from_config(const char *config, PrepareOptions *po)
     return MELD_OK;
 }
 
+/* ---- --features meld-pickle ---------------------------------------------- */
+
+static const char *const PICKLE_TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+
+int corpus_pickle_choice(const char *cmd, const char *features, int task, const char *model)
+{
+    if (!features) return -1;
+    const char *problem = NULL;
+    if (strcmp(features, "meld-pickle"))
+        problem = "--features takes meld-pickle (without it, features are computed from the clips)";
+    else if (task == TASK_BOTH)
+        problem = "--features meld-pickle needs --task emotion or sentiment (a file and a model per task)";
+    else if (strcmp(model, "gru") && strcmp(model, "lstm"))
+        problem = "--features meld-pickle has one vector per utterance: use --model gru or lstm";
+    if (!problem) return task == TASK_EMOTION ? FEATURE_PICKLE_EMOTION : FEATURE_PICKLE_SENTIMENT;
+    fprintf(stderr, "meld %s: %s\n", cmd, problem);
+    return -2;
+}
+
+int corpus_pickle_of_config(const char *config)
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        char prefix[64];
+        int n = snprintf(prefix, sizeof prefix, "meld-pickle task=%s ", PICKLE_TASKS[k]);
+        if (!strncmp(config, prefix, (size_t)n)) return k;
+    }
+    return -1;
+}
+
+/* The three splits from the matched features; on error none is left open. */
+static int pickle_splits(MeldFeatures *f, const Dataset *ds, const char *config, SplitData split[N_SPLITS])
+{
+    for (int s = 0; s < N_SPLITS; s++) {
+        if (meld_features_split_data(f, &ds->split[s], s, config, &split[s]) == MELD_OK) continue;
+        for (int k = 0; k < s; k++) split_data_close(&split[k]);
+        return MELD_ERR;
+    }
+    return MELD_OK;
+}
+
+int corpus_pickle_ready(const char *cmd, const CorpusRequest *req, int which, const char *expected,
+                        SplitData split[N_SPLITS], char *config, size_t cap)
+{
+    DatasetLocation loc;
+    if (dataset_locate(req->data, &loc)) return report_error(cmd);
+    report_warnings(cmd);
+    const char *path = loc.feature_pickle[which];
+    if (!path[0]) {
+        fprintf(stderr, "meld %s: no %s under %s: --features meld-pickle reads MELD's released audio features, "
+                        "which go beside the CSVs\n", cmd, FEATURE_PICKLE_NAMES[which], loc.root);
+        return 1;
+    }
+    for (int s = 0; s < N_SPLITS; s++)
+        if (!loc.csv[s][0]) {
+            fprintf(stderr, "meld %s: no %s split CSV under %s: the features are matched with all three\n", cmd,
+                    split_name(s), loc.root);
+            return 1;
+        }
+    Dataset ds;
+    DatasetOptions opt = {.lenient = req->lenient, .skip_clips = 1};
+    if (dataset_load_from(&loc, &ds, &opt)) return report_error(cmd);
+    report_warnings(cmd);
+    double t0 = wall_seconds();
+    MeldFeatures f;
+    int rc = meld_features_read(path, &ds, &f);
+    report_warnings(cmd);   /* missing and orphan utterances */
+    if (rc == MELD_OK) {
+        snprintf(config, cap, "meld-pickle task=%s dim=%d", PICKLE_TASKS[which], f.dim);
+        if (expected && strcmp(expected, config))
+            rc = meld_errorf("%s: the checkpoint was trained on '%s', this file gives '%s'", path, expected, config);
+    }
+    if (rc == MELD_OK) rc = pickle_splits(&f, &ds, config, split);
+    if (rc == MELD_OK && !req->quiet) {
+        char note[48] = "";
+        if (f.dim != MELD_PICKLE_RELEASED_DIM[which])
+            snprintf(note, sizeof note, " (MELD's release has %d)", MELD_PICKLE_RELEASED_DIM[which]);
+        fprintf(stderr, "meld %s: MELD's released audio features for %s: %s, %d values per utterance%s; "
+                        "%zu/%zu/%zu train/dev/test utterances have one (%zu masked); read in %.1f s\n",
+                cmd, PICKLE_TASKS[which], path, f.dim, note, f.n_present[0], f.n_present[1], f.n_present[2],
+                f.n_missing[0] + f.n_missing[1] + f.n_missing[2], wall_seconds() - t0);
+    }
+    meld_features_free(&f);
+    dataset_free(&ds);
+    return rc == MELD_OK ? 0 : report_error(cmd);
+}

@@ -4,7 +4,10 @@
 #define MELD_CLI_CORPUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "pipeline/data/batch.h"
+#include "pipeline/data/dataset.h"
 #include "pipeline/features/prepare.h"
 
 #define BUILTIN_CORPUS_DIR "data/synthetic"
@@ -34,6 +37,26 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
 /* Sets frames, size, n_mels and the cascade choice of po from a cache
  * configuration string (as a checkpoint stores it). */
 int corpus_features_from_config(const char *config, PrepareOptions *po);
+
+/* --features meld-pickle: MELD's released audio features (pipeline/data/
+ * meld_pickle.h) instead of features computed from the clips. No cache and
+ * no prepare step: the vectors are read into memory.
+ *
+ * corpus_pickle_choice checks the options (features NULL: not asked; else
+ * "meld-pickle" with --task emotion or sentiment and model gru or lstm)
+ * and returns the FEATURE_PICKLE_* to read, -1 when not asked, or -2 after
+ * printing a usage error. corpus_pickle_of_config is the FEATURE_PICKLE_*
+ * a checkpoint's feature configuration names, or -1.
+ *
+ * corpus_pickle_ready reads the pickle found beside the CSVs (req->data,
+ * searched as dataset.h says) into the three splits, and sets config to
+ * what a checkpoint records ("meld-pickle task=emotion dim=1611"), which
+ * must equal `expected` (a checkpoint's) when given. Returns 0, or prints
+ * the error as "meld CMD: ..." and returns 1. */
+int corpus_pickle_choice(const char *cmd, const char *features, int task, const char *model);
+int corpus_pickle_of_config(const char *config);
+int corpus_pickle_ready(const char *cmd, const CorpusRequest *req, int which, const char *expected,
+                        SplitData split[N_SPLITS], char *config, size_t cap);
 
 /* Progress bar on a terminal, periodic plain lines otherwise. */
 typedef struct {

@@ -1,15 +1,15 @@
 #include "pipeline/data/batch.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tensor/error.h"
 
-int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale)
+/* Entries are sorted by (dialogue, utterance): each dialogue is a run. */
+static int index_dialogues(SplitData *s)
 {
-    memset(s, 0, sizeof *s);
-    if (cache_open(path, expected_hash, &s->cache, stale)) return MELD_ERR;
     int n = s->cache.n;
     s->dia_first = meld_malloc(sizeof(int) * (size_t)(n + 1), "dialogue index");
     s->dia_len = meld_malloc(sizeof(int) * (size_t)(n + 1), "dialogue index");
@@ -17,7 +17,6 @@ int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int 
         split_data_close(s);
         return MELD_ERR;
     }
-    /* Entries are sorted by (dialogue, utterance): group consecutive runs. */
     for (int i = 0; i < n; i++) {
         if (i == 0 || s->cache.entries[i].dialogue_id != s->cache.entries[i - 1].dialogue_id) {
             s->dia_first[s->n_dialogues] = i;
@@ -26,6 +25,29 @@ int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int 
         s->dia_len[s->n_dialogues - 1]++;
     }
     return MELD_OK;
+}
+
+int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale)
+{
+    memset(s, 0, sizeof *s);
+    if (cache_open(path, expected_hash, &s->cache, stale)) return MELD_ERR;
+    return index_dialogues(s);
+}
+
+int split_data_from_vectors(SplitData *s, CacheEntry *entries, int n, float *vectors, int dim, const char *config)
+{
+    memset(s, 0, sizeof *s);
+    Cache *c = &s->cache;
+    c->base = (const uint8_t *)vectors;
+    c->size = sizeof(float) * (size_t)n * (size_t)dim;
+    c->in_memory = true;
+    c->n = n;
+    c->entries = entries;
+    c->cfg.functional_dim = dim;
+    snprintf(c->cfg.config, sizeof c->cfg.config, "%s", config);
+    c->hash = cache_hash(config);
+    for (int i = 0; i < n; i++) entries[i].functional_offset = sizeof(float) * (uint64_t)i * (uint64_t)dim;
+    return index_dialogues(s);
 }
 
 void split_data_close(SplitData *s)
@@ -40,7 +62,8 @@ void split_data_close(SplitData *s)
 static int fit_columns(int dim, float **mean, float **std, const SplitData *t,
                        const float *(*row)(const Cache *, int, int), int (*rows_of)(const Cache *, int))
 {
-    double *s1 = calloc((size_t)dim, sizeof *s1), *s2 = calloc((size_t)dim, sizeof *s2);
+    /* + 1: a split without log-Mel frames has dim 0 here */
+    double *s1 = calloc((size_t)dim + 1, sizeof *s1), *s2 = calloc((size_t)dim + 1, sizeof *s2);
     *mean = meld_malloc(sizeof(float) * (size_t)dim, "normaliser");
     *std = meld_malloc(sizeof(float) * (size_t)dim, "normaliser");
     if (!s1 || !s2 || !*mean || !*std) {

@@ -64,6 +64,13 @@ typedef struct {
 } Batch;
 
 int  split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale);
+/* A split held in memory instead of a cache file, for features that need
+ * no prepare step (MELD's released vectors, pipeline/data/meld_pickle.h):
+ * n utterances sorted by (dialogue, utterance), each with one functional
+ * vector of dim floats (row i of vectors; functional_offset is set here)
+ * and no mel frames or face frames. config names the features (its hash
+ * is the split's). Takes ownership of entries and vectors, also on error. */
+int  split_data_from_vectors(SplitData *s, CacheEntry *entries, int n, float *vectors, int dim, const char *config);
 void split_data_close(SplitData *s);
 
 /* Mean and standard deviation of every feature over the training split

@@ -243,7 +243,8 @@ int cache_open(const char *path, uint64_t expected_hash, Cache *c, int *stale)
 
 void cache_close(Cache *c)
 {
-    if (c->base) munmap((void *)c->base, c->size);
+    if (c->in_memory) free((void *)c->base);
+    else if (c->base) munmap((void *)c->base, c->size);
     free(c->entries);
     memset(c, 0, sizeof *c);
 }

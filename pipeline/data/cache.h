@@ -45,6 +45,7 @@
 #ifndef MELD_CACHE_H
 #define MELD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,10 +74,12 @@ typedef struct {
     const uint8_t *frames;     /* n_frames x S x S x C */
 } CacheItem;
 
-/* A cache open for reading (mmap). */
+/* A cache open for reading (mmap), or a split built in memory
+ * (split_data_from_vectors in batch.h: no file, malloc'd base). */
 typedef struct {
     const uint8_t *base;
     size_t size;
+    bool in_memory;        /* base is malloc'd, not mapped */
     int n;
     CacheConfig cfg;
     uint64_t hash;

@@ -475,6 +475,24 @@ void dataset_free(Dataset *ds)
     for (int s = 0; s < N_SPLITS; s++) split_free(&ds->split[s]);
 }
 
+void dataset_speaker_indices(const Split *s, int *speaker)
+{
+    for (size_t d = 0; d < s->n_dialogues; d++) {
+        const Dialogue *dia = &s->dialogues[d];
+        for (int k = 0; k < dia->n_utts; k++) {
+            const char *name = s->utts[dia->first + (size_t)k].speaker;
+            int idx = -1;
+            for (int j = 0; j < k && idx < 0; j++)
+                if (!strcmp(s->utts[dia->first + (size_t)j].speaker, name)) idx = speaker[dia->first + (size_t)j];
+            if (idx < 0) {
+                idx = 0;
+                for (int j = 0; j < k; j++) idx = speaker[dia->first + (size_t)j] + 1 > idx ? speaker[dia->first + (size_t)j] + 1 : idx;
+            }
+            speaker[dia->first + (size_t)k] = idx;
+        }
+    }
+}
+
 size_t dataset_n_utterances(const Dataset *ds)
 {
     size_t n = 0;

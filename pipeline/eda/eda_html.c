@@ -7,6 +7,7 @@
  * (SVG <title>). The tables and the data issues are the text report's
  * sections, preformatted. */
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,12 @@ static int write_page(FILE *fp, const EdaReport *r)
 
     fputs("<h2>Data issues</h2>\n", fp);
     if (pre_section(fp, r, eda_text_issues)) return MELD_ERR;
+    bool features = false;
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) features |= r->features[k].path[0] != '\0';
+    if (features) {
+        fputs("<h2>Audio features</h2>\n", fp);
+        if (pre_section(fp, r, eda_text_features)) return MELD_ERR;
+    }
     fputs("<p class=\"note\">Lists are cut short here; <code>meld eda --json</code> has them in full.</p>\n"
           "</body>\n</html>\n",
           fp);

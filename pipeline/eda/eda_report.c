@@ -1,6 +1,7 @@
 /* The text and JSON forms of the EDA report. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,47 @@ void eda_text_issues(const EdaReport *r, FILE *fp)
     if (!any) fprintf(fp, "  none\n");
 }
 
+static bool any_features(const EdaReport *r)
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++)
+        if (r->features[k].path[0]) return true;
+    return false;
+}
+
+void eda_text_features(const EdaReport *r, FILE *fp)
+{
+    if (!any_features(r)) return;
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    fprintf(fp, "MELD's released audio features (one vector per utterance)\n");
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) fprintf(fp, "  %s: %s not found\n", TASKS[k], FEATURE_PICKLE_NAMES[k]);
+        else if (!f) fprintf(fp, "  %s: unreadable: %s\n", TASKS[k], e->error);
+        if (!f) continue;
+        fprintf(fp, "  %s: %s, %d values per vector\n%-36s", TASKS[k], e->path, f->dim, "");
+        for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10s", split_name(s));
+        const struct {
+            const char *label;
+            const size_t *n;
+        } rows[] = {{"utterances with a vector", f->n_present},
+                    {"without (masked in training)", f->n_missing},
+                    {"vectors with no CSV row (unused)", f->n_orphans}};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            fprintf(fp, "\n    %-32s", rows[i].label);
+            for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10zu", rows[i].n[s]);
+        }
+        fputc('\n', fp);
+        for (int s = 0; s < N_SPLITS; s++) {
+            if (!f->n_missing[s]) continue;
+            char ids[200];
+            meld_features_missing_ids(f, &r->ds->split[s], s, 10, ids, sizeof ids);
+            fprintf(fp, "    %s without a vector: %s\n", split_name(s), ids);
+        }
+    }
+    fputc('\n', fp);
+}
+
 int eda_write_text(const EdaReport *r, FILE *fp)
 {
     text_sources(r, fp);
@@ -261,6 +303,8 @@ int eda_write_text(const EdaReport *r, FILE *fp)
     text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 1, 4);
     fprintf(fp, "data issues\n");
     eda_text_issues(r, fp);
+    if (any_features(r)) fputc('\n', fp);
+    eda_text_features(r, fp);
     if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the report failed: %s", strerror(errno));
     return MELD_OK;
 }
@@ -436,6 +480,49 @@ static int json_issues(JsonWriter *j, const Split *sp)
     return MELD_OK;
 }
 
+/* "audio_features": per task null (not found) or file, values per vector
+ * (null and "error" when unreadable) and per split the counts and the ids
+ * of the utterances without a vector. */
+static void json_features(JsonWriter *j, const EdaReport *r)
+{
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    json_begin_object(j, "audio_features");
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) {
+            json_null(j, TASKS[k]);
+            continue;
+        }
+        json_begin_object(j, TASKS[k]);
+        json_string(j, "file", e->path);
+        json_string(j, "error", f ? NULL : e->error);
+        if (f) {
+            json_int(j, "values_per_vector", f->dim);
+            json_begin_object(j, "splits");
+            for (int s = 0; s < N_SPLITS; s++) {
+                const Split *sp = &r->ds->split[s];
+                json_begin_object(j, split_name(s));
+                json_int(j, "with_vector", (long long)f->n_present[s]);
+                json_int(j, "without_vector", (long long)f->n_missing[s]);
+                json_int(j, "vectors_without_row", (long long)f->n_orphans[s]);
+                json_begin_array(j, "without_vector_ids");
+                for (size_t i = 0; i < sp->n_utts && f->row[s]; i++) {
+                    if (f->row[s][i] >= 0) continue;
+                    char id[32];
+                    snprintf(id, sizeof id, "%d_%d", sp->utts[i].dialogue_id, sp->utts[i].utterance_id);
+                    json_string(j, NULL, id);
+                }
+                json_end_array(j);
+                json_end_object(j);
+            }
+            json_end_object(j);
+        }
+        json_end_object(j);
+    }
+    json_end_object(j);
+}
+
 int eda_write_json(const EdaReport *r, FILE *fp)
 {
     JsonWriter j;
@@ -460,6 +547,7 @@ int eda_write_json(const EdaReport *r, FILE *fp)
     json_begin_object(&j, "meld_baseline_class_weights");
     j_class_nums(&j, "emotion", MELD_BASELINE_EMOTION_WEIGHTS, N_EMOTIONS, 1);
     json_end_object(&j);
+    if (any_features(r)) json_features(&j, r);
     json_end_object(&j);
     fputc('\n', fp);
     return json_writer_finish(&j, "eda");

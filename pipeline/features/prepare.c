@@ -239,27 +239,6 @@ static int make_dirs(const char *path)
     return MELD_OK;
 }
 
-/* Speaker index of every utterance within its dialogue, in order of first
- * appearance (0, 1, 2, ...): speaker[i] for s->utts[i]. */
-static int speaker_indices(const Split *s, int *speaker)
-{
-    for (size_t d = 0; d < s->n_dialogues; d++) {
-        const Dialogue *dia = &s->dialogues[d];
-        for (int k = 0; k < dia->n_utts; k++) {
-            const char *name = s->utts[dia->first + (size_t)k].speaker;
-            int idx = -1;
-            for (int j = 0; j < k && idx < 0; j++)
-                if (!strcmp(s->utts[dia->first + (size_t)j].speaker, name)) idx = speaker[dia->first + (size_t)j];
-            if (idx < 0) {
-                idx = 0;
-                for (int j = 0; j < k; j++) idx = speaker[dia->first + (size_t)j] + 1 > idx ? speaker[dia->first + (size_t)j] + 1 : idx;
-            }
-            speaker[dia->first + (size_t)k] = idx;
-        }
-    }
-    return MELD_OK;
-}
-
 typedef struct {
     void *map;
     size_t size;
@@ -350,7 +329,7 @@ static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
         free(jobs), free(todo), free(speaker);
         return MELD_ERR;
     }
-    speaker_indices(s, speaker);
+    dataset_speaker_indices(s, speaker);
     int n_todo = 0;
     for (int i = 0; i < n; i++) {
         Job *j = &jobs[i];

@@ -156,11 +156,14 @@ static int read_tensor(const SafeTensors *st, Tensor *t)
     return check_finite(st, t->name, t->data, t->size);
 }
 
+/* A normaliser vector; one of length 0 was not saved (a model without that
+ * input: no log-Mel frames with MELD's released features). */
 static int read_vector(const SafeTensors *st, const char *name, int n, float **out)
 {
     *out = meld_malloc(sizeof(float) * (size_t)(n ? n : 1), name);
     if (!*out) return MELD_ERR;
     int64_t shape[1] = {n};
+    if (n == 0) return MELD_OK;
     return st_read_into(st, name, 1, shape, *out) || check_finite(st, name, *out, (size_t)n) ? MELD_ERR : MELD_OK;
 }
 

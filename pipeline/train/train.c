@@ -80,7 +80,8 @@ int baselines_compute(const SplitData *train, const SplitData *eval, Baselines *
 
 /* Everything a run holds open; freed by run_close. */
 typedef struct {
-    SplitData split[N_SPLITS];
+    SplitData own[N_SPLITS];      /* opened here from the cache */
+    SplitData *split;             /* own, or the caller's */
     Normaliser norm;
     MeldModel *model;
     Optimizer *opt;
@@ -95,7 +96,7 @@ typedef struct {
 
 static void run_close(Run *r)
 {
-    for (int s = 0; s < N_SPLITS; s++) split_data_close(&r->split[s]);
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&r->own[s]);
     normaliser_free(&r->norm);
     meld_model_free(r->model);
     optim_free(r->opt);
@@ -105,10 +106,17 @@ static void run_close(Run *r)
 
 static int open_splits(Run *r, const TrainOptions *o)
 {
+    if (o->splits) {
+        r->split = o->splits;
+        for (int s = 0; s < N_SPLITS; s++)
+            if (r->split[s].cache.n == 0) return meld_errorf("%s split: no utterances with features", split_name(s));
+        return MELD_OK;
+    }
+    r->split = r->own;
     for (int s = 0; s < N_SPLITS; s++) {
         char path[1100];
         snprintf(path, sizeof path, "%s/%s.meldcache", o->cache_dir, split_name(s));
-        if (split_data_open(&r->split[s], path, o->cache_hash, NULL)) return MELD_ERR;
+        if (split_data_open(&r->own[s], path, o->cache_hash, NULL)) return MELD_ERR;
         if (r->split[s].cache.n == 0) return meld_errorf("%s: no utterances", path);
     }
     return MELD_OK;
@@ -129,6 +137,11 @@ static int create_model(Run *r, const TrainOptions *o)
     rng_seed(&init, o->seed, 1);
     r->model = meld_model_create(o->model, &cfg, &init);
     if (!r->model) return MELD_ERR;
+    int needs = meld_model_batch_spec(r->model, false).needs;
+    if (((needs & NEED_FUNC) && !c->functional_dim) || ((needs & NEED_MEL) && !c->n_mels) ||
+        ((needs & NEED_FRAMES) && !c->n_frames))
+        return meld_errorf("model %s needs inputs these features do not have (%s); %s", o->model, c->config,
+                           "one vector per utterance feeds gru and lstm");
     r->n_params = meld_model_params(r->model, r->param_tensors);
     for (int i = 0; i < r->n_params; i++) {
         Tensor *t = r->param_tensors[i];
