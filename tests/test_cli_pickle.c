@@ -139,11 +139,11 @@ static void bad_options_and_mismatched_files(void **state)
     (void)state;
     NEED_MELD();
     assert_int_equal(run("train --features meld-pickle --data %s --model cnn --task emotion", corpus), 2);
-    expect("meld train: --features does not apply to --model cnn (only to gru, lstm)\n");
+    expect("meld train: --features meld-pickle has one vector per utterance: use --model gru or lstm\n");
     assert_int_equal(run("train --features meld-pickle --data %s --model gru", corpus), 2);
     expect("needs --task emotion or sentiment");
     assert_int_equal(run("train --features pickle --data %s --model gru --task emotion", corpus), 2);
-    expect("--features takes meld-pickle");
+    expect("meld train: unknown --features 'pickle' (clips or meld-pickle)");
     /* CSVs without the pickles; then an "emotion" file of another dimension */
     assert_int_equal(shell("mkdir -p %s/csv && cp %s/*.csv %s/csv/", root, corpus, root), 0);
     assert_int_equal(run("train --features meld-pickle --data csv --model gru --task emotion"), 1);

@@ -23,7 +23,7 @@ static const Option OPTIONS[] = {
     {"--cache", OPT_TEXT, A(cache, const char *), "DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
     {"--split", OPT_CHOICE, A(split, const char *), "dev|test", .help = "split to evaluate", .def = "test"},
     {"--json", OPT_FLAG, A(json, bool), .help = "print one JSON object instead of the text report"},
-    {"--features", OPT_CHOICE, A(features, const char *), "meld-pickle", .help = "say that the checkpoint reads MELD's released audio features (it records this: optional)", .def_text = "what the checkpoint records"},
+    {"--features", OPT_CHOICE, A(features, const char *), "clips|meld-pickle", .help = "the inputs the checkpoint must have been trained on: features computed from the clips, or MELD's released audio features (the checkpoint records which: optional)", .def_text = "what the checkpoint records"},
     {"--html", OPT_TEXT, A(html, const char *), "FILE", .help = "also write an HTML page: confusion matrices, training curves", .def_text = "none"},
     {"--batch", OPT_INT, A(batch, int), "N", .help = "batch size", .alias = "--batch-size", .lo = 1, .hi = 100000, .def = "32"},
     {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
@@ -72,7 +72,7 @@ static int run_eval(int argc, char **argv)
     SplitData splits[N_SPLITS] = {0}, *train = &splits[SPLIT_TRAIN], *eval = &splits[sid];
     char path[1200];
     req.quiet = a.json;
-    if (a.features && pickle < 0) {
+    if (a.features && (pickle >= 0) != !strcmp(a.features, "meld-pickle")) {
         cli_errorf("eval", "%s was trained on '%s', not on --features %s", a.model_file, lm.cache_config, a.features);
         goto done;
     }

@@ -97,7 +97,7 @@ static const Option OPTIONS[] = {
     {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = PREPARE_MAX_MELS},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
-    {"--features", OPT_CHOICE, A(features, const char *), "meld-pickle", .help = "train gru or lstm for one --task on MELD's released audio features (audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the CSVs under --data) instead of features computed from the clips", .def_text = "features computed from the clips", .only = ONLY_GRU | ONLY_LSTM},
+    {"--features", OPT_CHOICE, A(features, const char *), "clips|meld-pickle", .help = "inputs: features computed from the clips, or (gru, lstm; one --task) MELD's released audio features, audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the CSVs under --data", .def = "clips"},
 };
 #undef A
 
@@ -182,7 +182,7 @@ static int run_train(int argc, char **argv)
         o.cfg.mel_hidden = a.hidden;
     }
     if (!strcmp(o.model, "melstm") && !a.hidden) o.cfg.mel_hidden = d->hidden;
-    int pickle = corpus_pickle_choice("train", a.features, o.cfg.task, o.model);
+    int pickle = corpus_pickle_choice("train", strcmp(a.features, "clips") ? a.features : NULL, o.cfg.task, o.model);
     if (pickle == -2) return 2;
     /* fusion --context sees each dialogue once per epoch (24 steps on the
      * built-in corpus): it gets twice the epochs and patience. */
