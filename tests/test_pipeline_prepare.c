@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "pipeline/data/dataset.h"
+#include "pipeline/features/clip.h"
 #include "pipeline/features/prepare.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
@@ -156,10 +157,14 @@ static void resumes_after_kill_9(void **state)
 
 static char skip_reason[600];
 
-static void record_skip(void *ctx, const char *split, int dialogue, int utterance, const char *reason)
+static int skip_problem;
+
+static void record_skip(void *ctx, const char *split, int dialogue, int utterance, const char *clip_name, int problem,
+                        const char *reason)
 {
-    (void)ctx, (void)split, (void)dialogue, (void)utterance;
+    (void)ctx, (void)split, (void)dialogue, (void)utterance, (void)clip_name;
     snprintf(skip_reason, sizeof skip_reason, "%s", reason);
+    skip_problem = problem;
 }
 
 /* A MELD-like folder of MP4 clips: two good ones per split, one damaged. */
@@ -201,12 +206,13 @@ static void mp4_clips_with_a_damaged_one(void **state)
     Dataset ds;
     if (dataset_load(dir, &ds, NULL)) fail_msg("%s", meld_error());
     PrepareOptions o = options(cache);
-    o.on_skip = record_skip;
     PrepareResult r;
     if (prepare_run(&ds, &o, &r) != MELD_OK) fail_msg("%s", meld_error());
     dataset_free(&ds);
+    assert_int_equal(prepare_list_skips(cache, record_skip, NULL), MELD_OK);
     printf("  damaged clip reported as: %s\n", skip_reason);
     assert_non_null(strstr(skip_reason, "dia0_utt1.mp4"));
+    assert_int_equal(skip_problem, CLIP_DAMAGED);
     assert_int_equal(r.done[SPLIT_TRAIN], 2);
     assert_int_equal(r.skipped[SPLIT_TRAIN], 1);
     assert_int_equal(r.done[SPLIT_DEV], 3);

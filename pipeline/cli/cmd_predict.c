@@ -76,8 +76,9 @@ int cmd_predict(int argc, char **argv)
 
     ClipFeatures *feat = calloc((size_t)n, sizeof *feat);
     CacheItem *items = calloc((size_t)n, sizeof *items);
+    CacheSource *rows = calloc((size_t)n, sizeof *rows);   /* the cache's source table: one used row each */
     int *clip_of = calloc((size_t)n, sizeof *clip_of), m = 0, status = 0;
-    if (!feat || !items || !clip_of) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
+    if (!feat || !items || !rows || !clip_of) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
     for (int i = 0; i < n; i++) {
         const char *path = argv[first_clip + i];
         if (clip_features(path, &po, cascade, &feat[m]) != MELD_OK) {
@@ -87,6 +88,7 @@ int cmd_predict(int argc, char **argv)
         }
         items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,
                                .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
+        rows[m] = (CacheSource){.dialogue_id = 0, .utterance_id = m, .clip_name = "", .reason = ""};
         clip_of[m++] = first_clip + i;
     }
     char dir[] = "/tmp/meld-predict-XXXXXX", path[64];
@@ -98,7 +100,8 @@ int cmd_predict(int argc, char **argv)
         SplitData s;
         EvalResult r;
         float *pe = malloc(sizeof(float) * (size_t)m * N_EMOTIONS), *ps = malloc(sizeof(float) * (size_t)m * N_SENTIMENTS);
-        if (pe && ps && cache_write(path, &cfg, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
+        CacheProvenance src = {.rows = rows, .n_rows = m};
+        if (pe && ps && cache_write(path, &cfg, &src, items, m) == MELD_OK && split_data_open(&s, path, 0, NULL) == MELD_OK) {
             if (evaluate_split(lm.model, &s, &lm.norm, 32, &r, NULL, NULL, pe, ps) == MELD_OK)
                 for (int i = 0; i < m; i++) print_clip(argv[clip_of[i]], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, json);
             else status = report_error("predict");
@@ -114,7 +117,7 @@ int cmd_predict(int argc, char **argv)
         status = 1;
     }
     for (int i = 0; i < m; i++) clip_features_free(&feat[i]);
-    free(feat), free(items), free(clip_of);
+    free(feat), free(items), free(rows), free(clip_of);
     haar_free(cascade);
     loaded_model_free(&lm);
     return status;

@@ -3,11 +3,15 @@
 #include "pipeline/data/csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "pipeline/data/checksum.h"
 #include "tensor/error.h"
 
 /* ---- UTF-8 and cp1252 ------------------------------------------------- */
@@ -346,6 +350,7 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
     char *buf = NULL;
     size_t n = 0;
     if (to_utf8(data, len, name, &buf, &n, &out->cp1252_bytes)) return MELD_ERR;
+    out->source_hash = checksum_xxh64(data, len, 0);
     /* Repair rounds; each one can only shorten the text. */
     for (int round = 0; round < 3; round++) {
         size_t k = csv_repair_mojibake(buf);
@@ -368,8 +373,20 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
 int csv_read_file(const char *path, CsvTable *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return meld_errorf("%s: not a regular file (a CSV file is expected)", path);
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    }
+
     size_t cap = 1 << 16, n = 0;
     char *data = meld_malloc(cap, "CSV file");
     if (!data) {

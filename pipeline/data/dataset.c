@@ -318,10 +318,11 @@ int dataset_is_clip_name(const char *name)
     return 0;
 }
 
-/* A clip is usable when it opens and is a non-empty regular file. */
+/* A clip is usable when it opens and is a non-empty regular file.
+ * O_NONBLOCK: a FIFO opened for reading would wait for a writer forever. */
 static int clip_readable(const char *path)
 {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return 0;
     struct stat st;
     int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
