@@ -8,7 +8,6 @@
 #include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
 #include "video/sample.h"
-#include "video/y4m.h"
 
 /* Frame rate assumed for the size limits of the count outputs. */
 enum { MAX_FPS = 240, COUNT_BYTES = 4 /* a 2x2 grey frame */ };
@@ -253,14 +252,14 @@ static RunStatus probe_run(Item **items, int m, const ClipOptions *opt, void *ct
 
 /* ---- run 2: the decode ------------------------------------------------------------- */
 
-/* Y4M bytes of the chosen frames of it (the stream and frame headers
- * included), and how many distinct frames that is. */
-static size_t y4m_bytes(const Item *it, int k, const long *idx)
+/* Bytes of the chosen frames of it as packed RGB, and of one frame. */
+static size_t frame_rgb_bytes(const Item *it) { return (size_t)it->width * it->height * 3; }
+
+static size_t rgb_bytes(const Item *it, int k, const long *idx)
 {
     size_t distinct = 0;
     for (int i = 0; i < k; i++) distinct += i == 0 || idx[i] != idx[i - 1];
-    size_t cw = ((size_t)it->width + 1) / 2, ch = ((size_t)it->height + 1) / 2;
-    return 256 + distinct * (64 + (size_t)it->width * it->height + 2 * cw * ch);
+    return distinct * frame_rgb_bytes(it);
 }
 
 /* Text growing in a buffer of fixed capacity; `full` once it overflowed. */
@@ -306,42 +305,25 @@ static char *filter_graph(Item **items, int m, int k)
     return t.s;
 }
 
-typedef struct {
-    const uint8_t *data;
-    size_t len, pos;
-} MemSource;
-
-static long mem_read(void *ctx, void *buf, size_t n)
+/* The chosen frames out of the packed RGB stream, in order; an index
+ * chosen twice (a clip shorter than K frames) gets a copy. */
+static int frames_from_rgb(const Item *it, const FfmpegSink *rgb, Clip *c)
 {
-    MemSource *s = ctx;
-    size_t k = s->len - s->pos < n ? s->len - s->pos : n;
-    memcpy(buf, s->data + s->pos, k);
-    s->pos += k;
-    return (long)k;
-}
-
-/* The chosen frames out of the Y4M stream, in order; an index chosen
- * twice (a clip shorter than K frames) gets a copy. */
-static int frames_from_y4m(const Item *it, const FfmpegSink *y4m, Clip *c)
-{
-    MemSource src = {y4m->data, y4m->len, 0};
-    Y4mReader r;
-    if (y4m_open_source(&r, mem_read, &src, it->path)) return MELD_ERR;
-    int got = 0, rc = MELD_OK;
-    while (got < c->n_frames && rc == MELD_OK) {
-        int fr = y4m_read_frame(&r, &c->frames[got], 3);
-        if (fr <= 0) {
-            rc = fr < 0 ? MELD_ERR : MELD_OK;
-            break;
-        }
-        for (got++; rc == MELD_OK && got < c->n_frames && c->frame_index[got] == c->frame_index[got - 1]; got++)
-            rc = image_copy(&c->frames[got], &c->frames[got - 1]);
+    size_t fb = frame_rgb_bytes(it);
+    if (rgb->len % fb)
+        return meld_errorf("%s: %zu bytes of frames, not a whole number of %dx%d RGB frames", it->path, rgb->len,
+                           it->width, it->height);
+    int frames = (int)(rgb->len / fb), got = 0;
+    for (int f = 0; f < frames && got < c->n_frames; f++) {
+        if (image_alloc(&c->frames[got], it->width, it->height, 3)) return MELD_ERR;
+        memcpy(c->frames[got].pixels, rgb->data + (size_t)f * fb, fb);
+        for (got++; got < c->n_frames && c->frame_index[got] == c->frame_index[got - 1]; got++)
+            if (image_copy(&c->frames[got], &c->frames[got - 1])) return MELD_ERR;
     }
-    y4m_close(&r);
-    return rc == MELD_OK ? clip_fill_missing(c, got, it->path) : MELD_ERR;
+    return clip_fill_missing(c, got, it->path);
 }
 
-static int clip_from_sinks(const Item *it, const ClipOptions *opt, const FfmpegSink *y4m, const FfmpegSink *pcm,
+static int clip_from_sinks(const Item *it, const ClipOptions *opt, const FfmpegSink *rgb, const FfmpegSink *pcm,
                            Clip *c)
 {
     memset(c, 0, sizeof *c);
@@ -349,7 +331,7 @@ static int clip_from_sinks(const Item *it, const ClipOptions *opt, const FfmpegS
     c->decodes = it->decodes;
     c->total_frames = it->frames;
     if (opt->k > 0 && (clip_alloc_frames(c, opt->k) || frame_sample_indices(it->frames, opt->k, c->frame_index) ||
-                       frames_from_y4m(it, y4m, c)))
+                       frames_from_rgb(it, rgb, c)))
         return MELD_ERR;
     int rate = opt->sample_rate > 0 ? opt->sample_rate : 16000;
     return opt->want_audio ? clip_audio_from_pcm16(pcm->data, pcm->len, rate, &c->audio) : MELD_OK;
@@ -374,7 +356,7 @@ static RunStatus visit_failed(const Visitor *v, Item *all, int n)
     return RUN_OK;
 }
 
-/* Outputs of item i: [y4m, count] when frames are asked, then [pcm]. */
+/* Outputs of item i: [rgb, count] when frames are asked, then [pcm]. */
 static int sinks_per_item(const ClipOptions *opt) { return (opt->k > 0 ? 2 : 0) + (opt->want_audio ? 1 : 0); }
 
 static void add_outputs(Args *a, int i, const ClipOptions *opt, int fd)
@@ -383,9 +365,9 @@ static void add_outputs(Args *a, int i, const ClipOptions *opt, int fd)
         add(a, "-map");
         add(a, "[v%d]", i);
         add(a, "-pix_fmt");
-        add(a, "yuv420p");
+        add(a, "rgb24");
         add(a, "-f");
-        add(a, "yuv4mpegpipe");
+        add(a, "rawvideo");
         add(a, "pipe:%d", fd++);
         add(a, "-map");
         add(a, "[n%d]", i);
@@ -477,7 +459,7 @@ static RunStatus decode_run(Item **items, int m, const ClipOptions *opt, void *c
         size_t *mx = &max[i * per];
         if (opt->k > 0) {
             frame_sample_indices(items[i]->frames, opt->k, idx);
-            mx[0] = y4m_bytes(items[i], opt->k, idx);
+            mx[0] = rgb_bytes(items[i], opt->k, idx);
             mx[1] = (size_t)COUNT_BYTES * MAX_FPS * CLIP_MAX_SECONDS;
         }
         if (opt->want_audio) mx[per - 1] = (size_t)rate * 2 * CLIP_MAX_SECONDS;
@@ -504,7 +486,7 @@ static int run_length(Item **items, int m, const ClipOptions *opt)
         size_t b = 0;
         if (opt->k > 0) {
             frame_sample_indices(items[n]->frames, opt->k, idx);
-            b = y4m_bytes(items[n], opt->k, idx);
+            b = rgb_bytes(items[n], opt->k, idx);
         }
         if (n > 0 && bytes + b > DECODE_RUN_BYTES) break;
         bytes += b;
