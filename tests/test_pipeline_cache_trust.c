@@ -25,6 +25,7 @@
 #include "pipeline/features/clip.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
+#include "tests/mp4_corpus.h"
 
 static char root[64], corpus[128], other[128];
 static const char *meld;
@@ -193,30 +194,6 @@ static void another_corpus_cache_is_refused(void **state)
 
 static int have_ffmpeg(void) { return sh("ffmpeg -version > /dev/null 2>&1") == 0; }
 
-/* Three splits of two 1-second MP4 clips each. */
-static void write_mp4_corpus(const char *dir)
-{
-    static const char *splits[3][2] = {{"train", "train_splits"}, {"dev", "dev_splits_complete"},
-                                       {"test", "output_repeated_splits_test"}};
-    for (int s = 0; s < 3; s++) {
-        assert_int_equal(sh("mkdir -p '%s/%s'", dir, splits[s][1]), 0);
-        char csv[300];
-        snprintf(csv, sizeof csv, "%s/%s_sent_emo.csv", dir, splits[s][0]);
-        FILE *f = fopen(csv, "w");
-        assert_non_null(f);
-        fprintf(f, "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n");
-        fprintf(f, "1,Hi,A,joy,positive,0,0,1,1,\"00:00:01,000\",\"00:00:02,000\"\n");
-        fprintf(f, "2,Oh,B,sadness,negative,0,1,1,1,\"00:00:02,000\",\"00:00:03,000\"\n");
-        fclose(f);
-        for (int u = 0; u < 2; u++)
-            assert_int_equal(sh("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=64x48:rate=10:duration=1 -f lavfi "
-                                "-i sine=duration=1 -shortest -c:v libx264 -pix_fmt yuv420p -c:a aac "
-                                "'%s/%s/dia0_utt%d.mp4'",
-                                dir, splits[s][1], u),
-                             0);
-    }
-}
-
 static void clips_skipped_without_ffmpeg_are_retried(void **state)
 {
     (void)state;
@@ -230,7 +207,7 @@ static void clips_skipped_without_ffmpeg_are_retried(void **state)
     snprintf(cache, sizeof cache, "%s/cache", dir);
     snprintf(log, sizeof log, "%s/mp4.log", root);
     snprintf(bin, sizeof bin, "%s/bin-without-ffmpeg", root);
-    write_mp4_corpus(dir);
+    assert_int_equal(write_mp4_corpus(dir, 2), 0);
     /* a PATH with the shell tools but not ffmpeg */
     assert_int_equal(sh("mkdir -p %s && for t in sh cat; do ln -sf $(command -v $t) %s/$t; done", bin, bin), 0);
     assert_int_equal(sh("PATH=%s %s prepare --data %s --out %s --frames 2 --size 16 --mels 8 --cascade none > %s 2>&1",

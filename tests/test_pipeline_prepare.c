@@ -21,6 +21,7 @@
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
+#include "tests/mp4_corpus.h"
 
 static char root[64], corpus[128];
 
@@ -213,26 +214,7 @@ static void mp4_clips_with_a_damaged_one(void **state)
     char dir[160], cache[200];
     snprintf(dir, sizeof dir, "%s/mp4", root);
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    static const char *splits[3][2] = {{"train", "train_splits"}, {"dev", "dev_splits_complete"},
-                                       {"test", "output_repeated_splits_test"}};
-    for (int s = 0; s < 3; s++) {
-        assert_int_equal(sh("mkdir -p '%s/%s'", dir, splits[s][1]), 0);
-        char csv[300];
-        snprintf(csv, sizeof csv, "%s/%s_sent_emo.csv", dir, splits[s][0]);
-        FILE *f = fopen(csv, "w");
-        assert_non_null(f);
-        fprintf(f, "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n");
-        fprintf(f, "1,Hi,A,joy,positive,0,0,1,1,\"00:00:01,000\",\"00:00:02,000\"\n");
-        fprintf(f, "2,Oh no,B,sadness,negative,0,1,1,1,\"00:00:02,000\",\"00:00:03,000\"\n");
-        fprintf(f, "3,Well,A,neutral,neutral,0,2,1,1,\"00:00:03,000\",\"00:00:04,000\"\n");
-        fclose(f);
-        for (int u = 0; u < 3; u++)
-            assert_int_equal(sh("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=10:duration=1 "
-                                "-f lavfi -i sine=frequency=%d:sample_rate=44100:duration=1 -shortest "
-                                "-c:v libx264 -pix_fmt yuv420p -c:a aac '%s/%s/dia0_utt%d.mp4'",
-                                300 + 100 * u, dir, splits[s][1], u),
-                             0);
-    }
+    assert_int_equal(write_mp4_corpus(dir, 3), 0);
     /* Damage one train clip: keep its first 2 KB (no moov atom). */
     assert_int_equal(sh("head -c 2048 '%s/train_splits/dia0_utt1.mp4' > '%s/t' && mv '%s/t' '%s/train_splits/dia0_utt1.mp4'",
                         dir, dir, dir, dir),
