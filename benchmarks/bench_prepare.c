@@ -481,6 +481,7 @@ static int bench_in(const char *root, const char *corpus, int dialogues, int rep
 
 int bench_prepare(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* rounds take minutes: show each as it ends */
     int dialogues = 4, repeats = 3;
     const char *corpus = NULL, *meld_dir = "../shared/meld";
     bool py = true;
