@@ -142,7 +142,7 @@ static void collect_skip(void *ctx, const char *split, int dialogue, int utteran
 
 static void print_skips(const char *cmd, const char *cache_dir, size_t n_utts)
 {
-    static Skips k;
+    Skips k;
     memset(&k, 0, sizeof k);
     if (prepare_list_skips(cache_dir, collect_skip, &k)) {
         report_warnings(cmd);

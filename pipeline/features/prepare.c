@@ -451,13 +451,30 @@ int prepare_todo(const PreparePlan *p, int **jobs, int *n)
     return prepare_share(p, 0, 1, jobs, n);
 }
 
-/* Clip indices by size, largest first (ties by index: deterministic). */
-static const PreparePlan *sort_plan;
+/* A job with its clip's size, for sorting: largest first, ties by index
+ * (deterministic). */
+typedef struct {
+    uint64_t size;
+    int job;
+} SizedJob;
+
 static int by_size_desc(const void *a, const void *b)
 {
-    const Job *x = &sort_plan->jobs[*(const int *)a], *y = &sort_plan->jobs[*(const int *)b];
+    const SizedJob *x = a, *y = b;
     if (x->size != y->size) return x->size > y->size ? -1 : 1;
-    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+    return (x->job > y->job) - (x->job < y->job);
+}
+
+/* jobs[0..n) in place, largest clip first. */
+static int sort_by_size(const PreparePlan *p, int *jobs, int n)
+{
+    SizedJob *s = meld_malloc(sizeof *s * (size_t)(n ? n : 1), "prepare jobs");
+    if (!s) return MELD_ERR;
+    for (int i = 0; i < n; i++) s[i] = (SizedJob){p->jobs[jobs[i]].size, jobs[i]};
+    qsort(s, (size_t)n, sizeof *s, by_size_desc);
+    for (int i = 0; i < n; i++) jobs[i] = s[i].job;
+    free(s);
+    return MELD_OK;
 }
 
 /* Longest processing time first: each job, largest first, to the part with
@@ -484,9 +501,10 @@ static int sorted_todo(const PreparePlan *p, int **out, int *n)
     *n = 0;
     for (int i = 0; i < p->n; i++)
         if (p->jobs[i].state == JOB_TODO) (*out)[(*n)++] = i;
-    sort_plan = p;   /* qsort has no context argument; only the calling thread sorts */
-    qsort(*out, (size_t)*n, sizeof **out, by_size_desc);
-    return MELD_OK;
+    if (sort_by_size(p, *out, *n) == MELD_OK) return MELD_OK;
+    free(*out);
+    *out = NULL;
+    return MELD_ERR;
 }
 
 int prepare_share(const PreparePlan *p, int rank, int n_ranks, int **jobs, int *n)
@@ -650,9 +668,8 @@ static int make_batches(const PreparePlan *p, const int *jobs, int n, int **memb
     int rc = sorted && part && *members && *first ? MELD_OK : MELD_ERR;
     if (rc == MELD_OK) {
         memcpy(sorted, jobs, sizeof(int) * (size_t)n);
-        sort_plan = p;
-        qsort(sorted, (size_t)n, sizeof *sorted, by_size_desc);
-        rc = balance(p, sorted, n, b, part);
+        rc = sort_by_size(p, sorted, n);
+        if (rc == MELD_OK) rc = balance(p, sorted, n, b, part);
     }
     if (rc == MELD_OK) {   /* counting sort by batch, stable */
         for (int i = 0; i < n; i++) (*first)[part[i] + 1]++;
