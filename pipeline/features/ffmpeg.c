@@ -101,12 +101,16 @@ const char *ffmpeg_last_line(const FfmpegProc *p, char *buf, size_t cap)
     return buf;
 }
 
+enum { FFMPEG_SINK_AT_ONCE = 32 << 20 };
+
 static int grow_sink(FfmpegProc *p, FfmpegSink *k, size_t need)
 {
     if (need > k->max)
         return meld_errorf("%s: ffmpeg output %d is larger than %zu bytes", p->clip, (int)(k - p->sinks) + 3, k->max);
     if (need <= k->cap) return MELD_OK;
-    size_t cap = k->cap ? k->cap : 65536;
+    /* A small limit is usually the size expected (a clip's frames): take it
+     * at once rather than copy the data at every doubling. */
+    size_t cap = k->cap ? k->cap : k->max <= FFMPEG_SINK_AT_ONCE ? k->max : 65536;
     while (cap < need) cap *= 2;
     if (cap > k->max) cap = k->max;
     uint8_t *g = realloc(k->data, cap);
