@@ -400,12 +400,15 @@ static void a_full_disk_loses_nothing_already_written(void **state)
     assert_true(files_equal(path_of("disk/last.safetensors"), path_of("last.before")));
     assert_true(files_equal(path_of("disk/best.safetensors"), path_of("best.before")));
     assert_int_equal(temp_files_in("disk"), 0);
-    /* The feature cache: a rebuild that cannot be written keeps the old one. */
-    assert_int_equal(sh("cp -r corpus/cache diskcache && cp diskcache/train.meldcache train.before"), 0);
-    assert_int_equal(sh(FULL_DISK(100) "MELD prepare --data corpus --out diskcache --frames 2 --size 32 --mels 20"), 1);
+    /* The feature cache: a rebuild (its train CSV changed) that cannot be
+     * written keeps the old one. */
+    assert_int_equal(sh("cp -r corpus diskcorpus && cp diskcorpus/cache/train.meldcache train.before && "
+                        "printf '\\n' >> diskcorpus/train_sent_emo.csv"),
+                     0);
+    assert_int_equal(sh(FULL_DISK(100) "MELD prepare --data diskcorpus"), 1);
     expect("write failed: File too large");
-    assert_true(files_equal(path_of("diskcache/train.meldcache"), path_of("train.before")));
-    assert_int_equal(temp_files_in("diskcache"), 0);
+    assert_true(files_equal(path_of("diskcorpus/cache/train.meldcache"), path_of("train.before")));
+    assert_int_equal(temp_files_in("diskcorpus/cache"), 0);
     /* An HTML report and a .npy. */
     assert_int_equal(sh("MELD eval run/best.safetensors --data corpus --html disk.html"), 0);
     assert_int_equal(sh("cp disk.html disk.html.before"), 0);

@@ -239,7 +239,10 @@ static void write_cache(const char *path, int func_dim, int n_mels, int frame_si
     CacheConfig cfg = {.n_mels = n_mels, .functional_dim = func_dim, .n_frames = K, .frame_size = frame_size,
                        .frame_channels = 3};
     snprintf(cfg.config, sizeof cfg.config, "test cache %d %d %d", func_dim, n_mels, frame_size);
-    if (cache_write(path, &cfg, items, N)) fail_msg("%s", meld_error());
+    CacheSource rows[N];
+    for (int i = 0; i < N; i++) rows[i] = (CacheSource){.dialogue_id = 0, .utterance_id = i, .clip_name = "", .reason = ""};
+    CacheProvenance src = {.rows = rows, .n_rows = N};
+    if (cache_write(path, &cfg, &src, items, N)) fail_msg("%s", meld_error());
 }
 
 /* Evaluates a fresh model of kind/c on a cache of the given sizes. */

@@ -110,7 +110,11 @@ static void prepared_cache_is_complete_and_fresh(void **state)
 {
     (void)state;
     PrepareOptions po = prep_options(cache);
-    assert_int_equal(prepare_is_fresh(&po), 1);
+    Dataset ds;
+    assert_int_equal(dataset_load(corpus, &ds, NULL), MELD_OK);
+    PrepareStatus st;
+    assert_int_equal(prepare_status(&ds, &po, &st), MELD_OK);
+    assert_int_equal(st.fresh, 1);
     SplitData s;
     char path[256];
     snprintf(path, sizeof path, "%s/train.meldcache", cache);
@@ -122,7 +126,9 @@ static void prepared_cache_is_complete_and_fresh(void **state)
     split_data_close(&s);
     /* Another configuration is stale. */
     po.n_mels = 20;
-    assert_int_equal(prepare_is_fresh(&po), 0);
+    assert_int_equal(prepare_status(&ds, &po, &st), MELD_OK);
+    assert_int_equal(st.fresh, 0);
+    dataset_free(&ds);
 }
 
 /* Every model trains two epochs, writes best/last checkpoints that load

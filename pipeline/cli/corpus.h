@@ -8,6 +8,7 @@
 
 #include "pipeline/data/batch.h"
 #include "pipeline/data/dataset.h"
+#include "pipeline/data/folder_lock.h"
 #include "pipeline/features/prepare.h"
 
 #define BUILTIN_CORPUS_DIR "data/synthetic"
@@ -27,12 +28,18 @@ typedef struct {
     char cache_dir[1100];
     char config[512];         /* cache configuration string */
     bool synthetic;
+    FolderLock lock;          /* shared lock on cache_dir while its caches are read */
 } Corpus;
 
-/* Locates (or synthesises) the data, runs prepare when the cache is missing
- * or stale, printing progress to stderr. Returns 0, or prints the error as
- * "meld CMD: ..." and returns 1. */
+/* Locates (or synthesises) the data, runs prepare when the cache is
+ * missing or out of date (pipeline/features/prepare.h: prepare_status),
+ * printing progress and the clips left out to stderr. Returns holding a
+ * shared lock on the cache folder, so no prepare replaces the caches while
+ * they are read (released by corpus_release or at exit). A --cache folder
+ * holding another corpus's caches is refused, not overwritten. Returns 0,
+ * or prints the error as "meld CMD: ..." and returns 1. */
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
+void corpus_release(Corpus *c);
 
 /* Sets frames, size, n_mels and the cascade choice of po from a cache
  * configuration string (as a checkpoint stores it). */

@@ -2,11 +2,16 @@
  * See csv.h for the accepted format. */
 #include "pipeline/data/csv.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "pipeline/data/checksum.h"
 #include "tensor/error.h"
 #include "tensor/utf8.h"
 #include "tensor/input_file.h"
@@ -281,6 +286,7 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
     char *buf = NULL;
     size_t n = 0;
     if (to_utf8(data, len, name, &buf, &n, &out->cp1252_bytes)) return MELD_ERR;
+    out->source_hash = checksum_xxh64(data, len, 0);
     /* Repair rounds; each one can only shorten the text. */
     for (int round = 0; round < 3; round++) {
         size_t k = csv_repair_mojibake(buf);

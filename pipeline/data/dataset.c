@@ -319,7 +319,8 @@ int dataset_is_clip_name(const char *name)
     return 0;
 }
 
-/* A clip is usable when it opens and is a non-empty regular file. */
+/* A clip is usable when it opens and is a non-empty regular file.
+ * O_NONBLOCK: a FIFO opened for reading would wait for a writer forever. */
 static int clip_readable(const char *path)
 {
     int fd;
