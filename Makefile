@@ -1,8 +1,9 @@
 # meld-c build.
 #
-#   make             library (build/libmeld.a) + ./meld + ./bench
-#   make test        build and run the CMocka suite
-#   make sanitize    the same suite under AddressSanitizer + UBSan
+#   make             library (build/libmeld.a) + ./meld + ./bench + the
+#                    example programs (build/examples/)
+#   make test        build and run the CMocka suite, then every example
+#   make sanitize    the same suite and examples under AddressSanitizer + UBSan
 #   make OPENMP=1    optional OpenMP variant (own build folder)
 #   make clean       back to the tree as cloned
 #
@@ -72,6 +73,8 @@ LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
 BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+# examples/*.c: small programs on the library alone, one binary each.
+EXAMPLE_SRC := $(wildcard examples/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB      := $(BUILD)/libmeld.a
@@ -79,6 +82,7 @@ LIB      := $(BUILD)/libmeld.a
 # their own, so the CLI tests can walk the commands' option tables.
 CLI_LIB  := $(BUILD)/libmeld-cli.a
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 
 AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
@@ -90,7 +94,7 @@ BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
 .PHONY: all test sanitize clean bench-compare FORCE
 .SECONDARY:
-all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
+all: $(MELD_PROGRAM) $(BENCH_PROGRAM) $(EXAMPLES)
 
 $(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
 $(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
@@ -128,9 +132,15 @@ $(BENCH_PROGRAM): $(call obj,$(BENCH_SRC)) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(CLI_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-# The suite needs the meld program for the command-line tests.
-test: $(TESTS) $(MELD_PROGRAM)
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The suite needs the meld program for the command-line tests. Each example
+# checks its own claims and exits non-zero when one fails.
+test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
 	@MELD_BIN=$(abspath $(MELD_PROGRAM)) sh tests/run.sh $(TESTS)
+	@for e in $(EXAMPLES); do echo "== $$e"; $$e || { echo "$$e: FAILED"; exit 1; }; done; \
+	    echo "$(words $(EXAMPLES)) examples passed"
 
 sanitize:
 	@$(MAKE) --no-print-directory SAN=1 test
