@@ -38,12 +38,12 @@ enum { T = 8, H = 8, B = 64, TEST = 512, STEPS = 150, MAX_PARAMS = 16 };
 
 typedef struct {
     int n;
-    Tensor *x;      /* [n, T, 1], padded with `pad` after each length */
+    Tensor *x;      /* [n, T, 1], zeros after each sequence's length */
     Tensor *mask;   /* [n, T], 1 on the real steps */
     int lengths[TEST], labels[TEST];
 } Batch;
 
-static void make_batch(Batch *b, int n, Rng *r, float pad)
+static void make_batch(Batch *b, int n, Rng *r)
 {
     check(n <= TEST, "batch of %d", n);
     b->n = n;
@@ -52,10 +52,10 @@ static void make_batch(Batch *b, int n, Rng *r, float pad)
     for (int i = 0; i < n; i++) {
         b->lengths[i] = 1 + (int)rng_below(r, T);
         float sum = 0;
-        for (int t = 0; t < T; t++) {
-            float v = t < b->lengths[i] ? rng_uniform_range(r, -1, 1) : pad;
+        for (int t = 0; t < b->lengths[i]; t++) {   /* later steps stay 0: padding */
+            float v = rng_uniform_range(r, -1, 1);
             b->x->data[i * T + t] = v;
-            if (t < b->lengths[i]) sum += v;
+            sum += v;
         }
         b->labels[i] = sum > 0;
     }
@@ -123,7 +123,7 @@ int main(void)
     need_ok(graph_init(&g, 0), "graph");
     for (int step = 0; step < STEPS; step++) {
         Batch b;
-        make_batch(&b, B, &rng, 0.0f);
+        make_batch(&b, B, &rng);
         model_zero_grad(&m);
         Tensor *logits = model_forward1(&m, &g, b.x, b.mask);
         Tensor *loss = op_cross_entropy(&g, logits, b.labels, NULL, NULL);
@@ -138,7 +138,7 @@ int main(void)
 
     /* Held-out sequences, then the same ones with junk in the padding. */
     Batch test;
-    make_batch(&test, TEST, &rng, 0.0f);
+    make_batch(&test, TEST, &rng);
     static float clean[2 * TEST], dirty[2 * TEST], unmasked[2 * TEST], unmasked_dirty[2 * TEST];
     predict(&m, &test, test.mask, clean);
     double acc = accuracy(clean, &test);
