@@ -7,10 +7,12 @@
  *     lengths 3, 1:   x = [[a b c . .]     mask = [[1 1 1 0 0]
  *                          [d . . . .]]            [1 0 0 0 0]]
  *
- * At a masked step the LSTM keeps its state and never reads x, so what the
- * padding holds cannot matter: the forward direction's final state is the
- * one at each sequence's last real step, and the reverse direction starts
- * there. The model reads both final states:
+ * At a masked step the LSTM keeps its state and never reads x (Keras's
+ * rule), so what the padding holds cannot matter: the forward direction's
+ * final state is the one at each sequence's last real step, and the
+ * reverse direction starts there. Without the mask the forward state would
+ * run on through the padding and the reverse one would begin inside it.
+ * The model reads both final states:
  *
  *     logits = Dense(2H->2)([h_fwd(last real step), h_bwd(first step)])
  *
@@ -39,7 +41,7 @@ enum { T = 8, H = 8, B = 64, TEST = 512, STEPS = 150, MAX_PARAMS = 16 };
 typedef struct {
     int n;
     Tensor *x;      /* [n, T, 1], zeros after each sequence's length */
-    Tensor *mask;   /* [n, T], 1 on the real steps */
+    Tensor *mask;   /* [n, T]: mask[i, t] = t < lengths[i] */
     int lengths[TEST], labels[TEST];
 } Batch;
 

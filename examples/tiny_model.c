@@ -3,7 +3,7 @@
  *
  * Task: points p uniform in [-1, 1]^2, class 1 inside the circle
  * |p|^2 < 0.5, class 0 outside. No straight line separates the classes;
- * a two-layer tanh network learns the curved boundary.
+ * a network with two hidden tanh layers learns the curved boundary.
  *
  *     logits = Dense(16->2)(tanh(Dense(16->16)(tanh(Dense(2->16)(p)))))
  *     L      = mean_i -log softmax(logits_i)[label_i]       (cross-entropy)
