@@ -1,8 +1,9 @@
 # meld-c build.
 #
-#   make             library (build/libmeld.a) + ./meld + ./bench
-#   make test        build and run the CMocka suite
-#   make sanitize    the same suite under AddressSanitizer + UBSan
+#   make             library (build/libmeld.a) + ./meld + ./bench + the
+#                    example programs (build/examples/)
+#   make test        build and run every example, then the CMocka suite
+#   make sanitize    the same examples and suite under AddressSanitizer + UBSan
 #   make fuzz        libFuzzer targets of the parsers (clang; tests/fuzz/)
 #   make OPENMP=1    optional OpenMP variant (own build folder)
 #   make clean       back to the tree as cloned
@@ -111,6 +112,8 @@ LIB_SRC  := $(call not_other_simd,$(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
 BENCH_SRC:= $(call not_other_simd,$(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c)))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+# examples/*.c: small programs on the library alone, one binary each.
+EXAMPLE_SRC := $(wildcard examples/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB      := $(BUILD)/libmeld.a
@@ -118,6 +121,7 @@ LIB      := $(BUILD)/libmeld.a
 # their own, so the CLI tests can walk the commands' option tables.
 CLI_LIB  := $(BUILD)/libmeld-cli.a
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRC))
 
 AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
@@ -129,7 +133,7 @@ BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
 .PHONY: all test test-arm64 sanitize fuzz fuzz-targets clean bench-compare FORCE
 .SECONDARY:
-all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
+all: $(MELD_PROGRAM) $(BENCH_PROGRAM) $(EXAMPLES)
 
 # The tests need no vectorising cost model (and GCC 12 for aarch64 crashes
 # vectorising a max-reduction of tests/test_audio_spectral.c with it).
@@ -177,14 +181,24 @@ $(BENCH_PROGRAM): $(call obj,$(BENCH_SRC)) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(CLI_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# Each example checks its own claims and exits non-zero when one fails; they
+# run first so that the suite's "N passed, N failed" is the last line.
+RUN_EXAMPLES = @for e in $(EXAMPLES); do echo "== $$e"; $(RUN) $$e || { echo "$$e: FAILED"; exit 1; }; done; \
+	    echo "$(words $(EXAMPLES)) examples passed"
+
 # The suite needs the meld program for the command-line tests. Under
 # qemu-user the tests, and the meld they start (through a two-line
 # wrapper), run emulated; the shell and ffmpeg they call run natively.
 ifeq ($(RUN),)
-test: $(TESTS) $(MELD_PROGRAM)
+test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
+	$(RUN_EXAMPLES)
 	@MELD_BIN=$(abspath $(MELD_PROGRAM)) sh tests/run.sh $(TESTS)
 else
-test: $(TESTS) $(MELD_PROGRAM)
+test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
+	$(RUN_EXAMPLES)
 	@printf '#!/bin/sh\nexec $(RUN) %s "$$@"\n' $(abspath $(MELD_PROGRAM)) > $(BUILD)/meld-$(RUN)
 	@chmod +x $(BUILD)/meld-$(RUN)
 	@MELD_BIN=$(abspath $(BUILD)/meld-$(RUN)) TEST_RUNNER=$(RUN) sh tests/run.sh $(TESTS)

@@ -8,6 +8,8 @@
  *         pipeline/synth/ stands alone: on the parts below pipeline/ only,
  *                         and only the programs include it
  *       < pipeline/cli/, benchmarks/               (the programs)
+ *         examples/ on tensor/, layers/, optim/ (the engine alone, never
+ *                   the pipeline: level 2, beside pipeline/data/)
  *       < tests/                                   (anything)
  *     A new pipeline folder must be placed in LEVELS below, or this test
  *     fails for it.
@@ -39,6 +41,7 @@ static const struct {
     {"pipeline/data", 2}, {"pipeline/features", 3}, {"pipeline/eda", 4},
     {"pipeline/models", 5}, {"pipeline/train", 6}, {"pipeline/export", 7},
     {"pipeline/synth", 2},   /* alone: see ONLY_PROGRAMS */
+    {"examples", 2},         /* the engine's parts only, no pipeline/ */
     {"pipeline/cli", 10}, {"benchmarks", 10},
     {"tests", 11},
 };
@@ -107,11 +110,11 @@ static void read_folder(const char *folder)
 }
 
 /* Every folder of the tree that holds sources: the parts, each
- * pipeline/X, the programs, the tests. */
+ * pipeline/X, the programs, the examples, the tests. */
 static void read_tree(void)
 {
     if (n_files) return;
-    static const char *const top[] = {"tensor", "layers", "optim", "audio", "video", "benchmarks", "tests"};
+    static const char *const top[] = {"tensor", "layers", "optim", "audio", "video", "benchmarks", "examples", "tests"};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) read_folder(top[i]);
     DIR *d = opendir("pipeline");
     assert_non_null(d);
