@@ -11,196 +11,10 @@
 
 #include "tensor/error.h"
 #include "video/color.h"
+#include "video/xml.h"
 
 #define HAAR_MAX_FILE (64L << 20)
 #define HAAR_MAX_WINDOW 256   /* trained windows are 20..60 pixels */
-#define XML_MAX_DEPTH 32
-
-/* ====================================================================== */
-/* A minimal XML reader: enough for OpenCV's FileStorage output (elements,  */
-/* text, attributes skipped, comments, <?xml ?>). Builds a tree of nodes in */
-/* one array; names and text point into the caller's buffer.               */
-/* ====================================================================== */
-
-typedef struct {
-    const char *name;
-    size_t name_len;
-    const char *text;          /* first non-blank text inside, or NULL */
-    size_t text_len;
-    int first_child, next_sibling, last_child;   /* -1: none */
-} XmlNode;
-
-typedef struct {
-    XmlNode *nodes;
-    int n, cap;
-    const char *src;           /* for messages */
-} XmlDoc;
-
-static int xml_new_node(XmlDoc *d, int parent, const char *name, size_t len)
-{
-    if (d->n == d->cap) {
-        int cap = d->cap ? d->cap * 2 : 1024;
-        XmlNode *grown = realloc(d->nodes, sizeof(XmlNode) * (size_t)cap);
-        if (!grown) return meld_errorf("%s: out of memory for XML nodes", d->src);
-        d->nodes = grown;
-        d->cap = cap;
-    }
-    int id = d->n++;
-    d->nodes[id] = (XmlNode){name, len, NULL, 0, -1, -1, -1};
-    if (parent >= 0) {
-        XmlNode *p = &d->nodes[parent];
-        if (p->last_child >= 0) d->nodes[p->last_child].next_sibling = id;
-        else p->first_child = id;
-        p->last_child = id;
-    }
-    return id;
-}
-
-static int is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.' || c == ':';
-}
-
-/* Skips to just past the first occurrence of `end` from p; NULL if absent. */
-static const char *skip_past(const char *p, const char *stop, const char *end)
-{
-    size_t k = strlen(end);
-    for (; p + k <= stop; p++)
-        if (!memcmp(p, end, k)) return p + k;
-    return NULL;
-}
-
-/* Parses buf[0..n). Node 0 is a virtual root holding the top elements. */
-static int xml_parse(XmlDoc *d, const char *buf, size_t n)
-{
-    const char *p = buf, *end = buf + n;
-    int stack[XML_MAX_DEPTH + 1], depth = 0;
-    if (xml_new_node(d, -1, "", 0) < 0) return MELD_ERR;
-    stack[0] = 0;
-    while (p < end) {
-        if (*p != '<') {
-            /* text: remember the first non-blank run of the current element */
-            const char *t = p;
-            while (p < end && *p != '<') p++;
-            while (t < p && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')) t++;
-            XmlNode *cur = &d->nodes[stack[depth]];
-            if (t < p && !cur->text) {
-                cur->text = t;
-                cur->text_len = (size_t)(p - t);
-            }
-            continue;
-        }
-        if (p + 1 >= end) return meld_errorf("%s: XML truncated at byte %zu", d->src, (size_t)(p - buf));
-        if (p[1] == '?' || p[1] == '!') {
-            /* <?xml ...?>, <!-- comment -->, <!DOCTYPE ...> */
-            const char *q = (p + 4 <= end && !memcmp(p, "<!--", 4)) ? skip_past(p + 4, end, "-->")
-                                                                     : skip_past(p, end, ">");
-            if (!q) return meld_errorf("%s: XML comment or declaration not closed", d->src);
-            p = q;
-            continue;
-        }
-        if (p[1] == '/') {
-            /* closing tag: must match the open element */
-            const char *name = p + 2, *q = name;
-            while (q < end && is_name_char(*q)) q++;
-            const XmlNode *open = &d->nodes[stack[depth]];
-            if (depth == 0 || (size_t)(q - name) != open->name_len || memcmp(name, open->name, open->name_len))
-                return meld_errorf("%s: XML closing tag </%.*s> does not match at byte %zu", d->src,
-                                   (int)(q - name > 40 ? 40 : q - name), name, (size_t)(p - buf));
-            q = skip_past(q, end, ">");
-            if (!q) return meld_errorf("%s: XML truncated in a closing tag", d->src);
-            depth--;
-            p = q;
-            continue;
-        }
-        /* opening tag, attributes skipped (quoted values may hold '>') */
-        const char *name = p + 1, *q = name;
-        while (q < end && is_name_char(*q)) q++;
-        if (q == name) return meld_errorf("%s: XML bad tag at byte %zu", d->src, (size_t)(p - buf));
-        int self_closing = 0;
-        while (q < end && *q != '>') {
-            if (*q == '"' || *q == '\'') {
-                const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-                if (!close) return meld_errorf("%s: XML attribute quote not closed", d->src);
-                q = close;
-            }
-            q++;
-        }
-        if (q >= end) return meld_errorf("%s: XML truncated in a tag", d->src);
-        if (q[-1] == '/') self_closing = 1;
-        const char *ne = name;
-        while (ne < q && is_name_char(*ne)) ne++;
-        int id = xml_new_node(d, stack[depth], name, (size_t)(ne - name));
-        if (id < 0) return MELD_ERR;
-        if (!self_closing) {
-            if (depth == XML_MAX_DEPTH) return meld_errorf("%s: XML nested deeper than %d", d->src, XML_MAX_DEPTH);
-            stack[++depth] = id;
-        }
-        p = q + 1;
-    }
-    if (depth != 0) return meld_errorf("%s: XML truncated: %d elements not closed", d->src, depth);
-    return MELD_OK;
-}
-
-/* First child of node `id` called `name`, or -1. */
-static int xml_child(const XmlDoc *d, int id, const char *name)
-{
-    if (id < 0) return -1;
-    size_t len = strlen(name);
-    for (int c = d->nodes[id].first_child; c >= 0; c = d->nodes[c].next_sibling)
-        if (d->nodes[c].name_len == len && !memcmp(d->nodes[c].name, name, len)) return c;
-    return -1;
-}
-
-static int xml_count_children(const XmlDoc *d, int id)
-{
-    int n = 0;
-    for (int c = id >= 0 ? d->nodes[id].first_child : -1; c >= 0; c = d->nodes[c].next_sibling) n++;
-    return n;
-}
-
-/* Parses up to `max` numbers from a node's text; returns the count or -1. */
-static int xml_numbers(const XmlDoc *d, int id, double *out, int max, const char *what)
-{
-    if (id < 0) return meld_errorf("%s: cascade lacks <%s>", d->src, what);
-    const XmlNode *nd = &d->nodes[id];
-    const char *p = nd->text, *end = nd->text ? nd->text + nd->text_len : NULL;
-    int n = 0;
-    while (p && p < end) {
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-        if (p >= end) break;
-        /* strtod stops at the '<' that follows every text run */
-        char *stop;
-        errno = 0;
-        double v = strtod(p, &stop);
-        if (stop == p || stop > end || errno == ERANGE || !isfinite(v))
-            return meld_errorf("%s: bad number in <%s>", d->src, what);
-        if (n == max) return meld_errorf("%s: too many numbers in <%s> (max %d)", d->src, what, max);
-        out[n++] = v;
-        p = stop;
-    }
-    return n;
-}
-
-static int xml_int(const XmlDoc *d, int id, const char *what, long lo, long hi, int *out)
-{
-    double v;
-    int n = xml_numbers(d, id, &v, 1, what);
-    if (n < 0) return MELD_ERR;
-    if (n != 1 || v != floor(v) || v < lo || v > hi)
-        return meld_errorf("%s: <%s> must be an integer in [%ld, %ld]", d->src, what, lo, hi);
-    *out = (int)v;
-    return MELD_OK;
-}
-
-static int xml_text_is(const XmlDoc *d, int id, const char *value)
-{
-    if (id < 0 || !d->nodes[id].text) return 0;
-    size_t len = d->nodes[id].text_len;
-    while (len && (d->nodes[id].text[len - 1] == ' ' || d->nodes[id].text[len - 1] == '\n')) len--;
-    return len == strlen(value) && !memcmp(d->nodes[id].text, value, len);
-}
 
 /* ====================================================================== */
 /* The cascade                                                              */
@@ -267,7 +81,7 @@ void haar_info(const HaarCascade *c, int *win_width, int *win_height, int *n_sta
 static int load_features(HaarCascade *c, const XmlDoc *d, int features)
 {
     c->n_features = xml_count_children(d, features);
-    if (c->n_features < 1) return meld_errorf("%s: cascade has no <features>", d->src);
+    if (c->n_features < 1) return meld_errorf("%s: cascade has no <features>", d->name);
     c->features = meld_calloc((size_t)c->n_features, sizeof(HaarFeature), "Haar features");
     if (!c->features) return MELD_ERR;
     int i = 0;
@@ -275,22 +89,22 @@ static int load_features(HaarCascade *c, const XmlDoc *d, int features)
         int tilted = 0;
         int t = xml_child(d, f, "tilted");
         if (t >= 0 && xml_int(d, t, "tilted", 0, 1, &tilted)) return MELD_ERR;
-        if (tilted) return meld_errorf("%s: feature %d is tilted (45-degree features are not supported)", d->src, i);
+        if (tilted) return meld_errorf("%s: feature %d is tilted (45-degree features are not supported)", d->name, i);
         int rects = xml_child(d, f, "rects");
         HaarFeature *hf = &c->features[i];
         for (int r = rects >= 0 ? d->nodes[rects].first_child : -1; r >= 0; r = d->nodes[r].next_sibling) {
             double v[5];
             int n = xml_numbers(d, r, v, 5, "rects");
             if (n < 0) return MELD_ERR;
-            if (n != 5) return meld_errorf("%s: feature %d: a rect needs x y w h weight", d->src, i);
-            if (hf->n == 3) return meld_errorf("%s: feature %d has more than 3 rects", d->src, i);
+            if (n != 5) return meld_errorf("%s: feature %d: a rect needs x y w h weight", d->name, i);
+            if (hf->n == 3) return meld_errorf("%s: feature %d has more than 3 rects", d->name, i);
             HaarRect hr = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (float)v[4]};
             if (hr.x < 0 || hr.y < 0 || hr.w < 1 || hr.h < 1 || hr.x + hr.w > c->win_w || hr.y + hr.h > c->win_h)
-                return meld_errorf("%s: feature %d: rect %dx%d+%d+%d outside the %dx%d window", d->src, i, hr.w, hr.h,
+                return meld_errorf("%s: feature %d: rect %dx%d+%d+%d outside the %dx%d window", d->name, i, hr.w, hr.h,
                                    hr.x, hr.y, c->win_w, c->win_h);
             hf->r[hf->n++] = hr;
         }
-        if (hf->n < 1) return meld_errorf("%s: feature %d has no rects", d->src, i);
+        if (hf->n < 1) return meld_errorf("%s: feature %d has no rects", d->name, i);
     }
     return MELD_OK;
 }
@@ -302,7 +116,7 @@ static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, i
     double buf[4 * 64];
     int n = xml_numbers(d, xml_child(d, wnode, "internalNodes"), buf, 4 * 64, "internalNodes");
     if (n < 0) return MELD_ERR;
-    if (n == 0 || n % 4) return meld_errorf("%s: stage %d classifier %d: internalNodes not in groups of 4", d->src, s, j);
+    if (n == 0 || n % 4) return meld_errorf("%s: stage %d classifier %d: internalNodes not in groups of 4", d->name, s, j);
     double leaves[65];
     int nl = xml_numbers(d, xml_child(d, wnode, "leafValues"), leaves, 65, "leafValues");
     if (nl < 0) return MELD_ERR;
@@ -313,7 +127,7 @@ static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, i
         if (gn) c->nodes = gn;
         float *gl = realloc(c->leaves, sizeof(float) * (size_t)lcap);
         if (gl) c->leaves = gl;
-        if (!gn || !gl) return meld_errorf("%s: out of memory for the cascade", d->src);
+        if (!gn || !gl) return meld_errorf("%s: out of memory for the cascade", d->name);
         *node_cap = ncap;
         *leaf_cap = lcap;
     }
@@ -329,7 +143,7 @@ static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, i
             if (ch != floor(ch) || ch > nn - 1 || ch < -(nl - 1) || (ch > 0 && ch <= k)) bad_child = 1;
         }
         if (bad_feature || bad_child)
-            return meld_errorf("%s: stage %d classifier %d node %d: bad feature or child index", d->src, s, j, k);
+            return meld_errorf("%s: stage %d classifier %d node %d: bad feature or child index", d->name, s, j, k);
         c->nodes[c->n_nodes++] = hn;
     }
     for (int k = 0; k < nl; k++) c->leaves[c->n_leaves++] = (float)leaves[k];
@@ -339,7 +153,7 @@ static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, i
 static int load_stages(HaarCascade *c, const XmlDoc *d, int stages)
 {
     c->n_stages = xml_count_children(d, stages);
-    if (c->n_stages < 1) return meld_errorf("%s: cascade has no <stages>", d->src);
+    if (c->n_stages < 1) return meld_errorf("%s: cascade has no <stages>", d->name);
     c->stages = meld_calloc((size_t)c->n_stages, sizeof(HaarStage), "Haar stages");
     if (!c->stages) return MELD_ERR;
     int total_weak = 0;
@@ -355,13 +169,13 @@ static int load_stages(HaarCascade *c, const XmlDoc *d, int stages)
         double thr;
         int n = xml_numbers(d, xml_child(d, s, "stageThreshold"), &thr, 1, "stageThreshold");
         if (n < 0) return MELD_ERR;
-        if (n != 1) return meld_errorf("%s: stage %d: stageThreshold must be one number", d->src, i);
+        if (n != 1) return meld_errorf("%s: stage %d: stageThreshold must be one number", d->name, i);
         int wc = xml_child(d, s, "weakClassifiers");
         c->stages[i] = (HaarStage){c->n_weak, 0, (float)thr};
         int j = 0;
         for (int w = wc >= 0 ? d->nodes[wc].first_child : -1; w >= 0; w = d->nodes[w].next_sibling, j++)
             if (load_weak(c, d, w, i, j, &node_cap, &leaf_cap)) return MELD_ERR;
-        if (j == 0) return meld_errorf("%s: stage %d has no weak classifiers", d->src, i);
+        if (j == 0) return meld_errorf("%s: stage %d has no weak classifiers", d->name, i);
         c->stages[i].n_weak = j;
     }
     return MELD_OK;
@@ -375,13 +189,13 @@ static int load_cascade(HaarCascade *c, const XmlDoc *d)
         int old = root >= 0 ? d->nodes[root].first_child : -1;
         if (old >= 0)
             return meld_errorf("%s: old-style cascade <%.*s> (pre-OpenCV-2.0 layout) not supported; use e.g. "
-                               "haarcascade_frontalface_default.xml from opencv-data", d->src,
+                               "haarcascade_frontalface_default.xml from opencv-data", d->name,
                                (int)(d->nodes[old].name_len > 60 ? 60 : d->nodes[old].name_len), d->nodes[old].name);
-        return meld_errorf("%s: not an OpenCV cascade (no <opencv_storage><cascade>)", d->src);
+        return meld_errorf("%s: not an OpenCV cascade (no <opencv_storage><cascade>)", d->name);
     }
     int st = xml_child(d, cas, "stageType"), ft = xml_child(d, cas, "featureType");
-    if (st >= 0 && !xml_text_is(d, st, "BOOST")) return meld_errorf("%s: stageType is not BOOST", d->src);
-    if (!xml_text_is(d, ft, "HAAR")) return meld_errorf("%s: featureType is not HAAR (LBP/HOG cascades are not supported)", d->src);
+    if (st >= 0 && !xml_text_is(d, st, "BOOST")) return meld_errorf("%s: stageType is not BOOST", d->name);
+    if (!xml_text_is(d, ft, "HAAR")) return meld_errorf("%s: featureType is not HAAR (LBP/HOG cascades are not supported)", d->name);
     if (xml_int(d, xml_child(d, cas, "width"), "width", 3, HAAR_MAX_WINDOW, &c->win_w) ||
         xml_int(d, xml_child(d, cas, "height"), "height", 3, HAAR_MAX_WINDOW, &c->win_h))
         return MELD_ERR;
@@ -391,17 +205,12 @@ static int load_cascade(HaarCascade *c, const XmlDoc *d)
 
 HaarCascade *haar_load_memory(const char *xml, size_t size, const char *name)
 {
-    XmlDoc d = {NULL, 0, 0, name};
-    /* a NUL-terminated copy, so strtod always stops inside the buffer */
-    char *buf = meld_malloc(size + 1, "cascade XML");
-    if (!buf) return NULL;
-    memcpy(buf, xml, size);
-    buf[size] = '\0';
     HaarCascade *c = meld_calloc(1, sizeof *c, "Haar cascade");
-    int rc = c ? xml_parse(&d, buf, size) : MELD_ERR;
+    if (!c) return NULL;
+    XmlDoc d;
+    int rc = xml_parse(&d, xml, size, name);
     if (rc == MELD_OK) rc = load_cascade(c, &d);
-    free(d.nodes);
-    free(buf);
+    xml_free(&d);
     if (rc != MELD_OK) {
         haar_free(c);
         return NULL;
