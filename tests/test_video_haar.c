@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "tensor/error.h"
 #include "video/face.h"
@@ -113,6 +116,97 @@ static void malformed_cascades_are_refused(void **state)
     assert_non_null(strstr(meld_error(), "old-style"));
     assert_null(haar_load("/nonexistent/cascade.xml"));
     assert_non_null(strstr(meld_error(), "/nonexistent/cascade.xml"));
+}
+
+/* Numbers that do not fit the types they become: refused at load, never
+ * converted (a rect at x = 2^31 - 1 made x + w overflow, pass the window
+ * check and crash the detector). */
+static void out_of_range_numbers_are_refused(void **state)
+{
+    (void)state;
+    expect_bad_cascade("2 0 2 4 1.", "2147483647 0 2 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "2 0 2147483647 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "2 2147483647 2 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "-2147483648 0 2 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "2 0 2 4.5 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "1e10 0 2 4 1.", "outside");
+    expect_bad_cascade("2 0 2 4 1.", "2 0 2 4 1e39", "weight");
+    expect_bad_cascade("0 -1 0 0.", "0 -1 4294967296 0.", "bad feature or child");
+    expect_bad_cascade("0 -1 0 0.", "2147483648 -1 0 0.", "bad feature or child");
+    expect_bad_cascade("0 -1 0 0.", "0 -1 0 1e39", "threshold");
+    expect_bad_cascade("-1. 1.", "-1. 1e39", "leaf");
+    expect_bad_cascade("<stageThreshold>0.5", "<stageThreshold>1e39", "stageThreshold");
+}
+
+static int run_tiny(HaarCascade *c, HaarDetection **d)
+{
+    HaarOptions o = haar_default_options();
+    o.min_neighbours = 0;
+    o.scale_factor = 2.0f;
+    o.max_size = 4;
+    Image im = edge_image(0, 200);
+    int n;
+    assert_int_equal(haar_detect(c, &im, &o, d, &n), MELD_OK);
+    image_free(&im);
+    return n;
+}
+
+/* A feature with one rect is valid (OpenCV pads it with empty, zero-weight
+ * rects): it must give exactly what the same feature with an explicit
+ * zero-weight second rect gives. The detector used to read the missing
+ * rect's offsets uninitialised (SEGV in rect_sum); heap perturbation makes
+ * that deterministic here. */
+static void one_rect_feature_is_an_empty_second_rect(void **state)
+{
+    (void)state;
+#ifdef __GLIBC__
+    mallopt(M_PERTURB, 0x5a);   /* fresh malloc memory is garbage, not zero */
+#endif
+    HaarCascade *one = tiny_with("<_>\n          0 0 2 4 -1.</_>\n", "");
+    HaarCascade *two = tiny_with("0 0 2 4 -1.", "0 0 1 1 0.");
+    if (!one || !two) fail_msg("%s", meld_error());
+    HaarDetection *d1, *d2;
+    int n1 = run_tiny(one, &d1), n2 = run_tiny(two, &d2);
+    /* the right half alone: only windows at x = 18 see the bright side
+     * with a dark inner column (the others are flat and skipped) */
+    assert_int_equal(n1, 9);
+    assert_int_equal(n2, n1);
+    for (int i = 0; i < n1; i++) assert_memory_equal(&d1[i], &d2[i], sizeof d1[i]);
+    free(d1);
+    free(d2);
+    haar_free(one);
+    haar_free(two);
+#ifdef __GLIBC__
+    mallopt(M_PERTURB, 0);
+#endif
+}
+
+/* Minimised crashers found by fuzzing the loader + detector
+ * (tests/fuzz/fuzz_cascade.c): each loads and runs, or is refused with a
+ * message. */
+static void fuzzer_crashers_are_harmless(void **state)
+{
+    (void)state;
+    const char *files[] = {"tests/fixtures/video/cascade_one_rect.xml", "tests/fixtures/video/cascade_rect_overflow.xml"};
+    Image im;
+    assert_int_equal(image_alloc(&im, 48, 40, 1), MELD_OK);
+    for (int i = 0; i < 48 * 40; i++) im.pixels[i] = (uint8_t)(i * 37 % 251);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        HaarCascade *c = haar_load(files[f]);
+        if (!c) {
+            assert_non_null(strstr(meld_error(), files[f]));
+            continue;
+        }
+        HaarOptions o = haar_default_options();
+        HaarDetection *d;
+        int n;
+        for (o.min_neighbours = 0; o.min_neighbours <= 3; o.min_neighbours += 3) {
+            assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
+            free(d);
+        }
+        haar_free(c);
+    }
+    image_free(&im);
 }
 
 static void grouping_merges_neighbours(void **state)
@@ -285,6 +379,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tiny_cascade_finds_dark_to_bright_edges),
         cmocka_unit_test(malformed_cascades_are_refused),
+        cmocka_unit_test(out_of_range_numbers_are_refused),
+        cmocka_unit_test(one_rect_feature_is_an_empty_second_rect),
+        cmocka_unit_test(fuzzer_crashers_are_harmless),
         cmocka_unit_test(grouping_merges_neighbours),
         cmocka_unit_test(finds_the_faces_opencv_finds),
         cmocka_unit_test(no_face_in_a_coffee_cup),

@@ -1,6 +1,7 @@
 #include "video/haar.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,9 +26,10 @@ typedef struct {
     float weight;
 } HaarRect;
 
+/* Always three rects: unused ones are empty (0 x 0 at the origin) with
+ * weight 0, as OpenCV stores them. */
 typedef struct {
     HaarRect r[3];
-    int n;
 } HaarFeature;
 
 typedef struct {
@@ -78,6 +80,41 @@ void haar_info(const HaarCascade *c, int *win_width, int *win_height, int *n_sta
     if (n_stages) *n_stages = c->n_stages;
 }
 
+/* v is an integer in [lo, hi]: then *out = v. Checked as a double, so a
+ * value outside int range never reaches a cast. */
+static int int_in(double v, long lo, long hi, int *out)
+{
+    if (!(v >= (double)lo && v <= (double)hi && v == floor(v))) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+/* v fits a float: then *out = (float)v. */
+static int float_of(double v, float *out)
+{
+    if (!(fabs(v) <= FLT_MAX)) return 0;
+    *out = (float)v;
+    return 1;
+}
+
+/* One "x y w h weight" rectangle, inside the window: bounds are checked in
+ * doubles first, so x + w cannot overflow. */
+static int load_rect(const XmlDoc *d, int node, int feature, int win_w, int win_h, HaarRect *out)
+{
+    double v[5];
+    int n = xml_numbers(d, node, v, 5, "rects");
+    if (n < 0) return MELD_ERR;
+    if (n != 5) return meld_errorf("%s: feature %d: a rect needs x y w h weight", d->name, feature);
+    HaarRect r;
+    if (!int_in(v[0], 0, win_w - 1, &r.x) || !int_in(v[1], 0, win_h - 1, &r.y) ||
+        !int_in(v[2], 1, win_w - r.x, &r.w) || !int_in(v[3], 1, win_h - r.y, &r.h))
+        return meld_errorf("%s: feature %d: rect %gx%g+%g+%g is empty or outside the %dx%d window", d->name, feature,
+                           v[2], v[3], v[0], v[1], win_w, win_h);
+    if (!float_of(v[4], &r.weight)) return meld_errorf("%s: feature %d: rect weight out of range", d->name, feature);
+    *out = r;
+    return MELD_OK;
+}
+
 static int load_features(HaarCascade *c, const XmlDoc *d, int features)
 {
     c->n_features = xml_count_children(d, features);
@@ -90,21 +127,14 @@ static int load_features(HaarCascade *c, const XmlDoc *d, int features)
         int t = xml_child(d, f, "tilted");
         if (t >= 0 && xml_int(d, t, "tilted", 0, 1, &tilted)) return MELD_ERR;
         if (tilted) return meld_errorf("%s: feature %d is tilted (45-degree features are not supported)", d->name, i);
-        int rects = xml_child(d, f, "rects");
-        HaarFeature *hf = &c->features[i];
-        for (int r = rects >= 0 ? d->nodes[rects].first_child : -1; r >= 0; r = d->nodes[r].next_sibling) {
-            double v[5];
-            int n = xml_numbers(d, r, v, 5, "rects");
-            if (n < 0) return MELD_ERR;
-            if (n != 5) return meld_errorf("%s: feature %d: a rect needs x y w h weight", d->name, i);
-            if (hf->n == 3) return meld_errorf("%s: feature %d has more than 3 rects", d->name, i);
-            HaarRect hr = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (float)v[4]};
-            if (hr.x < 0 || hr.y < 0 || hr.w < 1 || hr.h < 1 || hr.x + hr.w > c->win_w || hr.y + hr.h > c->win_h)
-                return meld_errorf("%s: feature %d: rect %dx%d+%d+%d outside the %dx%d window", d->name, i, hr.w, hr.h,
-                                   hr.x, hr.y, c->win_w, c->win_h);
-            hf->r[hf->n++] = hr;
+        int rects = xml_child(d, f, "rects"), n = 0;
+        /* calloc left all three rects empty with weight 0: OpenCV's padding
+         * of a feature with fewer rects, which adds exactly nothing */
+        for (int r = rects >= 0 ? d->nodes[rects].first_child : -1; r >= 0; r = d->nodes[r].next_sibling, n++) {
+            if (n == 3) return meld_errorf("%s: feature %d has more than 3 rects", d->name, i);
+            if (load_rect(d, r, i, c->win_w, c->win_h, &c->features[i].r[n])) return MELD_ERR;
         }
-        if (hf->n < 1) return meld_errorf("%s: feature %d has no rects", d->name, i);
+        if (n < 1) return meld_errorf("%s: feature %d has no rects", d->name, i);
     }
     return MELD_OK;
 }
@@ -134,19 +164,19 @@ static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, i
     HaarWeak *w = &c->weak[c->n_weak++];
     *w = (HaarWeak){c->n_nodes, nn, c->n_leaves, nl};
     for (int k = 0; k < nn; k++) {
+        /* children: a later node (so every walk ends) or an existing leaf */
         const double *g = buf + 4 * k;
-        HaarNode hn = {(int)g[2], (float)g[3], (int)g[0], (int)g[1]};
-        int bad_feature = g[2] != floor(g[2]) || hn.feature < 0 || hn.feature >= c->n_features;
-        int bad_child = 0;
-        for (int side = 0; side < 2; side++) {
-            double ch = g[side];
-            if (ch != floor(ch) || ch > nn - 1 || ch < -(nl - 1) || (ch > 0 && ch <= k)) bad_child = 1;
-        }
-        if (bad_feature || bad_child)
-            return meld_errorf("%s: stage %d classifier %d node %d: bad feature or child index", d->name, s, j, k);
+        HaarNode hn;
+        if (!int_in(g[0], -(nl - 1), nn - 1, &hn.left) || !int_in(g[1], -(nl - 1), nn - 1, &hn.right) ||
+            (hn.left > 0 && hn.left <= k) || (hn.right > 0 && hn.right <= k) ||
+            !int_in(g[2], 0, c->n_features - 1, &hn.feature) || !float_of(g[3], &hn.threshold))
+            return meld_errorf("%s: stage %d classifier %d node %d: bad feature or child index, or threshold", d->name,
+                               s, j, k);
         c->nodes[c->n_nodes++] = hn;
     }
-    for (int k = 0; k < nl; k++) c->leaves[c->n_leaves++] = (float)leaves[k];
+    for (int k = 0; k < nl; k++)
+        if (!float_of(leaves[k], &c->leaves[c->n_leaves++]))
+            return meld_errorf("%s: stage %d classifier %d: leaf value out of range", d->name, s, j);
     return MELD_OK;
 }
 
@@ -169,9 +199,10 @@ static int load_stages(HaarCascade *c, const XmlDoc *d, int stages)
         double thr;
         int n = xml_numbers(d, xml_child(d, s, "stageThreshold"), &thr, 1, "stageThreshold");
         if (n < 0) return MELD_ERR;
-        if (n != 1) return meld_errorf("%s: stage %d: stageThreshold must be one number", d->name, i);
+        float t;
+        if (n != 1 || !float_of(thr, &t)) return meld_errorf("%s: stage %d: stageThreshold must be one number", d->name, i);
         int wc = xml_child(d, s, "weakClassifiers");
-        c->stages[i] = (HaarStage){c->n_weak, 0, (float)thr};
+        c->stages[i] = (HaarStage){c->n_weak, 0, t};
         int j = 0;
         for (int w = wc >= 0 ? d->nodes[wc].first_child : -1; w >= 0; w = d->nodes[w].next_sibling, j++)
             if (load_weak(c, d, w, i, j, &node_cap, &leaf_cap)) return MELD_ERR;
@@ -303,15 +334,13 @@ static void integral_build(const Image *g, Integral *ii)
 typedef struct {
     int o[3][4];
     float weight[3];
-    int n;
 } FeatureOffsets;
 
 static void feature_offsets(const HaarCascade *c, int stride, FeatureOffsets *fo)
 {
     for (int i = 0; i < c->n_features; i++) {
         const HaarFeature *f = &c->features[i];
-        fo[i].n = f->n;
-        for (int k = 0; k < f->n; k++) {
+        for (int k = 0; k < 3; k++) {
             const HaarRect *r = &f->r[k];
             fo[i].o[k][0] = (r->y + r->h) * stride + r->x + r->w;
             fo[i].o[k][1] = (r->y + r->h) * stride + r->x;
@@ -349,7 +378,7 @@ static int window_passes(const HaarCascade *c, const FeatureOffsets *fo, const I
                 const FeatureOffsets *f = &fo[nd->feature];
                 /* rect sums are exact integers; weights are small, so float is enough */
                 float v = f->weight[0] * (float)rect_sum(s, f->o[0]) + f->weight[1] * (float)rect_sum(s, f->o[1]);
-                if (f->n == 3) v += f->weight[2] * (float)rect_sum(s, f->o[2]);
+                if (f->weight[2] != 0.0f) v += f->weight[2] * (float)rect_sum(s, f->o[2]);
                 idx = v < nd->threshold * nf ? nd->left : nd->right;
             } while (idx > 0);
             stage_sum += c->leaves[w->first_leaf - idx];
