@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "tensor/cpu.h"
 #include "tensor/error.h"
 #include "video/face.h"
 #include "video/face_eval.h"
@@ -283,41 +285,52 @@ static void expect_same_boxes(const char *file, const char *kind, const HaarDete
 }
 
 /* Window for window: the raw windows (minNeighbors 0), the grouped faces,
- * and the faces with two minimum sizes are OpenCV's, on every fixture. */
+ * the faces with two minimum sizes, and the raw windows of a cascade of
+ * trees (alt2) are OpenCV's, on every fixture, on every ISA path. */
 static void finds_exactly_what_opencv_finds(void **state)
 {
     (void)state;
     HaarCascade *c = frontal();
-    if (!c) {
-        print_message("skipped: no Haar cascade (apt-get install opencv-data)\n");
+    const char *alt2_path = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
+    HaarCascade *trees = access(alt2_path, R_OK) == 0 ? haar_load(alt2_path) : NULL;
+    if (!c || !trees) {
+        print_message("skipped: no Haar cascades (apt-get install opencv-data)\n");
         skip();
     }
     BoxList ref;
     if (box_list_read(FIXTURES "opencv_faces.txt", &ref)) fail_msg("%s", meld_error());
-    int images = 0;
-    for (int i = 0; i < ref.n; i++) {
-        const BoxRecord *r = &ref.r[i];
-        char path[256];
-        snprintf(path, sizeof path, FIXTURES "%s", r->file);
-        Image im;
-        if (pnm_read(path, &im)) fail_msg("%s", meld_error());
-        HaarOptions o = haar_default_options();
-        const int short_side = im.width < im.height ? im.width : im.height;
-        if (!strcmp(r->kind, "raw")) o.min_neighbours = 0;
-        else if (!strcmp(r->kind, "faces5")) o.min_size = (int)lroundf(0.05f * (float)short_side);
-        else if (!strcmp(r->kind, "faces48")) o.min_size = 48;
-        else if (strcmp(r->kind, "faces")) fail_msg("unknown kind %s", r->kind);
-        HaarDetection *d;
-        int n;
-        assert_int_equal(haar_detect(c, &im, &o, &d, &n), MELD_OK);
-        expect_same_boxes(r->file, r->kind, d, n, r);
-        free(d);
-        image_free(&im);
-        images += !strcmp(r->kind, "faces");
+    const CpuIsa best = cpu_isa();
+    for (int isa = (int)best; isa >= 0; isa--) {
+        cpu_set_isa((CpuIsa)isa);
+        int images = 0;
+        for (int i = 0; i < ref.n; i++) {
+            const BoxRecord *r = &ref.r[i];
+            char path[256];
+            snprintf(path, sizeof path, FIXTURES "%s", r->file);
+            Image im;
+            if (pnm_read(path, &im)) fail_msg("%s", meld_error());
+            HaarOptions o = haar_default_options();
+            const int short_side = im.width < im.height ? im.width : im.height;
+            if (!strcmp(r->kind, "raw") || !strcmp(r->kind, "alt2")) o.min_neighbours = 0;
+            else if (!strcmp(r->kind, "faces5")) o.min_size = (int)lroundf(0.05f * (float)short_side);
+            else if (!strcmp(r->kind, "faces48")) o.min_size = 48;
+            else if (strcmp(r->kind, "faces")) fail_msg("unknown kind %s", r->kind);
+            HaarDetection *d;
+            int n;
+            assert_int_equal(haar_detect(strcmp(r->kind, "alt2") ? c : trees, &im, &o, &d, &n), MELD_OK);
+            char what[64];
+            snprintf(what, sizeof what, "%s (ISA %s)", r->kind, cpu_isa_name((CpuIsa)isa));
+            expect_same_boxes(r->file, what, d, n, r);
+            free(d);
+            image_free(&im);
+            images += !strcmp(r->kind, "faces");
+        }
+        assert_true(images >= 14);
     }
-    assert_true(images >= 14);
+    cpu_set_isa(best);
     box_list_free(&ref);
     haar_free(c);
+    haar_free(trees);
 }
 
 /* The corner cases of the algorithm, against OpenCV's raw windows with
@@ -336,7 +349,10 @@ static void corner_cases_match_opencv(void **state)
     BoxList ref;
     if (box_list_read(FIXTURES "cascade_cases/opencv_raw.txt", &ref)) fail_msg("%s", meld_error());
     assert_int_equal(ref.n, 12);
-    for (int i = 0; i < ref.n; i++) {
+    const CpuIsa best = cpu_isa();
+    for (int j = 0; j < ref.n * ((int)best + 1); j++) {
+        const int i = j % ref.n;
+        if (i == 0) cpu_set_isa((CpuIsa)(j / ref.n));
         const BoxRecord *r = &ref.r[i];
         size_t k = 0;
         while (k < sizeof runs / sizeof runs[0] && strcmp(runs[k].kind, r->kind)) k++;
@@ -359,6 +375,7 @@ static void corner_cases_match_opencv(void **state)
         image_free(&im);
         haar_free(c);
     }
+    cpu_set_isa(best);
     box_list_free(&ref);
 }
 

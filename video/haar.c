@@ -12,6 +12,7 @@
 #include "tensor/threadpool.h"
 #include "video/color.h"
 #include "video/haar_impl.h"
+#include "video/haar_lanes.h"
 
 HaarOptions haar_default_options(void)
 {
@@ -19,22 +20,6 @@ HaarOptions haar_default_options(void)
 }
 
 /* ---- what one call shares between its threads ------------------------------ */
-
-/* A feature placed in the integral image: rect r's sum is
- * p[o[r][0]] - p[o[r][1]] - p[o[r][2]] + p[o[r][3]], relative to the
- * window's top-left entry p. Every level uses the same row stride, so the
- * offsets are computed once per call. */
-typedef struct {
-    int o[3][4];
-    float w[3];
-} Feat;
-
-/* A stump with its feature inline (stump cascades: one read per weak
- * classifier, in the order the stages use them). */
-typedef struct {
-    Feat f;
-    float threshold, left, right;
-} Stump;
 
 typedef struct {
     float scale;           /* pyramid factor, float as OpenCV keeps it */
@@ -61,12 +46,13 @@ typedef struct {
     const Level *levels;
     int n_levels;
     int order[1024];       /* tasks: levels by decreasing work */
-    int stride;            /* integral image row length for every level */
+    int stride;            /* integral image row length for every level, and
+                              the offsets of the features placed at it: */
     size_t cells;          /* integral image entries per buffer */
-    Feat *feats;
-    Stump *stumps;         /* NULL for tree cascades */
-    int norm[4];           /* the inner (W-2) x (H-2) rect of the variance */
-    double area;
+    HaarFeat *feats;
+    HaarStump *stumps;     /* NULL for tree cascades */
+    HaarLanes lanes;
+    const HaarLaneKernels *kernels;
     Scratch *scratch;      /* one per thread */
     RectList *found;       /* one per level */
     int *failed;           /* one per level: out of memory */
@@ -140,64 +126,6 @@ static void integrals(const Image *g, int stride, uint32_t *sum, uint32_t *sq)
     }
 }
 
-/* ---- one window --------------------------------------------------------------- */
-
-static inline int32_t rect_sum(const uint32_t *p, const int o[4])
-{
-    return (int32_t)(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]);
-}
-
-/* f = sum_r w_r * rectsum_r in float, in OpenCV's order; an unused third
- * rect (weight 0) is skipped as OpenCV skips it. */
-static inline float feature_value(const Feat *f, const uint32_t *p)
-{
-    float v = f->w[0] * (float)rect_sum(p, f->o[0]) + f->w[1] * (float)rect_sum(p, f->o[1]);
-    if (f->w[2] != 0.0f) v += f->w[2] * (float)rect_sum(p, f->o[2]);
-    return v;
-}
-
-/* 1 / N for the window at p, or 0 when the window is too flat: OpenCV's
- * gate A / N < 0.1, i.e. a standard deviation above 10 grey levels. */
-static inline float inverse_norm(const Scan *sc, const uint32_t *s, const uint32_t *q)
-{
-    int32_t sum = rect_sum(s, sc->norm);
-    uint32_t sq = q[sc->norm[0]] - q[sc->norm[1]] - q[sc->norm[2]] + q[sc->norm[3]];
-    double nf = sc->area * sq - (double)sum * sum;
-    if (!(nf > 0)) return 0;
-    float inv = (float)(1.0 / sqrt(nf));
-    return sc->area * inv < 0.1 ? inv : 0;
-}
-
-/* The cascade on one window: 1 if it passes every stage, else -k for the
- * stage k that rejects it (0: the first), -1 for a flat window. */
-static int classify(const Scan *sc, const uint32_t *s, const uint32_t *q)
-{
-    const float inv = inverse_norm(sc, s, q);
-    if (inv == 0) return -1;
-    const HaarCascade *c = sc->c;
-    for (int si = 0; si < c->n_stages; si++) {
-        const HaarStage *st = &c->stages[si];
-        double total = 0;
-        if (sc->stumps) {
-            const Stump *p = sc->stumps + st->first_weak, *end = p + st->n_weak;
-            for (; p < end; p++) total += feature_value(&p->f, s) * inv < p->threshold ? p->left : p->right;
-        } else {
-            for (int wi = st->first_weak; wi < st->first_weak + st->n_weak; wi++) {
-                const HaarWeak *w = &c->weak[wi];
-                const HaarNode *nodes = c->nodes + w->first_node;
-                int idx = 0;
-                do {
-                    const HaarNode *nd = &nodes[idx];
-                    idx = feature_value(&sc->feats[nd->feature], s) * inv < nd->threshold ? nd->left : nd->right;
-                } while (idx > 0);
-                total += c->leaves[w->first_leaf - idx];
-            }
-        }
-        if (total < st->threshold) return -si;
-    }
-    return 1;
-}
-
 /* ---- one level --------------------------------------------------------------- */
 
 static int rect_push(RectList *l, ImageRect r)
@@ -213,23 +141,55 @@ static int rect_push(RectList *l, ImageRect r)
     return MELD_OK;
 }
 
-/* Slides the window over the level: rows `step` apart; along a row, a
- * window rejected by the first stage also skips the next one (OpenCV's
- * rule: its neighbour is almost surely no face either). */
+/* One row of windows, 16 at a time (haar_lanes.h). OpenCV decides along
+ * the row: window x is looked at unless the one looked at before it
+ * (x - step) was rejected by the first stage (its neighbour is almost surely
+ * no face either), and flat windows are passed over. Which windows are
+ * looked at thus depends on the first stage alone: it runs on the 16 lanes,
+ * the walk picks the real windows, and the other stages run on those of
+ * them that passed. */
+static int scan_row(const Scan *sc, const Level *lv, const uint32_t *srow, const uint32_t *qrow, int y, int nx,
+                    RectList *out)
+{
+    const HaarLaneKernels *k = sc->kernels;
+    const int step = lv->step, n_stages = sc->c->n_stages;
+    const uint32_t parity = step == 2 ? 0x5555u : 0xffffu;   /* x0 is a multiple of 16 */
+    int next = 0;   /* the next window the walk looks at */
+    for (int x0 = 0; x0 < nx; x0 += HAAR_LANES) {
+        const int n = nx - x0 < HAAR_LANES ? nx - x0 : HAAR_LANES;
+        float inv[HAAR_LANES];
+        const uint32_t searchable = k->norms(&sc->lanes, srow + x0, qrow + x0, inv) & ((1u << n) - 1) & parity;
+        const uint32_t first = k->stages(&sc->lanes, srow + x0, inv, searchable, 0, 1);
+        uint32_t looked = 0;
+        while (next < x0 + n) {
+            const uint32_t bit = 1u << (next - x0);
+            if (!(searchable & bit)) {
+                next += step;           /* flat */
+            } else if (first & bit) {
+                looked |= bit;
+                next += step;
+            } else {
+                next += 2 * step;       /* rejected by the first stage: skip one */
+            }
+        }
+        uint32_t faces = looked ? k->stages(&sc->lanes, srow + x0, inv, looked, 1, n_stages) : 0;
+        for (; faces; faces &= faces - 1) {
+            const int x = x0 + __builtin_ctz(faces);
+            ImageRect box = {(int)lrintf((float)x * lv->scale), (int)lrintf((float)y * lv->scale), lv->box.width,
+                             lv->box.height};
+            if (rect_push(out, box)) return MELD_ERR;
+        }
+    }
+    return MELD_OK;
+}
+
+/* Slides the window over the level, rows `step` apart. */
 static int scan_windows(const Scan *sc, const Level *lv, const Scratch *s, RectList *out)
 {
-    const int nx = lv->width + 1 - sc->c->win_w, ny = lv->rows, step = lv->step;
-    for (int y = 0; y < ny; y += step) {
-        const uint32_t *srow = s->sum + (size_t)y * sc->stride, *qrow = s->sq + (size_t)y * sc->stride;
-        for (int x = 0; x < nx; x += step) {
-            int r = classify(sc, srow + x, qrow + x);
-            if (r > 0) {
-                ImageRect box = {(int)lrintf((float)x * lv->scale), (int)lrintf((float)y * lv->scale), lv->box.width,
-                                 lv->box.height};
-                if (rect_push(out, box)) return MELD_ERR;
-            }
-            if (r == 0) x += step;
-        }
+    const int nx = lv->width + 1 - sc->c->win_w;
+    for (int y = 0; y < lv->rows; y += lv->step) {
+        const size_t row = (size_t)y * sc->stride;
+        if (scan_row(sc, lv, s->sum + row, s->sq + row, y, nx, out)) return MELD_ERR;
     }
     return MELD_OK;
 }
@@ -241,8 +201,10 @@ static void level_task(void *ctx, int task, int thread)
     const Level *lv = &sc->levels[li];
     Scratch *s = &sc->scratch[thread];
     if (!s->sum) {
-        s->sum = malloc(sizeof(uint32_t) * sc->cells);
-        s->sq = malloc(sizeof(uint32_t) * sc->cells);
+        /* zeroed, and HAAR_LANES entries longer: the last lanes of a row
+         * read past the level (their results are masked off) */
+        s->sum = calloc(sc->cells + HAAR_LANES, sizeof(uint32_t));
+        s->sq = calloc(sc->cells + HAAR_LANES, sizeof(uint32_t));
     }
     sc->failed[li] = 0;
     if (lv->rows <= 0 || lv->width < sc->c->win_w) return;   /* no window fits */
@@ -261,7 +223,7 @@ static void level_task(void *ctx, int task, int thread)
 
 /* ---- the call ------------------------------------------------------------------ */
 
-static void place_feature(const HaarFeature *hf, int stride, Feat *f)
+static void place_feature(const HaarFeature *hf, int stride, HaarFeat *f)
 {
     for (int k = 0; k < 3; k++) {
         const HaarRect *r = &hf->r[k];
@@ -273,25 +235,27 @@ static void place_feature(const HaarFeature *hf, int stride, Feat *f)
     }
 }
 
+/* The cascade at this call's row stride: every level uses it, so the
+ * offsets are computed once per call. */
 static int place_cascade(Scan *sc)
 {
     const HaarCascade *c = sc->c;
-    sc->feats = meld_malloc(sizeof(Feat) * (size_t)c->n_features, "Haar feature offsets");
+    sc->feats = meld_malloc(sizeof(HaarFeat) * (size_t)c->n_features, "Haar feature offsets");
     if (!sc->feats) return MELD_ERR;
     for (int i = 0; i < c->n_features; i++) place_feature(&c->features[i], sc->stride, &sc->feats[i]);
     if (c->stumps) {
-        sc->stumps = meld_malloc(sizeof(Stump) * (size_t)c->n_weak, "Haar stumps");
+        sc->stumps = meld_malloc(sizeof(HaarStump) * (size_t)c->n_weak, "Haar stumps");
         if (!sc->stumps) return MELD_ERR;
         for (int i = 0; i < c->n_weak; i++) {
             const HaarNode *nd = &c->nodes[c->weak[i].first_node];
             const float *leaf = c->leaves + c->weak[i].first_leaf;
-            sc->stumps[i] = (Stump){sc->feats[nd->feature], nd->threshold, leaf[-nd->left], leaf[-nd->right]};
+            sc->stumps[i] = (HaarStump){sc->feats[nd->feature], nd->threshold, leaf[-nd->left], leaf[-nd->right]};
         }
     }
     const int st = sc->stride, w = c->win_w, h = c->win_h;
-    const int norm[4] = {(h - 1) * st + w - 1, (h - 1) * st + 1, st + w - 1, st + 1};
-    memcpy(sc->norm, norm, sizeof norm);
-    sc->area = (double)(w - 2) * (h - 2);
+    sc->lanes = (HaarLanes){c, sc->feats, sc->stumps, {(h - 1) * st + w - 1, (h - 1) * st + 1, st + w - 1, st + 1},
+                            (double)(w - 2) * (h - 2)};
+    sc->kernels = haar_lanes_kernels(&sc->lanes);
     return MELD_OK;
 }
 

@@ -113,6 +113,16 @@ int image_resize_bilinear(const Image *src, int w, int h, Image *dst)
         const uint8_t *r1 = src->pixels + (size_t)ty[y].i1 * src->width * c;
         int wy1 = ty[y].w1, wy0 = 256 - wy1;
         uint8_t *o = dst->pixels + (size_t)y * w * c;
+        if (c == 1) {
+            /* the face detector's pyramid: grey, one loop without the channel one */
+            for (int x = 0; x < w; x++) {
+                const LinTap t = tx[x];
+                int top = (256 - t.w1) * r0[t.i0] + t.w1 * r0[t.i1];
+                int bot = (256 - t.w1) * r1[t.i0] + t.w1 * r1[t.i1];
+                o[x] = (uint8_t)((wy0 * top + wy1 * bot + 32768) >> 16);
+            }
+            continue;
+        }
         for (int x = 0; x < w; x++) {
             int wx1 = tx[x].w1, wx0 = 256 - wx1;
             const int a = tx[x].i0 * c, b = tx[x].i1 * c;
