@@ -1,5 +1,7 @@
-/* The face detector's lane kernels (video/haar_lanes.h): every ISA path
- * against the scalar reference, bit for bit. Random integral images, random
+/* The face detector's lane kernels (video/haar_lanes.h): every ISA path,
+ * chosen the way the detector chooses it (cpu_set_isa, then
+ * haar_lanes_kernels), against the scalar reference, bit for bit. MELD_ISA
+ * lowers the paths tested, as for every other kernel. Random integral images, random
  * stump cascades, and thresholds placed exactly on some lane's value, so
  * that a path one ulp off the reference (a fused multiply-add, a sum in
  * another order, <= for <) flips a decision and fails here even where real
@@ -20,8 +22,8 @@
 
 enum { W = 80, H = 48, STRIDE = W + 1, WIN = 24, MAX_STUMPS = 64 };
 
-typedef uint32_t (*NormsFn)(const HaarLanes *, const uint32_t *, const uint32_t *, float *);
-typedef uint32_t (*StagesFn)(const HaarLanes *, const uint32_t *, const float *, uint32_t, int, int);
+static const CpuIsa ISAS[] = {CPU_ISA_SCALAR, CPU_ISA_AVX2, CPU_ISA_AVX512};
+enum { N_ISAS = 3 };
 
 /* Integral images of a random image with flat patches (for the variance
  * gate), padded as the detector pads them. */
@@ -90,7 +92,9 @@ static double stage_total(const HaarLanes *t, int si, const uint32_t *s, const f
     return total;
 }
 
-static void compare_path(const char *name, NormsFn norms, StagesFn stages)
+/* The kernels haar_lanes_kernels picks under the active ISA (t->stumps set)
+ * against the reference; name is the ISA's, for messages. */
+static void compare_path(const char *name)
 {
     Rng r;
     rng_seed(&r, 17, 3);
@@ -103,13 +107,14 @@ static void compare_path(const char *name, NormsFn norms, StagesFn stages)
     c.n_stages = 4;
     HaarLanes t = {&c, NULL, stumps, {(WIN - 1) * STRIDE + WIN - 1, (WIN - 1) * STRIDE + 1, STRIDE + WIN - 1, STRIDE + 1},
                    (double)(WIN - 2) * (WIN - 2)};
+    const HaarLaneKernels *kernels = haar_lanes_kernels(&t);
     int decisions = 0;
     for (int trial = 0; trial < 400; trial++) {
         integrals(&r, sum, sq);
         const int x0 = (int)rng_below(&r, W - WIN - HAAR_LANES + 2), y = (int)rng_below(&r, H - WIN + 1);
         const uint32_t *s = sum + y * STRIDE + x0, *q = sq + y * STRIDE + x0;
         float inv_ref[HAAR_LANES], inv[HAAR_LANES];
-        uint32_t keep_ref = haar_norms_scalar(&t, s, q, inv_ref), keep = norms(&t, s, q, inv);
+        uint32_t keep_ref = haar_norms_scalar(&t, s, q, inv_ref), keep = kernels->norms(&t, s, q, inv);
         if (keep != keep_ref || memcmp(inv, inv_ref, sizeof inv))
             fail_msg("%s: norms differ from the reference (trial %d)", name, trial);
         if (!keep_ref) continue;
@@ -129,11 +134,11 @@ static void compare_path(const char *name, NormsFn norms, StagesFn stages)
             float thr = (float)total;
             stage_list[si].threshold = dyadic ? thr : rng_below(&r, 2) ? nextafterf(thr, 10) : thr;
         }
-        for (int k = 0; k < 8; k++) {
+        for (int run = 0; run < 8; run++) {
             uint32_t alive = (uint32_t)rng_u32(&r) & keep_ref;
             int first = (int)rng_below(&r, 4), last = first + 1 + (int)rng_below(&r, (uint32_t)(4 - first));
             uint32_t want = haar_stages_scalar(&t, s, inv_ref, alive, first, last);
-            uint32_t got = stages(&t, s, inv_ref, alive, first, last);
+            uint32_t got = kernels->stages(&t, s, inv_ref, alive, first, last);
             if (got != want)
                 fail_msg("%s: stages %d..%d on lanes %04x: %04x, reference %04x (trial %d)", name, first, last - 1,
                          alive, got, want, trial);
@@ -143,13 +148,38 @@ static void compare_path(const char *name, NormsFn norms, StagesFn stages)
     assert_true(decisions > 1000);
 }
 
+/* The kernels the detector gets on each ISA: that ISA's own, and the
+ * scalar tree walk for tree cascades (stumps NULL) on every ISA. */
+static void expect_dispatch(CpuIsa isa)
+{
+    static const HaarStump one;
+    HaarCascade c;
+    memset(&c, 0, sizeof c);
+    HaarLanes stumps = {&c, NULL, &one, {0, 0, 0, 0}, 1.0}, trees = {&c, NULL, NULL, {0, 0, 0, 0}, 1.0};
+    const HaarLaneKernels *k = haar_lanes_kernels(&stumps), *kt = haar_lanes_kernels(&trees);
+    switch (isa) {
+    case CPU_ISA_AVX512: assert_true(k->norms == haar_norms_avx512 && k->stages == haar_stages_avx512); break;
+    case CPU_ISA_AVX2: assert_true(k->norms == haar_norms_avx2 && k->stages == haar_stages_avx2); break;
+    default: assert_true(k->norms == haar_norms_scalar && k->stages == haar_stages_scalar); break;
+    }
+    assert_true(kt->norms == haar_norms_scalar && kt->stages == haar_stages_trees);
+}
+
 static void every_path_matches_the_reference(void **state)
 {
     (void)state;
-    if (cpu_isa_detected() >= CPU_ISA_AVX2) compare_path("avx2", haar_norms_avx2, haar_stages_avx2);
-    else print_message("avx2 path not tested: this CPU lacks AVX2\n");
-    if (cpu_isa_detected() >= CPU_ISA_AVX512) compare_path("avx512", haar_norms_avx512, haar_stages_avx512);
-    else print_message("avx512 path not tested: this CPU lacks AVX-512\n");
+    const CpuIsa active = cpu_isa();
+    int paths = 0;
+    for (int i = 0; i < N_ISAS && ISAS[i] <= active; i++) {
+        assert_int_equal(cpu_set_isa(ISAS[i]), ISAS[i]);
+        expect_dispatch(ISAS[i]);
+        compare_path(cpu_isa_name(ISAS[i]));
+        paths++;
+    }
+    if (active < CPU_ISA_AVX512)
+        print_message("haar lanes: paths above %s not tested (CPU or MELD_ISA)\n", cpu_isa_name(active));
+    cpu_set_isa(active);
+    assert_int_equal(paths, (int)active + 1);
 }
 
 /* The reference itself against a direct reading of OpenCV's rule on a
