@@ -9,6 +9,8 @@ int bench_conv(int argc, char **argv);
 int bench_eltwise(int argc, char **argv);
 int bench_audio(int argc, char **argv);
 int bench_video(int argc, char **argv);
+/* bench video's second part: face detection against OpenCV (bench_video_faces.c). */
+int bench_video_faces(int repeats, int use_opencv);
 int bench_prepare(int argc, char **argv);
 int bench_train(int argc, char **argv);
 

@@ -346,8 +346,9 @@ static int python(const char *list, int processes, Variant *v)
     FaceCropOptions fo = face_crop_default_options();
     const char *cascade = haar_default_cascade_path();
     char cmd[PATH_CAP * 2], line[256];
+    /* Detection at full resolution, as ours (a DETECT_SIDE no frame exceeds). */
     pathf(cmd, sizeof cmd, "/usr/bin/python3 benchmarks/opencv_prepare.py %s %d 4 64 40 %d %g %s 2>&1", list,
-             processes, fo.detect_side, fo.min_face_frac, cascade ? cascade : "none");
+             processes, 1 << 20, fo.min_face_frac, cascade ? cascade : "none");
     double c0 = cpu_seconds(), secs = -1;
     FILE *p = popen(cmd, "r");
     while (p && fgets(line, sizeof line, p))

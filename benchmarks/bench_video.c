@@ -1,5 +1,6 @@
 /* bench video: how many frames per second the frame path turns from a
- * 640x360 Y4M stream into 64x64 float CHW tensors, single thread.
+ * 640x360 Y4M stream into 64x64 float CHW tensors, single thread; then face
+ * detection at 1280x720 against OpenCV (bench_video_faces.c).
  *
  * The stream is built in memory (no disk in the measurement): frames of
  * the fixture photograph tests/fixtures/video/hopper_rgb.ppm scaled up and
@@ -7,8 +8,7 @@
  *   decode   Y4M frame parse + BT.601 4:2:0 -> RGB (video/y4m.h)
  *   resize   largest centred square, area filter to 64x64 (video/transform.h)
  *   tensor   float CHW with per-channel mean/std
- * and, separately, the face crop (Haar detection + crop + resize) that
- * replaces the centre crop when a cascade is installed. Best of 3 passes. */
+ * Best of 3 passes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,6 @@
 #include "benchmarks/bench.h"
 #include "tensor/error.h"
 #include "video/color.h"
-#include "video/face.h"
-#include "video/haar.h"
 #include "video/image.h"
 #include "video/transform.h"
 #include "video/y4m.h"
@@ -139,50 +137,27 @@ static int pass(const uint8_t *stream, size_t size, int size_out, Times *t)
     return rc;
 }
 
-/* Face crops of the first n frames (decoded beforehand). */
-static int face_pass(const uint8_t *stream, size_t size, int n, int size_out, const HaarCascade *c, double *secs,
-                     int *found)
-{
-    Mem m = {stream, size, 0};
-    Y4mReader r;
-    if (y4m_open_source(&r, mem_read, &m, "memory")) return MELD_ERR;
-    Image frame = {0}, crop = {0};
-    FaceCropOptions o = face_crop_default_options();
-    o.size = size_out;
-    int rc = MELD_OK;
-    *secs = 0;
-    *found = 0;
-    for (int i = 0; i < n && rc == MELD_OK; i++) {
-        if (y4m_read_frame(&r, &frame, 3) != 1) {
-            rc = MELD_ERR;
-            break;
-        }
-        FaceCropInfo info;
-        double a = now();
-        rc = face_crop(&frame, c, &o, &crop, &info);
-        *secs += now() - a;
-        *found += info.face_found;
-    }
-    image_free(&frame);
-    image_free(&crop);
-    y4m_close(&r);
-    return rc;
-}
-
 int bench_video(int argc, char **argv)
 {
-    int n = 300, size_out = 64, faces = 1;
+    int n = 300, size_out = 64, faces = 1, repeats = 7, opencv = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--frames") && i + 1 < argc) n = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--size") && i + 1 < argc) size_out = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-faces")) faces = 0;
+        else if (!strcmp(argv[i], "--no-opencv")) opencv = 0;
         else {
-            fprintf(stderr, "usage: bench video [--frames N] [--size S] [--no-faces]\n");
+            fprintf(stderr, "usage: bench video [--frames N] [--size S] [--repeats R] [--no-faces] [--no-opencv]\n"
+                            "  --frames N    frames of the 640x360 frame-path stream (default 300)\n"
+                            "  --size S      side of the frame-path output (default 64)\n"
+                            "  --repeats R   passes over the 1280x720 face-detection frames (default 7)\n"
+                            "  --no-faces    frame path only\n"
+                            "  --no-opencv   no OpenCV comparison (benchmarks/opencv_detect.py)\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
-    if (n < 1 || n > 5000 || size_out < 8 || size_out > 360) {
-        fprintf(stderr, "bench video: --frames 1..5000, --size 8..360\n");
+    if (n < 1 || n > 5000 || size_out < 8 || size_out > 360 || repeats < 1 || repeats > 64) {
+        fprintf(stderr, "bench video: --frames 1..5000, --size 8..360, --repeats 1..64\n");
         return 2;
     }
     Image pic = {0};
@@ -215,26 +190,6 @@ int bench_video(int argc, char **argv)
     printf("  centre square + area resize   %7.3f ms/frame\n", 1e3 * best.resize / n);
     printf("  normalise to float CHW        %7.3f ms/frame\n", 1e3 * best.tensor / n);
     printf("  total                         %7.3f ms/frame = %.0f frames/s\n", 1e3 * best_total / n, n / best_total);
-    if (faces) {
-        const char *path = haar_default_cascade_path();
-        HaarCascade *c = path ? haar_load(path) : NULL;
-        if (!c) {
-            printf("  face crop: skipped (no cascade: apt-get install opencv-data)\n");
-        } else {
-            int nf = n < 60 ? n : 60, found = 0;
-            double secs;
-            if (face_pass(stream, size, nf, size_out, c, &secs, &found)) {
-                fprintf(stderr, "bench video: %s\n", meld_error());
-                haar_free(c);
-                free(stream);
-                return 1;
-            }
-            int side = face_crop_default_options().detect_side;
-            printf("  face crop instead of centre   %7.3f ms/frame = %.0f frames/s (%d frames, face in %d; "
-                   "detection on %dx%d)\n", 1e3 * secs / nf, nf / secs, nf, found, SRC_W * side / SRC_H, side);
-            haar_free(c);
-        }
-    }
     free(stream);
-    return 0;
+    return faces ? bench_video_faces(repeats, opencv) : 0;
 }

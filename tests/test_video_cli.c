@@ -78,6 +78,19 @@ static void frames_on_a_photograph(void **state)
         assert_int_equal(im.channels, 3);
         image_free(&im);
     }
+    /* issue 17's photograph: a 548x342 frame (here cut to 400x342) whose
+     * faces are far below the old 180-pixel search; OpenCV's boxes are
+     * 75x75 at 146,66 and 36x36 at 127,94 (tests/fixtures/video/opencv_faces.txt) */
+    snprintf(args, sizeof args, "'%s/tests/fixtures/video/messi_grey.pgm' --k 1", cwd);
+    rc = run("", args, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("exit %d: %s", rc, err);
+    if (!strstr(out, "frame 0: face 75x75 at 146,66 (2 found)")) fail_msg("%s", out);
+    assert_non_null(strstr(out, "0 of 1 frames without a face"));
+    /* a video frame: the face OpenCV finds, 78x78 at 146,62 */
+    snprintf(args, sizeof args, "'%s/tests/fixtures/video/megamind120_grey.pgm' --k 1", cwd);
+    rc = run("", args, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("exit %d: %s", rc, err);
+    if (!strstr(out, "frame 0: face 78x78 at 146,62 (1 found)")) fail_msg("%s", out);
     /* grey crops, no face detection */
     snprintf(args, sizeof args, "'%s/tests/fixtures/video/coffee_rgb.ppm' --k 1 --grey --no-face", cwd);
     rc = run("", args, out, sizeof out, err, sizeof err);

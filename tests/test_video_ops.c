@@ -123,6 +123,26 @@ static void bilinear_identity_and_interpolation(void **state)
     image_free(&out);
 }
 
+/* Bit-exact with OpenCV's INTER_LINEAR_EXACT, ties included: 129 -> 256
+ * columns puts some weights at exactly k + 1/2 in 1/256 units, which OpenCV
+ * rounds to even (half away from zero would give 194, 59, 198, 55). The
+ * expected pixels are cv2.resize(row, (256, 1), INTER_LINEAR_EXACT) of the
+ * alternating row 0, 255, 0, ... (OpenCV 4.6). */
+static void bilinear_rounds_ties_like_opencv(void **state)
+{
+    (void)state;
+    uint8_t px[129];
+    for (int x = 0; x < 129; x++) px[x] = x % 2 ? 255 : 0;
+    Image r = make(129, 1, 1, px), out = {0};
+    assert_int_equal(image_resize_bilinear(&r, 256, 1, &out), MELD_OK);
+    assert_int_equal(out.pixels[2], 193);
+    assert_int_equal(out.pixels[4], 60);
+    assert_int_equal(out.pixels[6], 197);
+    assert_int_equal(out.pixels[8], 56);
+    image_free(&r);
+    image_free(&out);
+}
+
 static void chw_normalisation(void **state)
 {
     (void)state;
@@ -242,6 +262,7 @@ int main(void)
         cmocka_unit_test(area_resize_averages_blocks),
         cmocka_unit_test(area_resize_keeps_mean),
         cmocka_unit_test(bilinear_identity_and_interpolation),
+        cmocka_unit_test(bilinear_rounds_ties_like_opencv),
         cmocka_unit_test(chw_normalisation),
         cmocka_unit_test(augment_is_reproducible_and_bounded),
         cmocka_unit_test(augment_steps_follow_the_documented_draws),

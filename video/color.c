@@ -17,8 +17,9 @@ enum {
     Y_R = 16829, Y_G = 33039, Y_B = 6416,
     CB_R = -9714, CB_G = -19070, CB_B = 28784,
     CR_R = 28784, CR_G = -24103, CR_B = -4681,
-    /* luma of RGB: Kr, Kg, Kb */
-    L_R = 19595, L_G = 38470, L_B = 7471,
+    /* luma of RGB: Kr, Kg, Kb in 2^-15, OpenCV's cvtColor constants (so the
+     * face detector sees OpenCV's grey) */
+    L_R = 9798, L_G = 19235, L_B = 3735, L_HALF = 1 << 14,
 };
 
 static inline uint8_t clamp_fix(int32_t v)
@@ -171,7 +172,7 @@ int image_to_grey(const Image *src, Image *dst)
     }
     const uint8_t *p = src->pixels;
     for (size_t i = 0; i < n; i++)
-        dst->pixels[i] = (uint8_t)((L_R * p[3 * i] + L_G * p[3 * i + 1] + L_B * p[3 * i + 2] + FIX_HALF) >> 16);
+        dst->pixels[i] = (uint8_t)((L_R * p[3 * i] + L_G * p[3 * i + 1] + L_B * p[3 * i + 2] + L_HALF) >> 15);
     return MELD_OK;
 }
 

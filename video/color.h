@@ -10,7 +10,9 @@
  *     G = 1.164 (Y-16) - 0.392 (Cb-128) - 0.813 (Cr-128)
  *     B = 1.164 (Y-16) + 2.017 (Cb-128)
  * The code uses these in 16.16 fixed point (exact to 1/65536), rounds and
- * clamps to 0..255.
+ * clamps to 0..255. The luma of RGB uses OpenCV's 15-bit constants
+ * (9798, 19235, 3735) / 2^15, so a grey image is the one OpenCV's cvtColor
+ * makes, pixel for pixel (the face detector depends on it).
  *
  * Chroma upsampling (4:2:0 and 4:2:2 to one chroma value per pixel) is
  * bilinear and respects where the layout sites its chroma samples (see

@@ -8,8 +8,8 @@
 
 FaceCropOptions face_crop_default_options(void)
 {
-    return (FaceCropOptions){.size = 64, .channels = 3, .margin = 0.2f, .detect_side = 180,
-                             .min_face_frac = 0.15f, .haar = haar_default_options()};
+    return (FaceCropOptions){.size = 64, .channels = 3, .margin = 0.2f, .min_face_frac = 0.05f,
+                             .haar = haar_default_options()};
 }
 
 ImageRect face_square(ImageRect face, float margin, int width, int height)
@@ -29,41 +29,18 @@ ImageRect face_square(ImageRect face, float margin, int width, int height)
     return (ImageRect){x, y, s, s};
 }
 
-/* Runs the detector on a shrunk grey copy; on success *found is the
- * largest face in frame coordinates. */
+/* The largest face of at least min_face_frac of the shorter side, in
+ * frame pixels (*n_faces: how many were found). */
 static int detect_largest(const Image *frame, const HaarCascade *cascade, const FaceCropOptions *opt,
                           int *n_faces, ImageRect *found)
 {
-    Image grey = {0}, small = {0};
-    if (image_to_grey(frame, &grey)) return MELD_ERR;
     const int short_side = frame->width < frame->height ? frame->width : frame->height;
-    double shrink = 1.0;   /* frame pixels per searched pixel */
-    const Image *search = &grey;
-    if (opt->detect_side > 0 && short_side > opt->detect_side) {
-        shrink = (double)short_side / opt->detect_side;
-        int w = (int)lround(frame->width / shrink), h = (int)lround(frame->height / shrink);
-        if (image_resize_area(&grey, w < 1 ? 1 : w, h < 1 ? 1 : h, &small)) {
-            image_free(&grey);
-            return MELD_ERR;
-        }
-        search = &small;
-    }
     HaarOptions h = opt->haar;
-    const int search_short = search->width < search->height ? search->width : search->height;
-    h.min_size = (int)lround(opt->min_face_frac * search_short);
+    h.min_size = (int)lround(opt->min_face_frac * short_side);
     HaarDetection *dets = NULL;
-    int n = 0;
-    int rc = haar_detect(cascade, search, &h, &dets, &n);
-    if (rc == MELD_OK && n > 0) {
-        /* dets are sorted largest first */
-        ImageRect b = dets[0].box;
-        *found = (ImageRect){(int)lround(b.x * shrink), (int)lround(b.y * shrink), (int)lround(b.width * shrink),
-                             (int)lround(b.height * shrink)};
-    }
-    *n_faces = n;
+    int rc = haar_detect(cascade, frame, &h, &dets, n_faces);
+    if (rc == MELD_OK && *n_faces > 0) *found = dets[0].box;   /* sorted largest first */
     free(dets);
-    image_free(&grey);
-    image_free(&small);
     return rc;
 }
 

@@ -1,9 +1,12 @@
 /* The model-ready crop of one frame: the largest face, or the centre.
  *
- *   1. Detect (video/haar.h) on a copy of the frame shrunk so its shorter
- *      side is at most detect_side pixels (TV frames are far larger than a
- *      face needs, and detection time grows with the pixel count); faces
- *      smaller than min_face_frac of the shorter side are not searched for.
+ *   1. Detect (video/haar.h) faces of at least min_face_frac of the shorter
+ *      side, at full resolution: the pyramid starts at the level where the
+ *      cascade's window (24 pixels) is the smallest face worth finding, so
+ *      that size sets the finest resolution searched and the cost (a 720p
+ *      frame with the default 5 % is searched from 795x447 down). What is
+ *      found is what OpenCV's detectMultiScale(scaleFactor 1.1,
+ *      minNeighbors 3, minSize the same) finds on the same frame.
  *   2. Face found: take the largest, grow it by `margin` of its size on each
  *      side, make it square around the face centre, shift it inside the
  *      frame (and shrink it to the shorter side if it is still too big).
@@ -21,9 +24,8 @@ typedef struct {
     int size;              /* output side in pixels (64) */
     int channels;          /* 3: RGB, 1: grey (3) */
     float margin;          /* extra border per side, fraction of the face size (0.2) */
-    int detect_side;       /* shorter side of the image searched (180; 0: full size) */
-    float min_face_frac;   /* smallest face, fraction of the shorter side (0.15) */
-    HaarOptions haar;      /* min_size / max_size are set from the two above */
+    float min_face_frac;   /* smallest face searched, fraction of the shorter side (0.05) */
+    HaarOptions haar;      /* min_size is set from min_face_frac */
 } FaceCropOptions;
 
 FaceCropOptions face_crop_default_options(void);

@@ -1,564 +1,139 @@
+/* Detection: the image pyramid, the window scan, grouping (see haar.h for
+ * the maths and for what matches OpenCV). The cascade itself comes from
+ * video/haar_cascade.c, already validated. */
 #include "video/haar.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tensor/error.h"
-#include "tensor/input_file.h"
+#include "tensor/threadpool.h"
 #include "video/color.h"
-
-#define HAAR_MAX_FILE (64L << 20)
-#define HAAR_MAX_WINDOW 256   /* trained windows are 20..60 pixels */
-#define XML_MAX_DEPTH 32
-
-/* ====================================================================== */
-/* A minimal XML reader: enough for OpenCV's FileStorage output (elements,  */
-/* text, attributes skipped, comments, <?xml ?>). Builds a tree of nodes in */
-/* one array; names and text point into the caller's buffer.               */
-/* ====================================================================== */
-
-typedef struct {
-    const char *name;
-    size_t name_len;
-    const char *text;          /* first non-blank text inside, or NULL */
-    size_t text_len;
-    int first_child, next_sibling, last_child;   /* -1: none */
-} XmlNode;
-
-typedef struct {
-    XmlNode *nodes;
-    int n, cap;
-    const char *src;           /* for messages */
-} XmlDoc;
-
-static int xml_new_node(XmlDoc *d, int parent, const char *name, size_t len)
-{
-    if (d->n == d->cap) {
-        int cap = d->cap ? d->cap * 2 : 1024;
-        XmlNode *grown = realloc(d->nodes, sizeof(XmlNode) * (size_t)cap);
-        if (!grown) return meld_errorf("%s: out of memory for XML nodes", d->src);
-        d->nodes = grown;
-        d->cap = cap;
-    }
-    int id = d->n++;
-    d->nodes[id] = (XmlNode){name, len, NULL, 0, -1, -1, -1};
-    if (parent >= 0) {
-        XmlNode *p = &d->nodes[parent];
-        if (p->last_child >= 0) d->nodes[p->last_child].next_sibling = id;
-        else p->first_child = id;
-        p->last_child = id;
-    }
-    return id;
-}
-
-static int is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.' || c == ':';
-}
-
-/* Skips to just past the first occurrence of `end` from p; NULL if absent. */
-static const char *skip_past(const char *p, const char *stop, const char *end)
-{
-    size_t k = strlen(end);
-    for (; p + k <= stop; p++)
-        if (!memcmp(p, end, k)) return p + k;
-    return NULL;
-}
-
-/* Parses buf[0..n). Node 0 is a virtual root holding the top elements. */
-static int xml_parse(XmlDoc *d, const char *buf, size_t n)
-{
-    const char *p = buf, *end = buf + n;
-    int stack[XML_MAX_DEPTH + 1], depth = 0;
-    if (xml_new_node(d, -1, "", 0) < 0) return MELD_ERR;
-    stack[0] = 0;
-    while (p < end) {
-        if (*p != '<') {
-            /* text: remember the first non-blank run of the current element */
-            const char *t = p;
-            while (p < end && *p != '<') p++;
-            while (t < p && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')) t++;
-            XmlNode *cur = &d->nodes[stack[depth]];
-            if (t < p && !cur->text) {
-                cur->text = t;
-                cur->text_len = (size_t)(p - t);
-            }
-            continue;
-        }
-        if (p + 1 >= end) return meld_errorf("%s: XML truncated at byte %zu", d->src, (size_t)(p - buf));
-        if (p[1] == '?' || p[1] == '!') {
-            /* <?xml ...?>, <!-- comment -->, <!DOCTYPE ...> */
-            const char *q = (p + 4 <= end && !memcmp(p, "<!--", 4)) ? skip_past(p + 4, end, "-->")
-                                                                     : skip_past(p, end, ">");
-            if (!q) return meld_errorf("%s: XML comment or declaration not closed", d->src);
-            p = q;
-            continue;
-        }
-        if (p[1] == '/') {
-            /* closing tag: must match the open element */
-            const char *name = p + 2, *q = name;
-            while (q < end && is_name_char(*q)) q++;
-            const XmlNode *open = &d->nodes[stack[depth]];
-            if (depth == 0 || (size_t)(q - name) != open->name_len || memcmp(name, open->name, open->name_len))
-                return meld_errorf("%s: XML closing tag </%.*s> does not match at byte %zu", d->src,
-                                   (int)(q - name > 40 ? 40 : q - name), name, (size_t)(p - buf));
-            q = skip_past(q, end, ">");
-            if (!q) return meld_errorf("%s: XML truncated in a closing tag", d->src);
-            depth--;
-            p = q;
-            continue;
-        }
-        /* opening tag, attributes skipped (quoted values may hold '>') */
-        const char *name = p + 1, *q = name;
-        while (q < end && is_name_char(*q)) q++;
-        if (q == name) return meld_errorf("%s: XML bad tag at byte %zu", d->src, (size_t)(p - buf));
-        int self_closing = 0;
-        while (q < end && *q != '>') {
-            if (*q == '"' || *q == '\'') {
-                const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-                if (!close) return meld_errorf("%s: XML attribute quote not closed", d->src);
-                q = close;
-            }
-            q++;
-        }
-        if (q >= end) return meld_errorf("%s: XML truncated in a tag", d->src);
-        if (q[-1] == '/') self_closing = 1;
-        const char *ne = name;
-        while (ne < q && is_name_char(*ne)) ne++;
-        int id = xml_new_node(d, stack[depth], name, (size_t)(ne - name));
-        if (id < 0) return MELD_ERR;
-        if (!self_closing) {
-            if (depth == XML_MAX_DEPTH) return meld_errorf("%s: XML nested deeper than %d", d->src, XML_MAX_DEPTH);
-            stack[++depth] = id;
-        }
-        p = q + 1;
-    }
-    if (depth != 0) return meld_errorf("%s: XML truncated: %d elements not closed", d->src, depth);
-    return MELD_OK;
-}
-
-/* First child of node `id` called `name`, or -1. */
-static int xml_child(const XmlDoc *d, int id, const char *name)
-{
-    if (id < 0) return -1;
-    size_t len = strlen(name);
-    for (int c = d->nodes[id].first_child; c >= 0; c = d->nodes[c].next_sibling)
-        if (d->nodes[c].name_len == len && !memcmp(d->nodes[c].name, name, len)) return c;
-    return -1;
-}
-
-static int xml_count_children(const XmlDoc *d, int id)
-{
-    int n = 0;
-    for (int c = id >= 0 ? d->nodes[id].first_child : -1; c >= 0; c = d->nodes[c].next_sibling) n++;
-    return n;
-}
-
-/* Parses up to `max` numbers from a node's text; returns the count or -1. */
-static int xml_numbers(const XmlDoc *d, int id, double *out, int max, const char *what)
-{
-    if (id < 0) return meld_errorf("%s: cascade lacks <%s>", d->src, what);
-    const XmlNode *nd = &d->nodes[id];
-    const char *p = nd->text, *end = nd->text ? nd->text + nd->text_len : NULL;
-    int n = 0;
-    while (p && p < end) {
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-        if (p >= end) break;
-        /* strtod stops at the '<' that follows every text run */
-        char *stop;
-        errno = 0;
-        double v = strtod(p, &stop);
-        if (stop == p || stop > end || errno == ERANGE || !isfinite(v))
-            return meld_errorf("%s: bad number in <%s>", d->src, what);
-        if (n == max) return meld_errorf("%s: too many numbers in <%s> (max %d)", d->src, what, max);
-        out[n++] = v;
-        p = stop;
-    }
-    return n;
-}
-
-static int xml_int(const XmlDoc *d, int id, const char *what, long lo, long hi, int *out)
-{
-    double v;
-    int n = xml_numbers(d, id, &v, 1, what);
-    if (n < 0) return MELD_ERR;
-    if (n != 1 || v != floor(v) || v < lo || v > hi)
-        return meld_errorf("%s: <%s> must be an integer in [%ld, %ld]", d->src, what, lo, hi);
-    *out = (int)v;
-    return MELD_OK;
-}
-
-static int xml_text_is(const XmlDoc *d, int id, const char *value)
-{
-    if (id < 0 || !d->nodes[id].text) return 0;
-    size_t len = d->nodes[id].text_len;
-    while (len && (d->nodes[id].text[len - 1] == ' ' || d->nodes[id].text[len - 1] == '\n')) len--;
-    return len == strlen(value) && !memcmp(d->nodes[id].text, value, len);
-}
-
-/* ====================================================================== */
-/* The cascade                                                              */
-/* ====================================================================== */
-
-typedef struct {
-    int x, y, w, h;
-    float weight;
-} HaarRect;
-
-typedef struct {
-    HaarRect r[3];
-    int n;
-} HaarFeature;
-
-typedef struct {
-    int feature;
-    float threshold;
-    int left, right;           /* > 0: node index in this tree, <= 0: leaf -value */
-} HaarNode;
-
-typedef struct {
-    int first_node, n_nodes;   /* into nodes[] */
-    int first_leaf, n_leaves;  /* into leaves[] */
-} HaarWeak;
-
-typedef struct {
-    int first_weak, n_weak;
-    float threshold;
-} HaarStage;
-
-struct HaarCascade {
-    int win_w, win_h;
-    HaarStage *stages;
-    int n_stages;
-    HaarWeak *weak;
-    int n_weak;
-    HaarNode *nodes;
-    int n_nodes;
-    float *leaves;
-    int n_leaves;
-    HaarFeature *features;
-    int n_features;
-};
-
-void haar_free(HaarCascade *c)
-{
-    if (!c) return;
-    free(c->stages);
-    free(c->weak);
-    free(c->nodes);
-    free(c->leaves);
-    free(c->features);
-    free(c);
-}
-
-void haar_info(const HaarCascade *c, int *win_width, int *win_height, int *n_stages)
-{
-    if (win_width) *win_width = c->win_w;
-    if (win_height) *win_height = c->win_h;
-    if (n_stages) *n_stages = c->n_stages;
-}
-
-static int load_features(HaarCascade *c, const XmlDoc *d, int features)
-{
-    c->n_features = xml_count_children(d, features);
-    if (c->n_features < 1) return meld_errorf("%s: cascade has no <features>", d->src);
-    c->features = meld_calloc((size_t)c->n_features, sizeof(HaarFeature), "Haar features");
-    if (!c->features) return MELD_ERR;
-    int i = 0;
-    for (int f = d->nodes[features].first_child; f >= 0; f = d->nodes[f].next_sibling, i++) {
-        int tilted = 0;
-        int t = xml_child(d, f, "tilted");
-        if (t >= 0 && xml_int(d, t, "tilted", 0, 1, &tilted)) return MELD_ERR;
-        if (tilted) return meld_errorf("%s: feature %d is tilted (45-degree features are not supported)", d->src, i);
-        int rects = xml_child(d, f, "rects");
-        HaarFeature *hf = &c->features[i];
-        for (int r = rects >= 0 ? d->nodes[rects].first_child : -1; r >= 0; r = d->nodes[r].next_sibling) {
-            double v[5];
-            int n = xml_numbers(d, r, v, 5, "rects");
-            if (n < 0) return MELD_ERR;
-            if (n != 5) return meld_errorf("%s: feature %d: a rect needs x y w h weight", d->src, i);
-            if (hf->n == 3) return meld_errorf("%s: feature %d has more than 3 rects", d->src, i);
-            HaarRect hr = {(int)v[0], (int)v[1], (int)v[2], (int)v[3], (float)v[4]};
-            if (hr.x < 0 || hr.y < 0 || hr.w < 1 || hr.h < 1 || hr.x + hr.w > c->win_w || hr.y + hr.h > c->win_h)
-                return meld_errorf("%s: feature %d: rect %dx%d+%d+%d outside the %dx%d window", d->src, i, hr.w, hr.h,
-                                   hr.x, hr.y, c->win_w, c->win_h);
-            hf->r[hf->n++] = hr;
-        }
-        if (hf->n < 1) return meld_errorf("%s: feature %d has no rects", d->src, i);
-    }
-    return MELD_OK;
-}
-
-/* Reads one weak classifier's tree; checks every index so evaluation can
- * never leave the arrays or loop (children must come after their parent). */
-static int load_weak(HaarCascade *c, const XmlDoc *d, int wnode, int s, int j, int *node_cap, int *leaf_cap)
-{
-    double buf[4 * 64];
-    int n = xml_numbers(d, xml_child(d, wnode, "internalNodes"), buf, 4 * 64, "internalNodes");
-    if (n < 0) return MELD_ERR;
-    if (n == 0 || n % 4) return meld_errorf("%s: stage %d classifier %d: internalNodes not in groups of 4", d->src, s, j);
-    double leaves[65];
-    int nl = xml_numbers(d, xml_child(d, wnode, "leafValues"), leaves, 65, "leafValues");
-    if (nl < 0) return MELD_ERR;
-    int nn = n / 4;
-    while (c->n_nodes + nn > *node_cap || c->n_leaves + nl > *leaf_cap) {
-        int ncap = *node_cap * 2, lcap = *leaf_cap * 2;
-        HaarNode *gn = realloc(c->nodes, sizeof(HaarNode) * (size_t)ncap);
-        if (gn) c->nodes = gn;
-        float *gl = realloc(c->leaves, sizeof(float) * (size_t)lcap);
-        if (gl) c->leaves = gl;
-        if (!gn || !gl) return meld_errorf("%s: out of memory for the cascade", d->src);
-        *node_cap = ncap;
-        *leaf_cap = lcap;
-    }
-    HaarWeak *w = &c->weak[c->n_weak++];
-    *w = (HaarWeak){c->n_nodes, nn, c->n_leaves, nl};
-    for (int k = 0; k < nn; k++) {
-        const double *g = buf + 4 * k;
-        HaarNode hn = {(int)g[2], (float)g[3], (int)g[0], (int)g[1]};
-        int bad_feature = g[2] != floor(g[2]) || hn.feature < 0 || hn.feature >= c->n_features;
-        int bad_child = 0;
-        for (int side = 0; side < 2; side++) {
-            double ch = g[side];
-            if (ch != floor(ch) || ch > nn - 1 || ch < -(nl - 1) || (ch > 0 && ch <= k)) bad_child = 1;
-        }
-        if (bad_feature || bad_child)
-            return meld_errorf("%s: stage %d classifier %d node %d: bad feature or child index", d->src, s, j, k);
-        c->nodes[c->n_nodes++] = hn;
-    }
-    for (int k = 0; k < nl; k++) c->leaves[c->n_leaves++] = (float)leaves[k];
-    return MELD_OK;
-}
-
-static int load_stages(HaarCascade *c, const XmlDoc *d, int stages)
-{
-    c->n_stages = xml_count_children(d, stages);
-    if (c->n_stages < 1) return meld_errorf("%s: cascade has no <stages>", d->src);
-    c->stages = meld_calloc((size_t)c->n_stages, sizeof(HaarStage), "Haar stages");
-    if (!c->stages) return MELD_ERR;
-    int total_weak = 0;
-    for (int s = d->nodes[stages].first_child; s >= 0; s = d->nodes[s].next_sibling)
-        total_weak += xml_count_children(d, xml_child(d, s, "weakClassifiers"));
-    c->weak = meld_calloc((size_t)(total_weak ? total_weak : 1), sizeof(HaarWeak), "Haar classifiers");
-    int node_cap = total_weak + 16, leaf_cap = 2 * total_weak + 16;
-    c->nodes = meld_malloc(sizeof(HaarNode) * (size_t)node_cap, "Haar nodes");
-    c->leaves = meld_malloc(sizeof(float) * (size_t)leaf_cap, "Haar leaves");
-    if (!c->weak || !c->nodes || !c->leaves) return MELD_ERR;
-    int i = 0;
-    for (int s = d->nodes[stages].first_child; s >= 0; s = d->nodes[s].next_sibling, i++) {
-        double thr;
-        int n = xml_numbers(d, xml_child(d, s, "stageThreshold"), &thr, 1, "stageThreshold");
-        if (n < 0) return MELD_ERR;
-        if (n != 1) return meld_errorf("%s: stage %d: stageThreshold must be one number", d->src, i);
-        int wc = xml_child(d, s, "weakClassifiers");
-        c->stages[i] = (HaarStage){c->n_weak, 0, (float)thr};
-        int j = 0;
-        for (int w = wc >= 0 ? d->nodes[wc].first_child : -1; w >= 0; w = d->nodes[w].next_sibling, j++)
-            if (load_weak(c, d, w, i, j, &node_cap, &leaf_cap)) return MELD_ERR;
-        if (j == 0) return meld_errorf("%s: stage %d has no weak classifiers", d->src, i);
-        c->stages[i].n_weak = j;
-    }
-    return MELD_OK;
-}
-
-static int load_cascade(HaarCascade *c, const XmlDoc *d)
-{
-    int root = xml_child(d, 0, "opencv_storage");
-    int cas = xml_child(d, root, "cascade");
-    if (cas < 0) {
-        int old = root >= 0 ? d->nodes[root].first_child : -1;
-        if (old >= 0)
-            return meld_errorf("%s: old-style cascade <%.*s> (pre-OpenCV-2.0 layout) not supported; use e.g. "
-                               "haarcascade_frontalface_default.xml from opencv-data", d->src,
-                               (int)(d->nodes[old].name_len > 60 ? 60 : d->nodes[old].name_len), d->nodes[old].name);
-        return meld_errorf("%s: not an OpenCV cascade (no <opencv_storage><cascade>)", d->src);
-    }
-    int st = xml_child(d, cas, "stageType"), ft = xml_child(d, cas, "featureType");
-    if (st >= 0 && !xml_text_is(d, st, "BOOST")) return meld_errorf("%s: stageType is not BOOST", d->src);
-    if (!xml_text_is(d, ft, "HAAR")) return meld_errorf("%s: featureType is not HAAR (LBP/HOG cascades are not supported)", d->src);
-    if (xml_int(d, xml_child(d, cas, "width"), "width", 3, HAAR_MAX_WINDOW, &c->win_w) ||
-        xml_int(d, xml_child(d, cas, "height"), "height", 3, HAAR_MAX_WINDOW, &c->win_h))
-        return MELD_ERR;
-    if (load_features(c, d, xml_child(d, cas, "features"))) return MELD_ERR;
-    return load_stages(c, d, xml_child(d, cas, "stages"));
-}
-
-HaarCascade *haar_load_memory(const char *xml, size_t size, const char *name)
-{
-    XmlDoc d = {NULL, 0, 0, name};
-    /* a NUL-terminated copy, so strtod always stops inside the buffer */
-    char *buf = meld_malloc(size + 1, "cascade XML");
-    if (!buf) return NULL;
-    memcpy(buf, xml, size);
-    buf[size] = '\0';
-    HaarCascade *c = meld_calloc(1, sizeof *c, "Haar cascade");
-    int rc = c ? xml_parse(&d, buf, size) : MELD_ERR;
-    if (rc == MELD_OK) rc = load_cascade(c, &d);
-    free(d.nodes);
-    free(buf);
-    if (rc != MELD_OK) {
-        haar_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-HaarCascade *haar_load(const char *path)
-{
-    FILE *fp = input_file_fopen(path);
-    if (!fp) return NULL;
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HAAR_MAX_FILE) {
-        fclose(fp);
-        meld_errorf("%s: not a regular file of at most %ld bytes", path, HAAR_MAX_FILE);
-        return NULL;
-    }
-    size_t size = (size_t)st.st_size;
-    char *data = meld_malloc(size, "cascade file");
-    if (!data) {
-        fclose(fp);
-        return NULL;
-    }
-    size_t got = fread(data, 1, size, fp);
-    fclose(fp);
-    HaarCascade *c = NULL;
-    if (got != size) meld_errorf("%s: read error", path);
-    else c = haar_load_memory(data, size, path);
-    free(data);
-    return c;
-}
-
-const char *haar_default_cascade_path(void)
-{
-    static const char *const places[] = {
-        "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
-        "/usr/share/opencv/haarcascades/haarcascade_frontalface_default.xml",
-        "/usr/local/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
-        "/usr/local/share/opencv/haarcascades/haarcascade_frontalface_default.xml",
-    };
-    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
-        if (access(places[i], R_OK) == 0) return places[i];
-    return NULL;
-}
-
-/* ====================================================================== */
-/* Detection                                                                */
-/* ====================================================================== */
+#include "video/haar_impl.h"
+#include "video/haar_lanes.h"
 
 HaarOptions haar_default_options(void)
 {
-    return (HaarOptions){.scale_factor = 1.1f, .min_neighbours = 3, .min_size = 0, .max_size = 0, .min_std = 4.0f};
+    return (HaarOptions){.scale_factor = 1.1f, .min_neighbours = 3, .min_size = 0, .max_size = 0};
 }
 
-/* Integral images of one pyramid level, (w + 1) x (h + 1), row 0 and
- * column 0 zero. Stored as uint32 on purpose: totals of a large image
- * overflow, but arithmetic is modulo 2^32 and a window's true sum (at most
- * 256 * 256 * 255^2 < 2^32) comes out exact from the wrapped corners. */
+/* ---- what one call shares between its threads ------------------------------ */
+
 typedef struct {
-    uint32_t *sum, *sq;
-    int stride;
-} Integral;
-
-static void integral_build(const Image *g, Integral *ii)
-{
-    const int w = g->width, h = g->height, st = w + 1;
-    ii->stride = st;
-    memset(ii->sum, 0, sizeof(uint32_t) * (size_t)st);
-    memset(ii->sq, 0, sizeof(uint32_t) * (size_t)st);
-    for (int y = 0; y < h; y++) {
-        uint32_t rs = 0, rq = 0;
-        const uint8_t *row = g->pixels + (size_t)y * w;
-        uint32_t *s = ii->sum + (size_t)(y + 1) * st, *q = ii->sq + (size_t)(y + 1) * st;
-        const uint32_t *s_up = s - st, *q_up = q - st;
-        s[0] = q[0] = 0;
-        for (int x = 0; x < w; x++) {
-            rs += row[x];
-            rq += (uint32_t)row[x] * row[x];
-            s[x + 1] = s_up[x + 1] + rs;
-            q[x + 1] = q_up[x + 1] + rq;
-        }
-    }
-}
-
-/* Corner offsets of each feature rectangle in one level's integral image:
- * rectsum = I[o0] - I[o1] - I[o2] + I[o3], relative to the window origin. */
-typedef struct {
-    int o[3][4];
-    float weight[3];
-    int n;
-} FeatureOffsets;
-
-static void feature_offsets(const HaarCascade *c, int stride, FeatureOffsets *fo)
-{
-    for (int i = 0; i < c->n_features; i++) {
-        const HaarFeature *f = &c->features[i];
-        fo[i].n = f->n;
-        for (int k = 0; k < f->n; k++) {
-            const HaarRect *r = &f->r[k];
-            fo[i].o[k][0] = (r->y + r->h) * stride + r->x + r->w;
-            fo[i].o[k][1] = (r->y + r->h) * stride + r->x;
-            fo[i].o[k][2] = r->y * stride + r->x + r->w;
-            fo[i].o[k][3] = r->y * stride + r->x;
-            fo[i].weight[k] = r->weight;
-        }
-    }
-}
-
-static inline uint32_t rect_sum(const uint32_t *p, const int o[4])
-{
-    return p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]];
-}
-
-/* Runs the cascade on the window whose top-left integral entry is `base`.
- * Returns 1 if it passes every stage. */
-static int window_passes(const HaarCascade *c, const FeatureOffsets *fo, const Integral *ii, size_t base,
-                         const int norm[4], double area, double min_nf)
-{
-    const uint32_t *s = ii->sum + base, *q = ii->sq + base;
-    double sum = rect_sum(s, norm), sq = rect_sum(q, norm);
-    double nf2 = area * sq - sum * sum;          /* = (A * std)^2 */
-    if (nf2 <= min_nf * min_nf) return 0;        /* flat: no face here */
-    float nf = (float)sqrt(nf2);
-    for (int si = 0; si < c->n_stages; si++) {
-        const HaarStage *st = &c->stages[si];
-        float stage_sum = 0;
-        for (int wi = st->first_weak; wi < st->first_weak + st->n_weak; wi++) {
-            const HaarWeak *w = &c->weak[wi];
-            const HaarNode *nodes = c->nodes + w->first_node;
-            int idx = 0;
-            do {
-                const HaarNode *nd = &nodes[idx];
-                const FeatureOffsets *f = &fo[nd->feature];
-                /* rect sums are exact integers; weights are small, so float is enough */
-                float v = f->weight[0] * (float)rect_sum(s, f->o[0]) + f->weight[1] * (float)rect_sum(s, f->o[1]);
-                if (f->n == 3) v += f->weight[2] * (float)rect_sum(s, f->o[2]);
-                idx = v < nd->threshold * nf ? nd->left : nd->right;
-            } while (idx > 0);
-            stage_sum += c->leaves[w->first_leaf - idx];
-        }
-        if (stage_sum < st->threshold) return 0;
-    }
-    return 1;
-}
+    float scale;           /* pyramid factor, float as OpenCV keeps it */
+    int width, height;     /* the level image */
+    int step;              /* window step: 2 below scale 2, else 1 */
+    int rows;              /* window rows y < rows are scanned (see stripe_rows) */
+    ImageRect box;         /* the window at (0, 0) in input pixels */
+} Level;
 
 typedef struct {
     ImageRect *r;
     int n, cap;
 } RectList;
 
+/* Per-thread buffers: the level image and its two integral images. */
+typedef struct {
+    Image level;
+    uint32_t *sum, *sq;
+} Scratch;
+
+typedef struct {
+    const HaarCascade *c;
+    const Image *grey;
+    const Level *levels;
+    int n_levels;
+    int order[1024];       /* tasks: levels by decreasing work */
+    int stride;            /* integral image row length for every level, and
+                              the offsets of the features placed at it: */
+    size_t cells;          /* integral image entries per buffer */
+    HaarFeat *feats;
+    HaarStump *stumps;     /* NULL for tree cascades */
+    HaarLanes lanes;
+    const HaarLaneKernels *kernels;
+    Scratch *scratch;      /* one per thread */
+    RectList *found;       /* one per level */
+    int *failed;           /* one per level: out of memory */
+} Scan;
+
+/* ---- the pyramid ------------------------------------------------------------- */
+
+#define MAX_LEVELS ((int)(sizeof((Scan *)0)->order / sizeof(int)))
+
+/* OpenCV splits each level's window rows into ceil(W0 / 32) stripes (W0:
+ * window columns of the first level) of
+ *     stripe = max(ceil((rows / step) / stripes), 1) * step
+ * rows, with an integer division inside, and scans y < stripes * stripe:
+ * when that falls short of the level, its last window row is never looked
+ * at. Reproduced, so the windows are OpenCV's. */
+static void stripe_rows(const HaarCascade *c, Level *lv, int n)
+{
+    if (n == 0) return;
+    const int cols0 = lv[0].width + 1 - c->win_w;
+    const int stripes = cols0 > 0 ? (cols0 + 31) / 32 : 0;
+    for (int i = 0; i < n; i++) {
+        int rows = lv[i].height + 1 - c->win_h;
+        if (rows < 0) rows = 0;
+        int per = (rows / lv[i].step + stripes - 1) / (stripes > 0 ? stripes : 1);
+        int stripe = (per > 1 ? per : 1) * lv[i].step;
+        lv[i].rows = stripes * stripe < rows ? stripes * stripe : rows;
+    }
+}
+
+/* OpenCV's scale list: factor = f^k (double) while the window fits the
+ * image and max_size; windows below min_size skipped. The level is the
+ * image divided by (float)factor, rounded. At most MAX_LEVELS (1.01^1024
+ * spans a 26,000-fold range of face sizes). */
+static int pyramid(const HaarCascade *c, int width, int height, const HaarOptions *o, Level *lv)
+{
+    int n = 0;
+    const int max_w = o->max_size > 0 ? o->max_size : width, max_h = o->max_size > 0 ? o->max_size : height;
+    for (double factor = 1; n < MAX_LEVELS; factor *= o->scale_factor) {
+        long ww = lrint(c->win_w * factor), wh = lrint(c->win_h * factor);
+        if (ww > max_w || wh > max_h || ww > width || wh > height) break;
+        if (ww < o->min_size || wh < o->min_size) continue;
+        const float s = (float)factor;
+        Level l = {s, (int)lrintf((float)width / s), (int)lrintf((float)height / s), s >= 2 ? 1 : 2, 0,
+                   {0, 0, (int)lrintf((float)c->win_w * s), (int)lrintf((float)c->win_h * s)}};
+        lv[n++] = l;
+    }
+    stripe_rows(c, lv, n);
+    return n;
+}
+
+/* Integral images, (h + 1) rows of `stride` entries, row 0 and column 0
+ * zero. uint32 on purpose: a large image's totals wrap, but arithmetic is
+ * modulo 2^32 and a window's true sums (at most 256^2 * 255^2 < 2^32) come
+ * out exact from the wrapped corners, as with OpenCV's int32 buffers. */
+static void integrals(const Image *g, int stride, uint32_t *sum, uint32_t *sq)
+{
+    memset(sum, 0, sizeof(uint32_t) * (size_t)(g->width + 1));
+    memset(sq, 0, sizeof(uint32_t) * (size_t)(g->width + 1));
+    for (int y = 0; y < g->height; y++) {
+        const uint8_t *row = g->pixels + (size_t)y * g->width;
+        uint32_t *s = sum + (size_t)(y + 1) * stride, *q = sq + (size_t)(y + 1) * stride;
+        const uint32_t *su = s - stride, *qu = q - stride;
+        uint32_t rs = 0, rq = 0;
+        s[0] = q[0] = 0;
+        for (int x = 0; x < g->width; x++) {
+            rs += row[x];
+            rq += (uint32_t)row[x] * row[x];
+            s[x + 1] = su[x + 1] + rs;
+            q[x + 1] = qu[x + 1] + rq;
+        }
+    }
+}
+
+/* ---- one level --------------------------------------------------------------- */
+
 static int rect_push(RectList *l, ImageRect r)
 {
     if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 256;
+        int cap = l->cap ? 2 * l->cap : 64;
         ImageRect *g = realloc(l->r, sizeof(ImageRect) * (size_t)cap);
-        if (!g) return meld_errorf("haar_detect: out of memory for detections");
+        if (!g) return MELD_ERR;
         l->r = g;
         l->cap = cap;
     }
@@ -566,39 +141,141 @@ static int rect_push(RectList *l, ImageRect r)
     return MELD_OK;
 }
 
-/* Scans one pyramid level (grey image shrunk by `scale`). */
-static int scan_level(const HaarCascade *c, const Image *level, double scale, const HaarOptions *opt,
-                      Integral *ii, FeatureOffsets *fo, RectList *out)
+/* One row of windows, 16 at a time (haar_lanes.h). OpenCV decides along
+ * the row: window x is looked at unless the one looked at before it
+ * (x - step) was rejected by the first stage (its neighbour is almost surely
+ * no face either), and flat windows are passed over. Which windows are
+ * looked at thus depends on the first stage alone: it runs on the 16 lanes,
+ * the walk picks the real windows, and the other stages run on those of
+ * them that passed. */
+static int scan_row(const Scan *sc, const Level *lv, const uint32_t *srow, const uint32_t *qrow, int y, int nx,
+                    RectList *out)
 {
-    integral_build(level, ii);
-    feature_offsets(c, ii->stride, fo);
-    /* variance is measured on the window minus a 1-pixel border */
-    const int st = ii->stride;
-    const int norm[4] = {(c->win_h - 1) * st + c->win_w - 1, (c->win_h - 1) * st + 1, 1 * st + c->win_w - 1,
-                         1 * st + 1};
-    const double area = (double)(c->win_w - 2) * (c->win_h - 2);
-    const double min_nf = opt->min_std * area;
-    /* small scales: every other position (neighbouring windows overlap
-     * almost fully); large scales: every position of the shrunk image */
-    const int step = scale > 2.0 ? 1 : 2;
-    const int bw = (int)lround(c->win_w * scale), bh = (int)lround(c->win_h * scale);
-    for (int y = 0; y + c->win_h <= level->height; y += step) {
-        for (int x = 0; x + c->win_w <= level->width; x += step) {
-            if (!window_passes(c, fo, ii, (size_t)y * st + x, norm, area, min_nf)) continue;
-            ImageRect r = {(int)lround(x * scale), (int)lround(y * scale), bw, bh};
-            if (rect_push(out, r)) return MELD_ERR;
+    const HaarLaneKernels *k = sc->kernels;
+    const int step = lv->step, n_stages = sc->c->n_stages;
+    const uint32_t parity = step == 2 ? 0x5555u : 0xffffu;   /* x0 is a multiple of 16 */
+    int next = 0;   /* the next window the walk looks at */
+    for (int x0 = 0; x0 < nx; x0 += HAAR_LANES) {
+        const int n = nx - x0 < HAAR_LANES ? nx - x0 : HAAR_LANES;
+        float inv[HAAR_LANES];
+        const uint32_t searchable = k->norms(&sc->lanes, srow + x0, qrow + x0, inv) & ((1u << n) - 1) & parity;
+        const uint32_t first = k->stages(&sc->lanes, srow + x0, inv, searchable, 0, 1);
+        uint32_t looked = 0;
+        while (next < x0 + n) {
+            const uint32_t bit = 1u << (next - x0);
+            if (!(searchable & bit)) {
+                next += step;           /* flat */
+            } else if (first & bit) {
+                looked |= bit;
+                next += step;
+            } else {
+                next += 2 * step;       /* rejected by the first stage: skip one */
+            }
+        }
+        uint32_t faces = looked ? k->stages(&sc->lanes, srow + x0, inv, looked, 1, n_stages) : 0;
+        for (; faces; faces &= faces - 1) {
+            const int x = x0 + __builtin_ctz(faces);
+            ImageRect box = {(int)lrintf((float)x * lv->scale), (int)lrintf((float)y * lv->scale), lv->box.width,
+                             lv->box.height};
+            if (rect_push(out, box)) return MELD_ERR;
         }
     }
     return MELD_OK;
 }
 
-static int check_options(const HaarOptions *o)
+/* Slides the window over the level, rows `step` apart. */
+static int scan_windows(const Scan *sc, const Level *lv, const Scratch *s, RectList *out)
 {
-    if (!(o->scale_factor > 1.0f && o->scale_factor <= 4.0f))
-        return meld_errorf("haar_detect: scale_factor %g must be in (1, 4]", o->scale_factor);
-    if (o->min_neighbours < 0 || o->min_size < 0 || o->max_size < 0 || !(o->min_std >= 0))
-        return meld_errorf("haar_detect: negative option");
+    const int nx = lv->width + 1 - sc->c->win_w;
+    for (int y = 0; y < lv->rows; y += lv->step) {
+        const size_t row = (size_t)y * sc->stride;
+        if (scan_row(sc, lv, s->sum + row, s->sq + row, y, nx, out)) return MELD_ERR;
+    }
     return MELD_OK;
+}
+
+static void level_task(void *ctx, int task, int thread)
+{
+    Scan *sc = ctx;
+    const int li = sc->order[task];
+    const Level *lv = &sc->levels[li];
+    Scratch *s = &sc->scratch[thread];
+    if (!s->sum) {
+        /* zeroed, and HAAR_LANES entries longer: the last lanes of a row
+         * read past the level (their results are masked off) */
+        s->sum = calloc(sc->cells + HAAR_LANES, sizeof(uint32_t));
+        s->sq = calloc(sc->cells + HAAR_LANES, sizeof(uint32_t));
+    }
+    sc->failed[li] = 0;
+    if (lv->rows <= 0 || lv->width < sc->c->win_w) return;   /* no window fits */
+    const Image *src = sc->grey;
+    int rc = s->sum && s->sq ? MELD_OK : MELD_ERR;
+    if (rc == MELD_OK && (lv->width != sc->grey->width || lv->height != sc->grey->height)) {
+        rc = image_resize_bilinear(sc->grey, lv->width, lv->height, &s->level);
+        src = &s->level;
+    }
+    if (rc == MELD_OK) {
+        integrals(src, sc->stride, s->sum, s->sq);
+        rc = scan_windows(sc, lv, s, &sc->found[li]);
+    }
+    sc->failed[li] = rc != MELD_OK;
+}
+
+/* ---- the call ------------------------------------------------------------------ */
+
+static void place_feature(const HaarFeature *hf, int stride, HaarFeat *f)
+{
+    for (int k = 0; k < 3; k++) {
+        const HaarRect *r = &hf->r[k];
+        f->o[k][0] = (r->y + r->h) * stride + r->x + r->w;
+        f->o[k][1] = (r->y + r->h) * stride + r->x;
+        f->o[k][2] = r->y * stride + r->x + r->w;
+        f->o[k][3] = r->y * stride + r->x;
+        f->w[k] = r->weight;
+    }
+}
+
+/* The cascade at this call's row stride: every level uses it, so the
+ * offsets are computed once per call. */
+static int place_cascade(Scan *sc)
+{
+    const HaarCascade *c = sc->c;
+    sc->feats = meld_malloc(sizeof(HaarFeat) * (size_t)c->n_features, "Haar feature offsets");
+    if (!sc->feats) return MELD_ERR;
+    for (int i = 0; i < c->n_features; i++) place_feature(&c->features[i], sc->stride, &sc->feats[i]);
+    if (c->stumps) {
+        sc->stumps = meld_malloc(sizeof(HaarStump) * (size_t)c->n_weak, "Haar stumps");
+        if (!sc->stumps) return MELD_ERR;
+        for (int i = 0; i < c->n_weak; i++) {
+            const HaarNode *nd = &c->nodes[c->weak[i].first_node];
+            const float *leaf = c->leaves + c->weak[i].first_leaf;
+            sc->stumps[i] = (HaarStump){sc->feats[nd->feature], nd->threshold, leaf[-nd->left], leaf[-nd->right]};
+        }
+    }
+    const int st = sc->stride, w = c->win_w, h = c->win_h;
+    sc->lanes = (HaarLanes){c, sc->feats, sc->stumps, {(h - 1) * st + w - 1, (h - 1) * st + 1, st + w - 1, st + 1},
+                            (double)(w - 2) * (h - 2)};
+    sc->kernels = haar_lanes_kernels(&sc->lanes);
+    return MELD_OK;
+}
+
+/* Levels by decreasing work (windows scanned), so the big ones start first
+ * and the small ones fill the gaps. */
+static void order_levels(Scan *sc)
+{
+    for (int i = 0; i < sc->n_levels; i++) sc->order[i] = i;
+    for (int i = 1; i < sc->n_levels; i++) {
+        int k = sc->order[i], j = i;
+        const Level *a = &sc->levels[k];
+        double wa = (double)a->width * a->height / (a->step * a->step);
+        while (j > 0) {
+            const Level *b = &sc->levels[sc->order[j - 1]];
+            if ((double)b->width * b->height / (b->step * b->step) >= wa) break;
+            sc->order[j] = sc->order[j - 1];
+            j--;
+        }
+        sc->order[j] = k;
+    }
 }
 
 static int by_area_desc(const void *a, const void *b)
@@ -606,7 +283,75 @@ static int by_area_desc(const void *a, const void *b)
     const HaarDetection *x = a, *y = b;
     long ax = (long)x->box.width * x->box.height, ay = (long)y->box.width * y->box.height;
     if (ax != ay) return ax > ay ? -1 : 1;
-    return y->neighbours - x->neighbours;
+    if (x->neighbours != y->neighbours) return y->neighbours - x->neighbours;
+    if (x->box.y != y->box.y) return x->box.y - y->box.y;
+    return x->box.x - y->box.x;
+}
+
+/* OpenCV's clipObjects: each box cut to the image, empty ones dropped. */
+static int clip_boxes(HaarDetection *d, int n, int width, int height)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        ImageRect b = d[i].box;
+        int x0 = b.x > 0 ? b.x : 0, y0 = b.y > 0 ? b.y : 0;
+        int x1 = b.x + b.width < width ? b.x + b.width : width, y1 = b.y + b.height < height ? b.y + b.height : height;
+        if (x1 > x0 && y1 > y0) d[k++] = (HaarDetection){{x0, y0, x1 - x0, y1 - y0}, d[i].neighbours};
+    }
+    return k;
+}
+
+/* Raw windows of every level, in level order, grouped, clipped, sorted. */
+static int collect(const Scan *sc, const HaarOptions *opt, HaarDetection **dets, int *n)
+{
+    int total = 0;
+    for (int i = 0; i < sc->n_levels; i++) total += sc->found[i].n;
+    if (total == 0) return MELD_OK;
+    ImageRect *raw = meld_malloc(sizeof(ImageRect) * (size_t)total, "detections");
+    HaarDetection *g = meld_malloc(sizeof(HaarDetection) * (size_t)total, "detections");
+    if (!raw || !g) {
+        free(raw);
+        free(g);
+        return MELD_ERR;
+    }
+    int k = 0;
+    for (int i = 0; i < sc->n_levels; i++)
+        for (int j = 0; j < sc->found[i].n; j++) raw[k++] = sc->found[i].r[j];
+    k = haar_group(raw, total, opt->min_neighbours, 0.2, g);
+    free(raw);
+    if (k > 0) k = clip_boxes(g, k, sc->grey->width, sc->grey->height);
+    if (k <= 0) {
+        free(g);
+        return k < 0 ? MELD_ERR : MELD_OK;
+    }
+    qsort(g, (size_t)k, sizeof *g, by_area_desc);
+    *dets = g;
+    *n = k;
+    return MELD_OK;
+}
+
+static int check_options(const HaarOptions *o)
+{
+    if (!(o->scale_factor >= 1.01f && o->scale_factor <= 4.0f))
+        return meld_errorf("haar_detect: scale_factor %g must be in [1.01, 4]", o->scale_factor);
+    if (o->min_neighbours < 0 || o->min_size < 0 || o->max_size < 0)
+        return meld_errorf("haar_detect: negative option");
+    return MELD_OK;
+}
+
+static void scan_free(Scan *sc, int threads)
+{
+    for (int t = 0; sc->scratch && t < threads; t++) {
+        image_free(&sc->scratch[t].level);
+        free(sc->scratch[t].sum);
+        free(sc->scratch[t].sq);
+    }
+    for (int i = 0; sc->found && i < sc->n_levels; i++) free(sc->found[i].r);
+    free(sc->scratch);
+    free(sc->found);
+    free(sc->failed);
+    free(sc->feats);
+    free(sc->stumps);
 }
 
 int haar_detect(const HaarCascade *c, const Image *im, const HaarOptions *opt, HaarDetection **dets, int *n)
@@ -614,63 +359,42 @@ int haar_detect(const HaarCascade *c, const Image *im, const HaarOptions *opt, H
     *dets = NULL;
     *n = 0;
     if (check_options(opt)) return MELD_ERR;
-    Image grey = {0}, level = {0};
+    Level levels[MAX_LEVELS];
+    Scan sc = {.c = c, .levels = levels};
+    sc.n_levels = pyramid(c, im->width, im->height, opt, levels);
+    if (sc.n_levels == 0) return MELD_OK;
+    Image grey = {0};
     if (image_to_grey(im, &grey)) return MELD_ERR;
-    /* buffers sized for the largest (first) level */
-    size_t cells = (size_t)(grey.width + 1) * (grey.height + 1);
-    Integral ii = {meld_malloc(sizeof(uint32_t) * cells, "integral image"),
-                   meld_malloc(sizeof(uint32_t) * cells, "integral image of squares"), 0};
-    FeatureOffsets *fo = meld_malloc(sizeof(FeatureOffsets) * (size_t)c->n_features, "feature offsets");
-    RectList raw = {0};
-    int rc = (ii.sum && ii.sq && fo) ? MELD_OK : MELD_ERR;
-    const int min_side = opt->min_size > 0 ? opt->min_size : 0;
-    for (double scale = 1.0; rc == MELD_OK; scale *= opt->scale_factor) {
-        int lw = (int)lround(grey.width / scale), lh = (int)lround(grey.height / scale);
-        if (lw < c->win_w || lh < c->win_h) break;
-        int face_w = (int)lround(c->win_w * scale), face_h = (int)lround(c->win_h * scale);
-        if (opt->max_size > 0 && (face_w > opt->max_size || face_h > opt->max_size)) break;
-        if (face_w < min_side || face_h < min_side) continue;
-        const Image *src = &grey;
-        if (scale > 1.0) {
-            rc = image_resize(&grey, lw, lh, &level);
-            src = &level;
-        }
-        if (rc == MELD_OK) rc = scan_level(c, src, scale, opt, &ii, fo, &raw);
+    sc.grey = &grey;
+    /* the first level is the largest: its row length serves every level */
+    sc.stride = levels[0].width + 1;
+    sc.cells = (size_t)sc.stride * (size_t)(levels[0].height + 1);
+    const int threads = threadpool_threads();
+    sc.scratch = meld_calloc((size_t)threads, sizeof(Scratch), "detection buffers");
+    sc.found = meld_calloc((size_t)sc.n_levels, sizeof(RectList), "detections");
+    sc.failed = meld_calloc((size_t)sc.n_levels, sizeof(int), "detections");
+    int rc = sc.scratch && sc.found && sc.failed ? place_cascade(&sc) : MELD_ERR;
+    if (rc == MELD_OK) {
+        order_levels(&sc);
+        threadpool_parallel_for(sc.n_levels, level_task, &sc);
+        for (int i = 0; i < sc.n_levels; i++)
+            if (sc.failed[i]) rc = meld_errorf("haar_detect: out of memory for a %dx%d level", levels[i].width,
+                                               levels[i].height);
     }
-    if (rc == MELD_OK && raw.n > 0) {
-        HaarDetection *g = meld_malloc(sizeof(HaarDetection) * (size_t)raw.n, "detections");
-        if (!g) {
-            rc = MELD_ERR;
-        } else {
-            int k = haar_group(raw.r, raw.n, opt->min_neighbours, 0.2f, g);
-            if (k < 0) rc = MELD_ERR;
-            if (k > 0) {
-                qsort(g, (size_t)k, sizeof *g, by_area_desc);
-                *dets = g;
-                *n = k;
-            } else {
-                free(g);
-            }
-        }
-    }
-    free(raw.r);
-    free(fo);
-    free(ii.sum);
-    free(ii.sq);
+    if (rc == MELD_OK) rc = collect(&sc, opt, dets, n);
+    scan_free(&sc, threads);
     image_free(&grey);
-    image_free(&level);
     return rc;
 }
 
-/* ---- grouping ------------------------------------------------------------ */
+/* ---- grouping: OpenCV's groupRectangles ---------------------------------------- */
 
 /* Two raw windows see the same face when every edge is within delta. */
-static int similar(ImageRect a, ImageRect b, float eps)
+static int similar(ImageRect a, ImageRect b, double eps)
 {
-    float delta = eps * (float)((a.width < b.width ? a.width : b.width) + (a.height < b.height ? a.height : b.height)) * 0.5f;
-    return fabsf((float)(a.x - b.x)) <= delta && fabsf((float)(a.y - b.y)) <= delta &&
-           fabsf((float)(a.x + a.width - b.x - b.width)) <= delta &&
-           fabsf((float)(a.y + a.height - b.y - b.height)) <= delta;
+    double delta = eps * ((a.width < b.width ? a.width : b.width) + (a.height < b.height ? a.height : b.height)) * 0.5;
+    return abs(a.x - b.x) <= delta && abs(a.y - b.y) <= delta && abs(a.x + a.width - b.x - b.width) <= delta &&
+           abs(a.y + a.height - b.y - b.height) <= delta;
 }
 
 static int find_root(int *parent, int i)
@@ -682,22 +406,49 @@ static int find_root(int *parent, int i)
     return i;
 }
 
-int haar_group(const ImageRect *raw, int n_raw, int min_neighbours, float eps, HaarDetection *out)
+/* The mean of a cluster, rounded as OpenCV rounds it (sum * (1/n) in
+ * float, then to nearest even). */
+static int mean_of(long sum, int count)
+{
+    return (int)lrintf((float)sum * (1.0f / (float)count));
+}
+
+/* Drops cluster i when it lies inside a stronger cluster j (within eps of
+ * j's size): a face's own windows form one cluster, and a weaker one inside
+ * it is usually a false hit on an eye or the mouth. */
+static int inside_stronger(const HaarDetection *out, int k, int i, double eps)
+{
+    const ImageRect a = out[i].box;
+    const int n1 = out[i].neighbours;
+    for (int j = 0; j < k; j++) {
+        if (j == i) continue;
+        const ImageRect b = out[j].box;
+        const int n2 = out[j].neighbours;
+        const int dx = (int)lrint(b.width * eps), dy = (int)lrint(b.height * eps);
+        if (a.x >= b.x - dx && a.y >= b.y - dy && a.x + a.width <= b.x + b.width + dx &&
+            a.y + a.height <= b.y + b.height + dy && (n2 > (n1 > 3 ? n1 : 3) || n1 < 3))
+            return 1;
+    }
+    return 0;
+}
+
+int haar_group(const ImageRect *raw, int n_raw, int min_neighbours, double eps, HaarDetection *out)
 {
     if (n_raw <= 0) return 0;
     if (min_neighbours <= 0) {
         for (int i = 0; i < n_raw; i++) out[i] = (HaarDetection){raw[i], 1};
         return n_raw;
     }
-    /* union-find over the "similar" relation: clusters are its connected parts */
-    int *parent = meld_malloc(sizeof(int) * (size_t)n_raw * 3, "detection grouping");
-    double *acc = meld_malloc(sizeof(double) * 4 * (size_t)n_raw, "detection grouping");
+    /* union-find over "similar": clusters are its connected parts, which is
+     * what OpenCV's partition() computes */
+    int *parent = meld_malloc(sizeof(int) * 3 * (size_t)n_raw, "detection grouping");
+    long *acc = meld_malloc(sizeof(long) * 4 * (size_t)n_raw, "detection grouping");
     if (!parent || !acc) {
         free(parent);
         free(acc);
         return MELD_ERR;
     }
-    int *count = parent + n_raw, *drop = parent + 2 * n_raw;
+    int *count = parent + n_raw, *keep = parent + 2 * n_raw;
     for (int i = 0; i < n_raw; i++) parent[i] = i;
     for (int i = 0; i < n_raw; i++)
         for (int j = i + 1; j < n_raw; j++)
@@ -705,7 +456,7 @@ int haar_group(const ImageRect *raw, int n_raw, int min_neighbours, float eps, H
                 int a = find_root(parent, i), b = find_root(parent, j);
                 if (a != b) parent[b] = a;
             }
-    memset(acc, 0, sizeof(double) * 4 * (size_t)n_raw);
+    memset(acc, 0, sizeof(long) * 4 * (size_t)n_raw);
     memset(count, 0, sizeof(int) * (size_t)n_raw);
     for (int i = 0; i < n_raw; i++) {
         int r = find_root(parent, i);
@@ -715,34 +466,18 @@ int haar_group(const ImageRect *raw, int n_raw, int min_neighbours, float eps, H
         acc[4 * r + 3] += raw[i].height;
         count[r]++;
     }
-    /* mean rectangle of each cluster big enough */
+    /* the mean rectangle of each cluster with more than min_neighbours */
     int k = 0;
     for (int r = 0; r < n_raw; r++) {
         if (count[r] <= min_neighbours) continue;
-        double m = count[r];
-        out[k++] = (HaarDetection){{(int)lround(acc[4 * r] / m), (int)lround(acc[4 * r + 1] / m),
-                                    (int)lround(acc[4 * r + 2] / m), (int)lround(acc[4 * r + 3] / m)},
+        out[k++] = (HaarDetection){{mean_of(acc[4 * r], count[r]), mean_of(acc[4 * r + 1], count[r]),
+                                    mean_of(acc[4 * r + 2], count[r]), mean_of(acc[4 * r + 3], count[r])},
                                    count[r]};
     }
-    /* drop a cluster lying inside another one, unless it is itself strong
-     * (a face's own windows form one cluster; a weaker cluster inside it
-     * is usually a false hit on an eye or the mouth) */
-    for (int i = 0; i < k; i++) {
-        ImageRect a = out[i].box;
-        drop[i] = 0;
-        for (int j = 0; j < k && !drop[i]; j++) {
-            if (j == i) continue;
-            ImageRect b = out[j].box;
-            int dx = (int)lround(b.width * eps), dy = (int)lround(b.height * eps);
-            int within = a.x >= b.x - dx && a.y >= b.y - dy && a.x + a.width <= b.x + b.width + dx &&
-                         a.y + a.height <= b.y + b.height + dy;
-            int weaker = out[j].neighbours > (out[i].neighbours > 3 ? out[i].neighbours : 3) || out[i].neighbours < 3;
-            drop[i] = within && weaker;
-        }
-    }
+    for (int i = 0; i < k; i++) keep[i] = !inside_stronger(out, k, i, eps);
     int kept = 0;
     for (int i = 0; i < k; i++)
-        if (!drop[i]) out[kept++] = out[i];
+        if (keep[i]) out[kept++] = out[i];
     free(parent);
     free(acc);
     return kept;

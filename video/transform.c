@@ -70,22 +70,25 @@ void image_flip_horizontal(Image *im)
 /* ---- bilinear -------------------------------------------------------------- */
 
 /* For each output coordinate: the two input samples and the weight of the
- * second, in 1/256 (fixed point keeps the inner loop in integers). */
+ * second, in 1/256 (fixed point keeps the inner loop in integers). The
+ * arithmetic is OpenCV's INTER_LINEAR_EXACT, bit for bit, so the face
+ * detector's pyramid sees the pixels OpenCV's sees: the step is
+ * 1 / (n_out / n_in) in double, the weight is rounded to nearest even, and
+ * a coordinate left of the first sample or at/after the last takes that
+ * sample alone. */
 typedef struct {
     int i0, i1, w1;
 } LinTap;
 
 static void linear_taps(LinTap *t, int n_out, int n_in)
 {
-    double scale = (double)n_in / n_out;
+    const double scale = 1.0 / ((double)n_out / n_in);
     for (int i = 0; i < n_out; i++) {
         double s = (i + 0.5) * scale - 0.5;
-        if (s < 0) s = 0;
-        int i0 = (int)s;
-        if (i0 > n_in - 1) i0 = n_in - 1;
-        int i1 = i0 + 1 < n_in ? i0 + 1 : n_in - 1;
-        t[i] = (LinTap){i0, i1, (int)lround((s - i0) * 256.0)};
-        if (t[i].w1 > 256) t[i].w1 = 256;
+        double i0 = floor(s);
+        if (i0 < 0) t[i] = (LinTap){0, 0, 0};
+        else if (i0 >= n_in - 1) t[i] = (LinTap){n_in - 1, n_in - 1, 0};
+        else t[i] = (LinTap){(int)i0, (int)i0 + 1, (int)lrint((s - i0) * 256.0)};
     }
 }
 
@@ -110,6 +113,16 @@ int image_resize_bilinear(const Image *src, int w, int h, Image *dst)
         const uint8_t *r1 = src->pixels + (size_t)ty[y].i1 * src->width * c;
         int wy1 = ty[y].w1, wy0 = 256 - wy1;
         uint8_t *o = dst->pixels + (size_t)y * w * c;
+        if (c == 1) {
+            /* the face detector's pyramid: grey, one loop without the channel one */
+            for (int x = 0; x < w; x++) {
+                const LinTap t = tx[x];
+                int top = (256 - t.w1) * r0[t.i0] + t.w1 * r0[t.i1];
+                int bot = (256 - t.w1) * r1[t.i0] + t.w1 * r1[t.i1];
+                o[x] = (uint8_t)((wy0 * top + wy1 * bot + 32768) >> 16);
+            }
+            continue;
+        }
         for (int x = 0; x < w; x++) {
             int wx1 = tx[x].w1, wx0 = 256 - wx1;
             const int a = tx[x].i0 * c, b = tx[x].i1 * c;
