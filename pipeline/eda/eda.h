@@ -2,7 +2,7 @@
  *
  * eda_compute() turns a loaded Dataset into one EdaStats per split plus
  * one over all splits; the writers print it as an aligned text report,
- * one JSON object (schema in README, "meld eda"), or a self-contained HTML
+ * one JSON object (schema in docs/COMMANDS.md, "meld eda"), or a self-contained HTML
  * page with inline SVG charts. Definitions:
  *
  *   words         whitespace tokens of Utterance: maximal runs of bytes other
