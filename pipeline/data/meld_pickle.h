@@ -18,7 +18,7 @@
  *     with the count and the first ids) and masked -- it takes no place in
  *     its dialogue's sequence, no loss and no score. The dialogue-level
  *     RNNs skip masked steps and carry their state across them
- *     (layers/rnn_common.c), so leaving the utterance out is the same
+ *     (tensor/rnn_op.c), so leaving the utterance out is the same
  *     computation as a masked slot, without inventing a zero vector as
  *     MELD's loader does.
  *   - A vector whose key matches no CSV row is an "orphan": counted and
