@@ -182,8 +182,6 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
     graph_init(&g, 0);
     g.grad_enabled = false;
     g.training = false;
-    Rng rng;
-    rng_seed(&rng, 0, 0);
     int rc = te && tsn && pe && ps && items ? MELD_OK : MELD_ERR;
     double loss_sum = 0;
     for (int start = 0; rc == MELD_OK && start < n_items; start += batch) {
@@ -191,7 +189,7 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         for (int i = 0; i < count; i++) items[i] = start + i;
         Batch b;
         Tensor *le = NULL, *ls = NULL;
-        rc = batch_build(&g, s, norm, &spec, items, count, &rng, &b);
+        rc = batch_build(&g, s, norm, &spec, items, count, 0, &b);
         if (rc == MELD_OK) rc = m->kind->forward(m, &g, &b, &le, &ls);
         float parts[2] = {0, 0};
         if (rc == MELD_OK && !meld_model_loss(m, &g, &b, le, ls, NULL, NULL, parts)) rc = MELD_ERR;
@@ -233,6 +231,8 @@ static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
     if (!order) return MELD_ERR;
     for (int i = 0; i < n; i++) order[i] = i;
     rng_shuffle(&r->ts.rng_train, order, n);
+    /* The key of this epoch's per-utterance draws (batch.h). */
+    uint64_t seed = (uint64_t)rng_u32(&r->ts.rng_train) << 32 | rng_u32(&r->ts.rng_train);
     r->g.rng = r->ts.rng_graph;
     r->g.training = true;
     double sum = 0;
@@ -243,7 +243,7 @@ static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
         Batch b;
         Tensor *le = NULL, *ls = NULL, *l = NULL;
         float parts[2];
-        rc = batch_build(&r->g, &r->split[SPLIT_TRAIN], &r->norm, &spec, order + start, count, &r->ts.rng_train, &b);
+        rc = batch_build(&r->g, &r->split[SPLIT_TRAIN], &r->norm, &spec, order + start, count, seed, &b);
         if (rc == MELD_OK) rc = r->model->kind->forward(r->model, &r->g, &b, &le, &ls);
         if (rc == MELD_OK) l = meld_model_loss(r->model, &r->g, &b, le, ls, r->w_emotion, r->w_sentiment, parts);
         if (rc == MELD_OK && !l) rc = MELD_ERR;
