@@ -4,6 +4,9 @@
 #   make test        build and run the CMocka suite
 #   make sanitize    the same suite under AddressSanitizer + UBSan
 #   make OPENMP=1    optional OpenMP variant (own build folder)
+#   make MPI=1       the MPI variant, with mpicc, in build-mpi/: build-mpi/meld
+#                    runs prepare, train and eval over the processes mpirun
+#                    or srun starts (docs/CLUSTER.md)
 #   make clean       back to the tree as cloned
 #
 # Layout note: the programs ./meld and ./bench live at the repository root, so
@@ -23,6 +26,7 @@
 
 CC      ?= cc
 OPENMP  ?= 0
+MPI     ?= 0
 SAN     ?= 0
 
 WARN    := -Wall -Wextra -Werror
@@ -55,12 +59,21 @@ BUILD   := build-omp
 ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
 LDFLAGS += -fopenmp
 endif
+# MPI: every MPI call is in pipeline/dist/comm_mpi.c; without MPI its
+# single-process stand-in pipeline/dist/comm_single.c takes its place.
+ifeq ($(MPI),1)
+BUILD   := build-mpi
+CC      := mpicc
+COMM_UNUSED := pipeline/dist/comm_single.c
+else
+COMM_UNUSED := pipeline/dist/comm_mpi.c
+endif
 
 PARTS    ?= tensor layers optim audio video
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
 CLI_MAIN := pipeline/cli/main.c
 LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
-            $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c))
+            $(filter-out $(CLI_SRC) $(COMM_UNUSED),$(wildcard pipeline/*/*.c))
 BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
@@ -76,7 +89,7 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 
 # Programs: ./meld and ./bench in the default build, $(BUILD)/meld and
-# $(BUILD)/bench in the sanitizer and OpenMP builds.
+# $(BUILD)/bench in the sanitizer, OpenMP and MPI builds.
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
@@ -138,6 +151,6 @@ bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LI
 	    -o $@ -lopenblas -ldnnl -lgomp $(LDLIBS)
 
 clean:
-	rm -rf build build-san build-omp meld bench bench-compare
+	rm -rf build build-san build-omp build-mpi meld bench bench-compare
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

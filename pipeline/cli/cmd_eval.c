@@ -6,6 +6,7 @@
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -80,8 +81,13 @@ static int run_eval(int argc, char **argv)
     if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
     EvalResult r;
     Baselines b;
-    if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
+    const Comm *c = comm_world();   /* under mpirun the batches are shared out */
+    if (evaluate_split_on(c, lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
         baselines_compute(&train, &eval, &b) == MELD_OK) {
+        if (c->rank != 0) {
+            rc = 0;
+            goto close;
+        }
         if (a.json) report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b);
         else report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         rc = 0;
@@ -97,6 +103,7 @@ static int run_eval(int argc, char **argv)
     } else {
         report_error("eval");
     }
+close:
     split_data_close(&train);
     split_data_close(&eval);
 done:

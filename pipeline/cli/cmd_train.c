@@ -9,6 +9,7 @@
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -67,9 +68,9 @@ static void default_lr(char *buf, size_t cap)
 
 typedef struct {
     const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade;
-    float lr;
+    float lr, bucket_mb;
     int epochs, batch, patience, threads, seed, hidden, frames, size, mels;
-    bool resume, context, lenient;
+    bool resume, context, lenient, sync_bn;
 } TrainArgs;
 
 #define A(f, T) OPT_AT(TrainArgs, f, T)
@@ -96,6 +97,8 @@ static const Option OPTIONS[] = {
     {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = 256},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
+    {"--sync-bn", OPT_FLAG, A(sync_bn, bool), .help = "under mpirun: BatchNorm statistics of the whole batch, not of each process's share", .only = ONLY_CNN | ONLY_FUSION},
+    {"--bucket-mb", OPT_REAL, A(bucket_mb, float), "X", .help = "under mpirun: gradients summed in buckets of X MiB during the backward pass; 0: all after it", .lo = 0, .hi = 4096, .def = "1"},
 };
 #undef A
 
@@ -125,16 +128,21 @@ static void on_start(void *ctx, const char *line)
     fprintf(stderr, "meld train: %s\n", line);
 }
 
-static void on_batch(void *ctx, int epoch, int step, int steps, float loss)
+/* The job's one progress line (rank 0's): the rate is global, utterances
+ * trained on by every process together. */
+static void on_batch(void *ctx, int epoch, int step, int steps, float loss, int utts)
 {
     TrainCtx *c = ctx;
     if (epoch != c->epoch) {
         progress_init(&c->bar);
         c->epoch = epoch;
     }
-    char label[32], extra[48];
+    char label[32], extra[64];
+    double elapsed = wall_seconds() - c->bar.start;
     snprintf(label, sizeof label, "epoch %d", epoch);
-    snprintf(extra, sizeof extra, "loss %.4f", loss);
+    /* As the step rate, shown once it is not noise (progress_update). */
+    if (elapsed > 0.5 || (step == steps && elapsed > 0)) snprintf(extra, sizeof extra, "loss %.4f, %.0f utt/s", loss, utts / elapsed);
+    else snprintf(extra, sizeof extra, "loss %.4f", loss);
     progress_update(&c->bar, label, step, steps, extra);
     if (step == steps) progress_end(&c->bar);
 }
@@ -187,6 +195,9 @@ static int run_train(int argc, char **argv)
     o.batch = a.batch ? a.batch : (o.cfg.context ? 8 : d->batch);
     o.patience = a.patience ? a.patience : (o.cfg.context ? d->patience + 2 : d->patience);
     o.seed = (uint64_t)a.seed;
+    o.comm = comm_world();
+    o.sync_bn = a.sync_bn;
+    o.bucket_bytes = a.bucket_mb > 0 ? (long)((double)a.bucket_mb * 1048576.0) : -1;
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("train");
     char out_dir[1024];
     snprintf(out_dir, sizeof out_dir, "%s", a.out ? a.out : "runs");
@@ -202,9 +213,10 @@ static int run_train(int argc, char **argv)
 
     Corpus corpus;
     if (corpus_ready("train", &req, &corpus)) return 1;
-    fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads\n",
-            corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
-            threadpool_threads());
+    if (o.comm->rank == 0)
+        fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, %d threads%s\n",
+                corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
+                threadpool_threads(), o.comm->size > 1 ? " per process" : "");
     o.cache_dir = corpus.cache_dir;
     o.cache_hash = cache_hash(corpus.config);
     o.cache_config = corpus.config;
@@ -215,6 +227,7 @@ static int run_train(int argc, char **argv)
     o.on_epoch = on_epoch;
     TrainResult res;
     if (train_run(&o, &res) != MELD_OK) return report_error("train");
+    if (o.comm->rank != 0) return 0;
     printf("trained %d epochs in %.1f s; best dev weighted F1 %.4f at epoch %d; checkpoint %s\n", res.epochs_run,
            res.seconds, res.best_score, res.best_epoch, res.best_path);
     report_eval_text(stdout, "test", o.cfg.task, &res.test, &res.test_baselines);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pipeline/cli/messages.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
@@ -127,7 +128,7 @@ static void prep_skip(void *ctx, const char *split, int dialogue, int utterance,
         fprintf(stderr, "meld %s: (further skipped clips not listed; see the summary)\n", c->cmd);
 }
 
-int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
+static int corpus_ready_here(const char *cmd, const CorpusRequest *req, Corpus *out)
 {
     memset(out, 0, sizeof *out);
     DatasetLocation loc;
@@ -194,6 +195,21 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
     }
     dataset_free(&ds);
     return 0;
+}
+
+/* Under mpirun every process needs the corpus and its cache, but no two
+ * may write them: rank 0 finds or makes them while the others wait, then
+ * the others find them ready (quietly: rank 0 has said it all). */
+int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
+{
+    const Comm *c = comm_world();
+    if (c->size == 1) return corpus_ready_here(cmd, req, out);
+    int rc = c->rank == 0 ? corpus_ready_here(cmd, req, out) : 0;
+    if (rc == 0 && comm_barrier(c) != MELD_OK) return report_error(cmd);
+    if (rc != 0 || c->rank == 0) return rc;
+    CorpusRequest quiet = *req;
+    quiet.quiet = true;
+    return corpus_ready_here(cmd, &quiet, out);
 }
 
 /* Reads the "frames=K size=S" and "n_mels=M" of a cache configuration. */

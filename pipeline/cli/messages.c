@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pipeline/dist/comm.h"
 #include "tensor/error.h"
 
 int report_error(const char *cmd)
 {
     report_warnings(cmd);
-    fprintf(stderr, "meld %s: %s\n", cmd, meld_error());
+    const Comm *c = comm_world();
+    if (c->size > 1) fprintf(stderr, "meld %s: rank %d of %d: %s\n", cmd, c->rank, c->size, meld_error());
+    else fprintf(stderr, "meld %s: %s\n", cmd, meld_error());
     return 1;
 }
 
