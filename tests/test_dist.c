@@ -28,7 +28,11 @@
  *
  * A rank killed mid-run ends the job with mpirun's message naming it, the
  * last checkpoint stays readable, and --resume with another process count
- * completes the run (tests/fixtures/dist/kill_and_resume.sh). */
+ * completes the run (tests/fixtures/dist/kill_and_resume.sh).
+ *
+ * prepare on 1, 2 and 3 processes writes byte-identical caches, and one
+ * with a rank killed mid-run is finished by the next run with the same
+ * bytes (tests/fixtures/dist/prepare_kill_resume.sh). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,6 +245,42 @@ static void eval_report_is_the_same_on_3_processes(void **state)
     assert_string_equal(out, one);
 }
 
+/* prepare on 1, 2 and 3 processes writes the cache of setup()'s single
+ * process byte for byte: the shards are the same whoever decodes them, and
+ * rank 0 assembles them in the same order. */
+static void prepare_writes_the_same_cache_on_1_2_3_processes(void **state)
+{
+    (void)state;
+    NEED_MPI();
+    for (int np = 1; np <= 3; np++) {
+        int rc = run(np, "prepare --data corpus --frames 2 --size 32 --mels 16 --threads 1 --out cache-np%d", np);
+        if (rc != 0) fail_msg("prepare on %d processes: exit %d\n%s", np, rc, out);
+        for (int s = 0; s < 3; s++) {
+            static const char *const splits[] = {"train", "dev", "test"};
+            char cmd[256];
+            snprintf(cmd, sizeof cmd, "cmp %s/corpus/cache/%s.meldcache %s/cache-np%d/%s.meldcache", root, splits[s],
+                     root, np, splits[s]);
+            if (system(cmd) != 0) fail_msg("%s.meldcache of %d processes differs from one process's", splits[s], np);
+        }
+    }
+}
+
+static void killed_rank_in_prepare_ends_the_job_and_a_rerun_finishes_it(void **state)
+{
+    (void)state;
+    NEED_MPI();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sh tests/fixtures/dist/prepare_kill_resume.sh %s %s %s/corpus/cache 2>&1", meld, root,
+             root);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    printf("%s", out);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void killed_rank_ends_the_job_and_resume_completes(void **state)
 {
     (void)state;
@@ -266,6 +306,8 @@ int main(void)
         cmocka_unit_test(cnn_per_process_batchnorm_keeps_the_replicas_equal),
         cmocka_unit_test(eval_report_is_the_same_on_3_processes),
         cmocka_unit_test(killed_rank_ends_the_job_and_resume_completes),
+        cmocka_unit_test(prepare_writes_the_same_cache_on_1_2_3_processes),
+        cmocka_unit_test(killed_rank_in_prepare_ends_the_job_and_a_rerun_finishes_it),
     };
     return cmocka_run_group_tests_name("dist: data parallelism under mpirun", tests, setup, teardown);
 }

@@ -213,10 +213,40 @@ static void mp4_clips_with_a_damaged_one(void **state)
     assert_int_equal(r.done[SPLIT_TEST], 3);
 }
 
+/* The split of prepare's clips over processes (prepare_share_rank): each
+ * process a contiguous run, the runs' costs within one clip's cost of an
+ * equal share, for lists of uneven clips over 1..5 processes. */
+static void clips_split_over_processes_by_duration(void **state)
+{
+    (void)state;
+    long long cost[40], total = 0, largest = 0;
+    for (int i = 0; i < 40; i++) {
+        cost[i] = 100 + (i * 7919 % 13) * 700;   /* 0.1 s .. 8.5 s */
+        total += cost[i];
+        largest = cost[i] > largest ? cost[i] : largest;
+    }
+    for (int size = 1; size <= 5; size++) {
+        long long share[5] = {0}, before = 0;
+        int last = 0;
+        for (int i = 0; i < 40; i++) {
+            int r = prepare_share_rank(before, cost[i], total, size);
+            assert_true(r >= last && r < size);   /* contiguous runs, in rank order */
+            last = r;
+            share[r] += cost[i];
+            before += cost[i];
+        }
+        for (int r = 0; r < size; r++) {
+            long long off = share[r] - total / size;
+            assert_true(off <= largest && -off <= largest);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_bytes_with_one_or_two_threads),
+        cmocka_unit_test(clips_split_over_processes_by_duration),
         cmocka_unit_test(resumes_after_kill_9),
         cmocka_unit_test(mp4_clips_with_a_damaged_one),
     };

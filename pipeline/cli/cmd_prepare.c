@@ -5,6 +5,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
+#include "pipeline/dist/comm.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
@@ -54,7 +55,13 @@ static int run_prepare(int argc, char **argv)
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("prepare");
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
-    printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,
-           corpus.synthetic ? "built-in synthetic" : "data", corpus.root, threadpool_threads());
+    const Comm *c = comm_world();
+    if (c->rank != 0) return 0;
+    if (c->size > 1)
+        printf("cache %s is up to date (%s corpus %s, %d processes of %d threads)\n", corpus.cache_dir,
+               corpus.synthetic ? "built-in synthetic" : "data", corpus.root, c->size, threadpool_threads());
+    else
+        printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,
+               corpus.synthetic ? "built-in synthetic" : "data", corpus.root, threadpool_threads());
     return 0;
 }

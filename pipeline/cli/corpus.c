@@ -128,9 +128,14 @@ static void prep_skip(void *ctx, const char *split, int dialogue, int utterance,
         fprintf(stderr, "meld %s: (further skipped clips not listed; see the summary)\n", c->cmd);
 }
 
-static int corpus_ready_here(const char *cmd, const CorpusRequest *req, Corpus *out)
+/* Under mpirun every process runs this (a collective): rank 0 alone writes
+ * the built-in corpus and speaks; every process takes its share of
+ * prepare's clips (prepare.h). */
+int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
 {
     memset(out, 0, sizeof *out);
+    const Comm *c = comm_world();
+    bool lead = c->rank == 0, quiet = req->quiet || !lead;
     DatasetLocation loc;
     const char *data = req->data;
     if (!data && !getenv("MELD_DATA") && req->allow_synthetic) {
@@ -138,11 +143,12 @@ static int corpus_ready_here(const char *cmd, const CorpusRequest *req, Corpus *
         bool found = dataset_locate(NULL, &loc) == MELD_OK, builtin = !found;
         for (int s = 0; found && s < N_SPLITS; s++) builtin = builtin || strstr(loc.csv[s], BUILTIN_CORPUS_DIR);
         if (builtin) {
-            if (!req->quiet)
+            if (!quiet)
                 fprintf(stderr, "meld %s: no MELD data found (no --data, MELD_DATA not set, none under ./data, "
                                 "./MELD.Raw, ./MELD): using the built-in synthetic corpus in %s/\n",
                         cmd, BUILTIN_CORPUS_DIR);
-            if (ensure_builtin(cmd, req->quiet)) return 1;
+            if (lead && ensure_builtin(cmd, quiet)) return 1;
+            if (comm_barrier(c) != MELD_OK) return report_error(cmd);   /* the others wait for it */
             data = BUILTIN_CORPUS_DIR;
             out->synthetic = true;
         }
@@ -166,22 +172,29 @@ static int corpus_ready_here(const char *cmd, const CorpusRequest *req, Corpus *
         dataset_free(&ds);
         return report_error(cmd);
     }
-    if (!prepare_is_fresh(&po)) {
-        if (!req->quiet)
+    /* Rank 0's answer for all: it alone writes the caches. */
+    int fresh = lead ? prepare_is_fresh(&po) : 0;
+    if (comm_broadcast(c, &fresh, sizeof fresh, 0) != MELD_OK) {
+        dataset_free(&ds);
+        return report_error(cmd);
+    }
+    if (!fresh) {
+        if (!quiet)
             fprintf(stderr, "meld %s: preparing features of %zu utterances from %s into %s/\n", cmd,
                     dataset_n_utterances(&ds), ds.root, out->cache_dir);
-        PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet};
+        PrepCtx ctx = {.cmd = cmd, .quiet = quiet};
         progress_init(&ctx.bar);
         po.cb_ctx = &ctx;
         po.on_progress = prep_progress;
-        po.on_skip = prep_skip;
+        po.on_skip = quiet ? NULL : prep_skip;
+        po.comm = c;
         PrepareResult res;
         int rc = prepare_run(&ds, &po, &res);
         if (rc != MELD_OK) {
             dataset_free(&ds);
             return report_error(cmd);
         }
-        if (!req->quiet) {
+        if (!quiet) {
             int done = 0, skipped = 0;
             for (int s = 0; s < N_SPLITS; s++) done += res.done[s], skipped += res.skipped[s];
             const char *faces = res.cascade_used ? "face cascade used"
@@ -195,21 +208,6 @@ static int corpus_ready_here(const char *cmd, const CorpusRequest *req, Corpus *
     }
     dataset_free(&ds);
     return 0;
-}
-
-/* Under mpirun every process needs the corpus and its cache, but no two
- * may write them: rank 0 finds or makes them while the others wait, then
- * the others find them ready (quietly: rank 0 has said it all). */
-int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
-{
-    const Comm *c = comm_world();
-    if (c->size == 1) return corpus_ready_here(cmd, req, out);
-    int rc = c->rank == 0 ? corpus_ready_here(cmd, req, out) : 0;
-    if (rc == 0 && comm_barrier(c) != MELD_OK) return report_error(cmd);
-    if (rc != 0 || c->rank == 0) return rc;
-    CorpusRequest quiet = *req;
-    quiet.quiet = true;
-    return corpus_ready_here(cmd, &quiet, out);
 }
 
 /* Reads the "frames=K size=S" and "n_mels=M" of a cache configuration. */

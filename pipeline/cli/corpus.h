@@ -28,8 +28,8 @@ typedef struct {
 
 /* Locates (or synthesises) the data, runs prepare when the cache is missing
  * or stale, printing progress to stderr. Returns 0, or prints the error as
- * "meld CMD: ..." and returns 1. Under mpirun rank 0 does it while the
- * others wait (a collective). */
+ * "meld CMD: ..." and returns 1. Under mpirun every process calls it (a
+ * collective): rank 0 writes and speaks, all share prepare's clips. */
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
 
 /* Sets frames, size, n_mels and the cascade choice of po from a cache

@@ -87,6 +87,7 @@ typedef struct {
 
 typedef struct {
     const PrepareOptions *o;
+    const Comm *comm;
     uint64_t hash;
     const HaarCascade *cascade;
     Job *jobs;
@@ -185,6 +186,12 @@ int clip_features(const char *path, const PrepareOptions *o, const HaarCascade *
  * MELD_ERR only when a shard cannot be written (fatal). */
 static int process(Work *w, const Job *j, int thread)
 {
+    if (!j->u->clip_path) {
+        char why[160];
+        snprintf(why, sizeof why, "dia%d_utt%d: %s", j->u->dialogue_id, j->u->utterance_id,
+                 j->u->bad_clips ? "clip unreadable" : "no clip file");
+        return write_skip(w, j, why);
+    }
     ClipFeatures f;
     if (clip_features(j->u->clip_path, w->o, w->cascade, &f) != MELD_OK) return write_skip(w, j, meld_error());
     w->fallbacks[thread] += f.face_fallbacks;
@@ -319,6 +326,39 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+long long prepare_clip_cost(const Utterance *u)
+{
+    long long ms = (long long)u->end_ms - u->start_ms;
+    return 100 + (ms > 0 ? ms : 0);
+}
+
+int prepare_share_rank(long long before, long long cost, long long total, int size)
+{
+    if (total <= 0 || size <= 1) return 0;
+    /* Midpoint before + cost / 2, in halves to stay in integers. */
+    long long r = (2 * before + cost) * size / (2 * total);
+    return r < size ? (int)r : size - 1;
+}
+
+/* This process's share of the clips todo[0 .. n_todo): a contiguous run
+ * *mine_at[0 .. returned). */
+static int my_share(const Work *w, const Job *jobs, int *todo, int n_todo, int **mine_at)
+{
+    long long total = 0, before = 0;
+    for (int k = 0; k < n_todo; k++) total += prepare_clip_cost(jobs[todo[k]].u);
+    int first = -1, count = 0;
+    for (int k = 0; k < n_todo; k++) {
+        long long cost = prepare_clip_cost(jobs[todo[k]].u);
+        if (prepare_share_rank(before, cost, total, w->comm->size) == w->comm->rank) {
+            if (first < 0) first = k;
+            count++;
+        }
+        before += cost;
+    }
+    *mine_at = todo + (first < 0 ? 0 : first);
+    return count;
+}
+
 static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
 {
     const PrepareOptions *o = w->o;
@@ -347,36 +387,45 @@ static int prepare_split(Work *w, const Split *s, int sid, PrepareResult *res)
             res->reused[sid]++;
             continue;
         }
-        if (!j->u->clip_path) {
-            char why[160];
-            snprintf(why, sizeof why, "dia%d_utt%d: %s", j->u->dialogue_id, j->u->utterance_id,
-                     j->u->bad_clips ? "clip unreadable" : "no clip file");
-            if (write_skip(w, j, why)) {
-                free(jobs), free(todo), free(speaker);
-                return MELD_ERR;
-            }
-            continue;
-        }
         todo[n_todo++] = i;
     }
+    /* Every process has listed the same clips before any writes a shard. */
+    int rc = comm_barrier(w->comm);
+    int mine = 0, *my_todo = todo;
+    if (rc == MELD_OK) mine = my_share(w, jobs, todo, n_todo, &my_todo);
     if (o->on_progress) o->on_progress(o->cb_ctx, name, 0, n, 0);
-    /* Work in chunks so progress is reported from this thread. */
+    /* Work in chunks so progress is reported from this thread; with several
+     * processes rank 0 reports its share's progress scaled to the split's
+     * (the shares take about the same time). */
     int chunk = 8 * threadpool_threads();
     Job *chunk_jobs = meld_calloc((size_t)chunk, sizeof *chunk_jobs, "chunk");
-    for (int start = 0; chunk_jobs && start < n_todo && !w->fatal; start += chunk) {
-        int count = n_todo - start < chunk ? n_todo - start : chunk;
-        for (int k = 0; k < count; k++) chunk_jobs[k] = jobs[todo[start + k]];
+    for (int start = 0; rc == MELD_OK && chunk_jobs && start < mine && !w->fatal; start += chunk) {
+        int count = mine - start < chunk ? mine - start : chunk;
+        for (int k = 0; k < count; k++) chunk_jobs[k] = jobs[my_todo[start + k]];
         w->jobs = chunk_jobs;
         threadpool_parallel_for(count, task, w);
-        if (o->on_progress) o->on_progress(o->cb_ctx, name, res->reused[sid] + start + count, n, 0);
+        int done = (int)((long long)(start + count) * n_todo / mine);
+        if (o->on_progress) o->on_progress(o->cb_ctx, name, res->reused[sid] + done, n, 0);
     }
+    if (rc == MELD_OK && !chunk_jobs) rc = MELD_ERR;
     free(chunk_jobs);
-    int rc = w->fatal ? meld_errorf("%s", w->fatal_msg) : MELD_OK;
+    if (rc == MELD_OK && w->fatal) rc = meld_errorf("%s", w->fatal_msg);
+    /* Every shard is written; rank 0 alone reads them into the cache. */
+    if (rc == MELD_OK) rc = comm_barrier(w->comm);
+    if (rc != MELD_OK || w->comm->rank != 0) {
+        free(jobs), free(todo), free(speaker);
+        return rc;
+    }
     /* Count and report skips (from the shards, so resumed runs report them too). */
     for (int i = 0; rc == MELD_OK && i < n; i++) {
         if (shard_valid(jobs[i].shard, "MELDSHRD", w->hash)) {
             res->done[sid]++;
             continue;
+        }
+        if (!shard_valid(jobs[i].skip, "MELDSKIP", w->hash)) {
+            rc = meld_errorf("%s: missing after every process finished%s", jobs[i].shard,
+                             w->comm->size > 1 ? " (is the cache folder on a file system every process shares?)" : "");
+            break;
         }
         res->skipped[sid]++;
         if (o->on_skip) {
@@ -428,9 +477,11 @@ int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res)
     if (o->size < 16 || o->size > 1024 || o->size % 16) return meld_errorf("prepare: --size %d must be a multiple of 16 in 16..1024", o->size);
     if (o->n_mels < 1 || o->n_mels > 256) return meld_errorf("prepare: --mels %d outside 1..256", o->n_mels);
     if (prepare_config(o, cfg, sizeof cfg) || make_dirs(o->cache_dir)) return MELD_ERR;
+    static const Comm alone = {.rank = 0, .size = 1, .impl = NULL};
     Work w;
     memset(&w, 0, sizeof w);
     w.o = o;
+    w.comm = o->comm ? o->comm : &alone;
     w.hash = cache_hash(cfg);
     HaarCascade *cascade = NULL;
     const char *cpath = cascade_path(o);
@@ -450,7 +501,10 @@ int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res)
     }
     for (int t = 0; t < 64; t++) res->face_fallbacks += w.fallbacks[t];
     haar_free(cascade);
-    if (rc == MELD_OK) {
+    if (rc == MELD_OK) rc = comm_sum(w.comm, &res->face_fallbacks, 1, COMM_I32);
+    /* No process goes on before rank 0 has written the last cache. */
+    if (rc == MELD_OK) rc = comm_barrier(w.comm);
+    if (rc == MELD_OK && w.comm->rank == 0) {
         char partial[1100];
         snprintf(partial, sizeof partial, "%s/partial", o->cache_dir);
         rmdir(partial);

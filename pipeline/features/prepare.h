@@ -22,6 +22,16 @@
  *
  * A cache is "fresh" when its configuration hash matches prepare_config();
  * anything else is rebuilt.
+ *
+ * Several processes (o->comm, an MPI job): every process lists the clips
+ * that have no shard yet and takes a contiguous share of them balanced by
+ * clip duration (prepare_share_rank), which it decodes with its own
+ * threads; once every process has written its shards, rank 0 alone
+ * assembles the cache. The shards are the same whoever computes them, so
+ * the cache is byte-identical to one process's, and a run in which any
+ * process was killed resumes from the shards like any other. CACHE must be
+ * a folder every process sees (a shared file system): a shard rank 0
+ * cannot find is an error, never a silently skipped clip.
  */
 #ifndef MELD_PREPARE_H
 #define MELD_PREPARE_H
@@ -29,6 +39,7 @@
 #include <stdint.h>
 
 #include "pipeline/data/dataset.h"
+#include "pipeline/dist/comm.h"
 
 typedef struct {
     const char *cache_dir;
@@ -36,6 +47,7 @@ typedef struct {
     int size;               /* S, frames are S x S (64) */
     int n_mels;             /* log-Mel bands (40) */
     const char *cascade;    /* Haar cascade XML; NULL: the default location; "" : none */
+    const Comm *comm;       /* the processes sharing the work (NULL: this one alone) */
     /* Progress, called from the calling thread (may be NULL). */
     void *cb_ctx;
     void (*on_progress)(void *ctx, const char *split, int done, int total, int skipped);
@@ -58,7 +70,19 @@ int prepare_config(const PrepareOptions *o, char *buf, size_t cap);
 /* 1 when CACHE/{train,dev,test}.meldcache all exist with this configuration. */
 int prepare_is_fresh(const PrepareOptions *o);
 
+/* Collective over o->comm. Counts in res are the whole job's on rank 0,
+ * the process's own elsewhere. */
 int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res);
+
+/* The process (0 .. size) that prepares the clip with cumulative cost
+ * [before, before + cost) of a list costing total: the one whose slice
+ * [r, r + 1) * total / size holds the clip's midpoint. Non-decreasing along
+ * the list, so each process gets a contiguous run of clips, and their
+ * costs differ by at most one clip's. */
+int prepare_share_rank(long long before, long long cost, long long total, int size);
+/* A clip's cost in the balance: its duration in ms plus 100 ms for opening
+ * and seeking (a clip with no valid times costs that alone). */
+long long prepare_clip_cost(const Utterance *u);
 
 /* The features prepare computes for one clip (also used by `meld predict`). */
 typedef struct {
