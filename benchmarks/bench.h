@@ -11,5 +11,7 @@ int bench_audio(int argc, char **argv);
 int bench_video(int argc, char **argv);
 int bench_prepare(int argc, char **argv);
 int bench_train(int argc, char **argv);
+/* bench train --mpi (bench_train_mpi.c): bench_train hands it the arguments. */
+int bench_train_mpi(int argc, char **argv);
 
 #endif
