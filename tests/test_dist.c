@@ -245,6 +245,25 @@ static void eval_report_is_the_same_on_3_processes(void **state)
     assert_string_equal(out, one);
 }
 
+/* Runs "sh tests/fixtures/dist/SCRIPT ARGS", shows what it printed, and
+ * expects exit status 0. */
+static void fixture_passes(const char *fmt, ...)
+{
+    char args[1024], cmd[1100];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "sh tests/fixtures/dist/%s 2>&1", args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    printf("%s", out);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* prepare on 1, 2 and 3 processes writes the cache of setup()'s single
  * process byte for byte: the shards are the same whoever decodes them, and
  * rank 0 assembles them in the same order. */
@@ -269,31 +288,14 @@ static void killed_rank_in_prepare_ends_the_job_and_a_rerun_finishes_it(void **s
 {
     (void)state;
     NEED_MPI();
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sh tests/fixtures/dist/prepare_kill_resume.sh %s %s %s/corpus/cache 2>&1", meld, root,
-             root);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    printf("%s", out);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fixture_passes("prepare_kill_resume.sh %s %s %s/corpus/cache", meld, root, root);
 }
 
 static void killed_rank_ends_the_job_and_resume_completes(void **state)
 {
     (void)state;
     NEED_MPI();
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sh tests/fixtures/dist/kill_and_resume.sh %s %s 2>&1", meld, root);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    printf("%s", out);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fixture_passes("kill_and_resume.sh %s %s", meld, root);
 }
 
 int main(void)
