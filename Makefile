@@ -6,6 +6,9 @@
 #   make sanitize    the same examples and suite under AddressSanitizer + UBSan
 #   make fuzz        libFuzzer targets of the parsers (clang; tests/fuzz/)
 #   make OPENMP=1    optional OpenMP variant (own build folder)
+#   make MPI=1       the MPI variant, with mpicc, in build-mpi/: build-mpi/meld
+#                    runs prepare, train and eval over the processes mpirun
+#                    or srun starts (docs/CLUSTER.md)
 #   make clean       back to the tree as cloned
 #
 # Layout note: the programs ./meld and ./bench live at the repository root, so
@@ -46,6 +49,7 @@ ifneq ($(CROSS),)
 CC      := $(CROSS)gcc
 endif
 OPENMP  ?= 0
+MPI     ?= 0
 SAN     ?= 0
 
 # Fuzzing: the library compiled by clang with coverage, ASan and UBSan.
@@ -97,6 +101,15 @@ BUILD   := build-omp$(ARCH_DIR)
 ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
 LDFLAGS += -fopenmp
 endif
+# MPI: every MPI call is in pipeline/dist/comm_mpi.c; without MPI its
+# single-process stand-in pipeline/dist/comm_single.c takes its place.
+ifeq ($(MPI),1)
+BUILD   := build-mpi
+CC      := mpicc
+COMM_UNUSED := pipeline/dist/comm_single.c
+else
+COMM_UNUSED := pipeline/dist/comm_mpi.c
+endif
 
 # Per-ISA files of the other architectures are not compiled.
 SIMD_x86_64  := avx2 avx512
@@ -108,7 +121,7 @@ PARTS    ?= tensor layers optim audio video
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
 CLI_MAIN := pipeline/cli/main.c
 LIB_SRC  := $(call not_other_simd,$(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
-            $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c)))
+            $(filter-out $(CLI_SRC) $(COMM_UNUSED),$(wildcard pipeline/*/*.c)))
 BENCH_SRC:= $(call not_other_simd,$(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c)))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
@@ -127,7 +140,7 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 
 # Programs: ./meld and ./bench in the default build, $(BUILD)/meld and
-# $(BUILD)/bench in the sanitizer, OpenMP and cross builds.
+# $(BUILD)/bench in the sanitizer, OpenMP, MPI and cross builds.
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
@@ -233,6 +246,6 @@ bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LI
 	    -o $@ -lopenblas -ldnnl -lgomp $(LDLIBS)
 
 clean:
-	rm -rf build build-san build-omp build-fuzz build-aarch64 build-san-aarch64 build-omp-aarch64 meld bench bench-compare
+	rm -rf build build-san build-omp build-mpi build-fuzz build-aarch64 build-san-aarch64 build-omp-aarch64 meld bench bench-compare
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

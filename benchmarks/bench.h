@@ -13,5 +13,7 @@ int bench_video(int argc, char **argv);
 int bench_video_faces(int repeats, int use_opencv);
 int bench_prepare(int argc, char **argv);
 int bench_train(int argc, char **argv);
+/* bench train --mpi (bench_train_mpi.c): bench_train hands it the arguments. */
+int bench_train_mpi(int argc, char **argv);
 
 #endif

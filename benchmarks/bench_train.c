@@ -64,224 +64,30 @@
  * N times and the table gives the medians (of the times, and of the rounds'
  * own speed-ups), since this VM's speed drifts by tens of percent over
  * minutes.
- * The subprocess is started with posix_spawn and a fixed argument vector
- * (model names from the table below, numbers we format): no shell, no
+ * The subprocess is started by benchmarks/child.c, with a fixed argument vector
+ * (model names from the case table in train_cases.c, numbers we format): no shell, no
  * user text in it. No timing is asserted anywhere. */
-#include <errno.h>
-#include <math.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "benchmarks/bench.h"
+#include "benchmarks/child.h"
 #include "benchmarks/kernel_timing.h"
+#include "benchmarks/train_cases.h"
 #include "optim/optim.h"
 #include "pipeline/models/models.h"
 #include "tensor/cpu.h"
 #include "tensor/error.h"
-#include "tensor/rng.h"
 #include "tensor/threadpool.h"
 
 extern char **environ;
 
-enum {
-    BENCH_SEED = 1,
-    LENGTH_STREAM = 7, LENGTH_SPAN = 27,       /* dialogue lengths, as torch_train.py */
-    MEL_STREAM = 8, MEL_MIN = 75,              /* melstm-var frame counts, likewise */
-    DIALOGUES = 50, MAX_UTTS = 33, FUNC_DIM = 1611, RNN_HIDDEN = 300,
-    UTTS = 32, MEL_FRAMES = 300, N_MELS = 40, MEL_HIDDEN = 128, FUSION_MEL_HIDDEN = 64,
-    FRAME = 64, FUSION_FRAMES = 4,
-    GRAD_CLIP = 5,
-    MAX_CASES = 6, MAX_THREAD_RUNS = 2, MAX_ROUNDS = 9, MAX_TORCH_ROWS = 6 * 6 * MAX_ROUNDS,
-};
+enum { MAX_THREAD_RUNS = 2, MAX_ROUNDS = 9, MAX_TORCH_ROWS = 6 * 6 * MAX_ROUNDS };
 
-/* ---- the models and their inputs ------------------------------------------ */
-
-typedef struct {
-    const char *name;      /* the case; also torch_train.py's name */
-    const char *kind;      /* meld_model_create kind */
-    const char *input;     /* the batch, for the header */
-    int mel_hidden;        /* 0: no mel input */
-    bool mel_var;          /* mel lengths 75 + below(226) instead of all 300 */
-    int frames_used;       /* face frames per utterance, 0: none */
-} TrainCase;
-
-static const TrainCase CASES[MAX_CASES] = {
-    {"lstm", "lstm", "50 dialogues x 33 utts x 1611 func (padded grid), 2x BiLSTM(300), Adadelta", 0, false, 0},
-    {"gru", "gru", "50 dialogues x 33 utts x 1611 func (padded grid), BiGRU(300), Adam", 0, false, 0},
-    {"melstm", "melstm", "32 utts x 300 log-Mel frames x 40 (all valid), 2x BiLSTM(128), Adam", MEL_HIDDEN, false, 0},
-    {"melstm-var", "melstm", "the same, utterance i has 75 + below(226) valid frames (right-padded to 300)", MEL_HIDDEN,
-     true, 0},
-    {"cnn", "cnn", "32 utts x 1 frame 3x64x64, 4 conv blocks + dense 100, Adam", 0, false, 1},
-    {"fusion", "fusion", "32 utts: mel 300x40 -> 2x BiLSTM(64) + 4 frames 3x64x64 each -> CNN, Adam", FUSION_MEL_HIDDEN,
-     false, FUSION_FRAMES},
-};
-
-static MeldModelConfig case_config(const TrainCase *c)
-{
-    MeldModelConfig cfg = {0};
-    cfg.task = TASK_BOTH;
-    cfg.func_dim = FUNC_DIM;
-    cfg.n_mels = N_MELS;
-    cfg.frame_size = FRAME;
-    cfg.frame_channels = 3;
-    cfg.frames_used = c->frames_used > 0 ? c->frames_used : 1;
-    cfg.rnn_hidden = RNN_HIDDEN;
-    cfg.mel_hidden = c->mel_hidden > 0 ? c->mel_hidden : MEL_HIDDEN;
-    cfg.mel_pool = 1;                  /* the batch holds the frames as they are */
-    cfg.mel_max_frames = MEL_FRAMES;
-    return cfg;
-}
-
-/* A Batch whose arrays and tensors are on the heap (they outlive every
- * graph_reset); owned[] are the tensors to free. */
-typedef struct {
-    Batch b;
-    Tensor *owned[5];
-    int n_owned;
-} HeapBatch;
-
-static void heap_batch_free(HeapBatch *h)
-{
-    for (int i = 0; i < h->n_owned; i++) tensor_free(h->owned[i]);
-    free(h->b.slot), free(h->b.utt_index), free(h->b.emotion), free(h->b.sentiment);
-    memset(h, 0, sizeof *h);
-}
-
-static Tensor *heap_tensor(HeapBatch *h, int ndim, const int *shape)
-{
-    Tensor *t = tensor_new(NULL, ndim, shape);
-    if (t) h->owned[h->n_owned++] = t;
-    return t;
-}
-
-/* Dialogue lengths of the padded grid: 33, then 1 + below(27) each. */
-static void dialogue_lengths(int *len)
-{
-    Rng r;
-    rng_seed(&r, BENCH_SEED, LENGTH_STREAM);
-    len[0] = MAX_UTTS;
-    for (int i = 1; i < DIALOGUES; i++) len[i] = 1 + (int)rng_below(&r, LENGTH_SPAN);
-}
-
-/* The label grid B x T: mask, labels and the slot of every real utterance.
- * Dialogue level: 50 x 33 right-padded; utterance level: 32 x 1. */
-static int fill_layout(HeapBatch *h, bool dialogue, Rng *r)
-{
-    Batch *b = &h->b;
-    int len[DIALOGUES];
-    b->B = dialogue ? DIALOGUES : UTTS;
-    b->T = dialogue ? MAX_UTTS : 1;
-    if (dialogue) dialogue_lengths(len);
-    else for (int i = 0; i < UTTS; i++) len[i] = 1;
-    int grid = b->B * b->T, gs[2] = {b->B, b->T};
-    b->grid_mask = heap_tensor(h, 2, gs);                    /* zeros = padding */
-    b->slot = calloc((size_t)grid, sizeof(int));
-    b->utt_index = calloc((size_t)grid, sizeof(int));
-    b->emotion = calloc((size_t)grid, sizeof(int));
-    b->sentiment = calloc((size_t)grid, sizeof(int));
-    if (!b->grid_mask || !b->slot || !b->utt_index || !b->emotion || !b->sentiment)
-        return meld_errorf("bench train: out of memory for the batch");
-    b->mask = b->grid_mask->data;
-    for (int d = 0; d < b->B; d++)
-        for (int t = 0; t < len[d]; t++) {
-            int slot = d * b->T + t;
-            b->mask[slot] = 1;
-            b->emotion[slot] = (int)rng_below(r, 7);
-            b->sentiment[slot] = (int)rng_below(r, 3);
-            b->slot[b->n_utts] = slot;
-            b->utt_index[b->n_utts++] = slot;
-        }
-    return MELD_OK;
-}
-
-/* Valid log-Mel frames of each utterance: all MEL_FRAMES, or for the
- * variable-length case MEL_MIN + below(MEL_FRAMES - MEL_MIN + 1). */
-static void mel_lengths(bool variable, int *len)
-{
-    Rng r;
-    rng_seed(&r, BENCH_SEED, MEL_STREAM);
-    for (int u = 0; u < UTTS; u++)
-        len[u] = variable ? MEL_MIN + (int)rng_below(&r, MEL_FRAMES - MEL_MIN + 1) : MEL_FRAMES;
-}
-
-/* The inputs the model asked for (spec->needs), random but seeded:
- * functional vectors N(0,1) on real slots (0 on padding, as batch.c's
- * z-normalised features), log-Mel N(0,1) on valid frames (0 and mask 0 on
- * padding), pixels U(-1, 1). */
-static int fill_inputs(HeapBatch *h, const BatchSpec *spec, const MeldModelConfig *cfg, bool mel_var, Rng *r)
-{
-    Batch *b = &h->b;
-    if (spec->needs & NEED_FUNC) {
-        int s[3] = {b->B, b->T, FUNC_DIM};
-        if (!(b->func = heap_tensor(h, 3, s))) return MELD_ERR;
-        for (int u = 0; u < b->n_utts; u++)
-            for (int d = 0; d < FUNC_DIM; d++) b->func->data[(size_t)b->slot[u] * FUNC_DIM + d] = rng_normal(r);
-    }
-    if (spec->needs & NEED_MEL) {
-        int s[3] = {b->n_utts, MEL_FRAMES, N_MELS};
-        if (!(b->mel = heap_tensor(h, 3, s)) || !(b->mel_mask = heap_tensor(h, 2, s))) return MELD_ERR;
-        int len[UTTS];
-        mel_lengths(mel_var, len);
-        for (int u = 0; u < b->n_utts; u++)
-            for (int t = 0; t < len[u]; t++) {
-                b->mel_mask->data[u * MEL_FRAMES + t] = 1.0f;
-                for (int d = 0; d < N_MELS; d++) b->mel->data[((size_t)u * MEL_FRAMES + t) * N_MELS + d] = rng_normal(r);
-            }
-    }
-    if (spec->needs & NEED_FRAMES) {
-        int s[4] = {b->n_utts * cfg->frames_used, cfg->frame_channels, FRAME, FRAME};
-        if (!(b->frames = heap_tensor(h, 4, s))) return MELD_ERR;
-        tensor_fill_uniform(b->frames, r, -1.0f, 1.0f);
-    }
-    return MELD_OK;
-}
-
-/* ---- one model: create, train, time ----------------------------------------- */
-
-typedef struct {
-    MeldModel *model;
-    Optimizer *opt;
-    ParamRef params[MELD_MODEL_MAX_PARAMS];
-    int n_params;
-    HeapBatch batch;
-    Graph g;
-} Trainer;
-
-static void trainer_free(Trainer *t)
-{
-    meld_model_free(t->model);
-    optim_free(t->opt);
-    heap_batch_free(&t->batch);
-    graph_free(&t->g);
-}
-
-/* The model, its default optimiser (as train.c's create_optimizer) and the batch. */
-static int trainer_init(Trainer *t, const TrainCase *c)
-{
-    memset(t, 0, sizeof *t);
-    graph_init(&t->g, BENCH_SEED);
-    t->g.training = true;
-    MeldModelConfig cfg = case_config(c);
-    Rng init, data;
-    rng_seed(&init, BENCH_SEED, 1);
-    rng_seed(&data, BENCH_SEED, 2);
-    if (!(t->model = meld_model_create(c->kind, &cfg, &init))) return MELD_ERR;
-    Tensor *p[MELD_MODEL_MAX_PARAMS];
-    t->n_params = meld_model_params(t->model, p);
-    for (int i = 0; i < t->n_params; i++) t->params[i] = (ParamRef){p[i]->name, p[i]->data, p[i]->grad, p[i]->size};
-    OptimHparams hp;
-    if (optim_defaults(t->model->kind->default_optim, &hp)) return MELD_ERR;
-    hp.lr = t->model->kind->default_lr;
-    if (!(t->opt = optim_create(t->model->kind->default_optim, &hp, t->params, t->n_params))) return MELD_ERR;
-    BatchSpec spec = meld_model_batch_spec(t->model, true);
-    if (fill_layout(&t->batch, spec.dialogue_level, &data)) return MELD_ERR;
-    return fill_inputs(&t->batch, &spec, &cfg, c->mel_var, &data);
-}
+/* ---- one model: train, time ---------------------------------------------------- */
 
 /* One training step; *loss gets its value. */
 static int train_step(Trainer *t, float *loss)
@@ -295,7 +101,7 @@ static int train_step(Trainer *t, float *loss)
     if (rc == MELD_OK) rc = graph_backward(&t->g, l);
     if (rc == MELD_OK) {
         *loss = l->data[0];
-        optim_clip_grad_norm(t->params, t->n_params, GRAD_CLIP);
+        optim_clip_grad_norm(t->params, t->n_params, BENCH_GRAD_CLIP);
         rc = optim_step(t->opt, t->params, t->n_params);
         optim_zero_grad(t->params, t->n_params);
     }
@@ -398,24 +204,13 @@ static double step_work(const TrainCase *c, const Batch *b)
     return 2.0 * m;
 }
 
-static double load_average(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1) l = -1;
-        fclose(f);
-    }
-    return l;
-}
-
 /* Times one case at 1 and max_threads threads, printing a line per run. */
 static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps, CaseResult *res)
 {
     Trainer t;
     memset(res, 0, sizeof *res);
     res->c = c;
-    int rc = trainer_init(&t, c);
+    int rc = trainer_init(&t, c, 0, train_case_items(c));
     if (rc == MELD_OK) {
         res->n_params = meld_model_param_count(t.model);
         res->n_utts = t.batch.b.n_utts;
@@ -427,7 +222,7 @@ static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps
         double pad = b->mel_mask ? 1.0 - valid / (double)b->mel_mask->size : (double)(res->grid - res->n_utts) / res->grid;
         printf("%-10s %s\n           %zu parameters, %d utterances, %.1f%% padding (%s), %.2f GFLOP of matrix "
                "products per step, load %.2f\n", c->name, c->input, res->n_params, res->n_utts, 100.0 * pad,
-               b->mel_mask ? "log-Mel frames" : "label grid", res->work * 1e-9, load_average());
+               b->mel_mask ? "log-Mel frames" : "label grid", res->work * 1e-9, bench_load_average());
     }
     int threads[MAX_THREAD_RUNS] = {1, max_threads};
     for (int k = 0; rc == MELD_OK && k < (max_threads > 1 ? 2 : 1); k++) {
@@ -543,46 +338,12 @@ static char **child_env(bool passive, int threads, char bufs[ENV_BUFS][ENV_BUF])
     return env;
 }
 
-/* Runs argv (argv[0] an absolute path) with env; each line of its stdout and
- * stderr goes to on_line. Returns the exit status (-1 if it did not run). */
-static int run_child(char *const argv[], char **env, void (*on_line)(void *, const char *), void *ctx)
-{
-    int fd[2];
-    if (pipe(fd) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
-    posix_spawn_file_actions_addclose(&fa, fd[1]);
-    pid_t pid;
-    int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    if (err != 0) {
-        close(fd[0]);
-        return -1;
-    }
-    FILE *f = fdopen(fd[0], "r");
-    char line[1024];
-    while (f && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (on_line) on_line(ctx, line);
-    }
-    if (f) fclose(f);
-    else close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static bool torch_available(void)
 {
     char py[] = "/usr/bin/python3", c[] = "-c", code[] = "import torch";
     char *argv[] = {py, c, code, NULL}, bufs[ENV_BUFS][ENV_BUF];
     char **env = child_env(false, 1, bufs);
-    int status = env ? run_child(argv, env, NULL, NULL) : -1;
+    int status = env ? bench_run_child(argv, env, NULL, NULL) : -1;
     free(env);
     return status == 0;
 }
@@ -621,10 +382,10 @@ static int torch_run(const char *models, int threads, int warmup, int steps, boo
     char **env = child_env(passive, threads, env_bufs);
     if (!env) return MELD_ERR;
     printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s, %s; load %.2f\n", script, threads,
-           passive ? "PASSIVE" : "(default)", env_bufs[0], load_average());
+           passive ? "PASSIVE" : "(default)", env_bufs[0], bench_load_average());
     fflush(stdout);
     TorchParse p = {out, passive, round};
-    int status = run_child(argv, env, torch_line, &p);
+    int status = bench_run_child(argv, env, torch_line, &p);
     free(env);
     if (status != 0) return meld_errorf("%s exited with status %d", script, status);
     return MELD_OK;
@@ -744,6 +505,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: bench train [--model lstm|gru|melstm|melstm-var|cnn|fusion|all] [--threads N]\n"
             "                   [--steps N] [--warmup N] [--rounds N] [--no-torch]\n"
+            "       bench train --mpi ...   (data-parallel steps under mpirun: bench train --mpi --help)\n"
             "\n"
             "Median ms per training step (forward + loss + backward + clip + optimiser) of\n"
             "each model on a seeded random batch, at 1 and N threads (default 2), its %% of the\n"
@@ -755,20 +517,10 @@ static void usage(FILE *f)
             "Defaults: --model all --steps 10 --warmup 2 --rounds 1.\n");
 }
 
-static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
-{
-    char *end;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || *end || end == v || x < lo || x > hi) {
-        fprintf(stderr, "bench train: %s needs an integer in %d..%d\n", opt, lo, hi);
-        return -1;
-    }
-    *out = (int)x;
-    return 0;
-}
-
 int bench_train(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--mpi") || !strcmp(argv[i], "--mpi-worker")) return bench_train_mpi(argc, argv);
     const char *model = "all";
     int threads = 2, steps = 10, warmup = 2, rounds = 1;
     bool with_torch = true;
@@ -778,10 +530,10 @@ int bench_train(int argc, char **argv)
         if (!strcmp(a, "--no-torch")) { with_torch = false; continue; }
         int bad = 0;
         if (!strcmp(a, "--model") && v) model = v;
-        else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, 64, &threads);
-        else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, 1000, &steps);
-        else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, 100, &warmup);
-        else if (!strcmp(a, "--rounds")) bad = parse_int(a, v, 1, MAX_ROUNDS, &rounds);
+        else if (!strcmp(a, "--threads")) bad = bench_train_int_option(a, v, 1, 64, &threads);
+        else if (!strcmp(a, "--steps")) bad = bench_train_int_option(a, v, 1, 1000, &steps);
+        else if (!strcmp(a, "--warmup")) bad = bench_train_int_option(a, v, 0, 100, &warmup);
+        else if (!strcmp(a, "--rounds")) bad = bench_train_int_option(a, v, 1, MAX_ROUNDS, &rounds);
         else {
             fprintf(stderr, "bench train: unknown option '%s'\n", a);
             usage(stderr);
@@ -791,17 +543,17 @@ int bench_train(int argc, char **argv)
         i++; /* the option's value */
     }
     /* The selected cases. */
-    const TrainCase *sel[MAX_CASES];
+    const TrainCase *sel[BENCH_TRAIN_CASES];
     int n = 0;
-    for (int i = 0; i < MAX_CASES; i++)
-        if (!strcmp(model, "all") || !strcmp(model, CASES[i].name)) sel[n++] = &CASES[i];
+    for (int i = 0; i < BENCH_TRAIN_CASES; i++)
+        if (!strcmp(model, "all") || !strcmp(model, BENCH_CASES[i].name)) sel[n++] = &BENCH_CASES[i];
     if (n == 0) {
         fprintf(stderr, "bench train: unknown model '%s' (lstm, gru, melstm, melstm-var, cnn, fusion, all)\n", model);
         return 2;
     }
     printf("bench train: ms per training step = forward + loss + backward + clip_grad_norm(5) + optimiser,\n"
            "median of %d steps after %d warm-up, seeded random batch; %d online cores, ISA path %s, load %.2f\n",
-           steps, warmup, threadpool_online_cores(), cpu_isa_name(cpu_isa()), load_average());
+           steps, warmup, threadpool_online_cores(), cpu_isa_name(cpu_isa()), bench_load_average());
     /* The FMA peak at our thread counts, for the roofline column: measured
      * now and again at the end, the higher kept (a busy machine can only
      * pull a measurement down). */
@@ -824,7 +576,7 @@ int bench_train(int argc, char **argv)
     } else {
         have_torch = true;
     }
-    static CaseResult res[MAX_CASES * MAX_ROUNDS];
+    static CaseResult res[BENCH_TRAIN_CASES * MAX_ROUNDS];
     for (int i = 0; i < n; i++)
         for (int r = 0; r < rounds; r++) {
             if (rounds > 1) printf("round %d of %d\n", r + 1, rounds);
@@ -849,6 +601,6 @@ int bench_train(int argc, char **argv)
     printf("\n");
     print_comparison(res, n, rounds, have_torch ? &torch : NULL, peak);
     if (have_torch) print_torch_raw(&torch, res, n * rounds);
-    printf("\nload at the end: %.2f\n", load_average());
+    printf("\nload at the end: %.2f\n", bench_load_average());
     return 0;
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "benchmarks/bench.h"
+#include "pipeline/dist/comm.h"
+#include "tensor/error.h"
 
 typedef struct {
     const char *name;
@@ -30,7 +32,7 @@ static void usage(FILE *out)
                 BENCHES[i].run ? "" : "  [not built yet]");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -47,4 +49,19 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench: unknown benchmark '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+/* Under mpirun (bench train --mpi starts it so) every process runs this
+ * main: it joins the job first, and a failure on one process ends the job
+ * rather than leave the others waiting in a collective. */
+int main(int argc, char **argv)
+{
+    if (comm_init(&argc, &argv) != MELD_OK) {
+        fprintf(stderr, "bench: %s\n", meld_error());
+        return 1;
+    }
+    int status = run(argc, argv);
+    if (status != 0) comm_abort_job(status);
+    comm_finalize();
+    return status;
 }

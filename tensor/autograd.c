@@ -19,6 +19,8 @@ int graph_init(Graph *g, uint64_t seed)
 void graph_reset(Graph *g)
 {
     g->n_tape = 0;
+    g->streams = NULL;   /* they live in the arena */
+    g->stream_calls = 0;
     arena_reset(&g->arena);
 }
 
@@ -121,6 +123,33 @@ float *tensor_grad_assign(Tensor *t, bool *assign)
     return t->grad;
 }
 
+/* The leaves that require a gradient, in order of first use on the tape
+ * (leaf[k] is first read by node at[k]); a linear search per source, as a
+ * model has tens of parameters and a step tens to hundreds of nodes. */
+typedef struct {
+    Tensor **leaf;
+    int *at;
+    int n;
+} ReadySchedule;
+
+static int ready_schedule(Graph *g, ReadySchedule *s)
+{
+    size_t cap = (size_t)g->n_tape * TENSOR_MAX_SRC + 1;
+    s->leaf = graph_alloc(g, cap * sizeof *s->leaf);
+    s->at = graph_alloc(g, cap * sizeof *s->at);
+    s->n = 0;
+    if (!s->leaf || !s->at) return meld_errorf("backward: out of memory");
+    for (int i = 0; i < g->n_tape; i++)
+        for (int k = 0; k < g->tape[i]->nsrc; k++) {
+            Tensor *t = g->tape[i]->src[k];
+            if (t->op || !t->requires_grad) continue;
+            int seen = 0;
+            for (int j = s->n - 1; j >= 0 && !seen; j--) seen = s->leaf[j] == t;
+            if (!seen) s->leaf[s->n] = t, s->at[s->n++] = i;
+        }
+    return MELD_OK;
+}
+
 int graph_backward(Graph *g, Tensor *loss)
 {
     if (!loss) return meld_errorf("backward: no loss (the forward pass failed)");
@@ -133,17 +162,25 @@ int graph_backward(Graph *g, Tensor *loss)
     if (!seed) return meld_errorf("backward: out of memory");
     seed[0] += 1.0f;
     g->backward_failed = false;
+    ReadySchedule ready = {0};
+    if (g->grad_ready && ready_schedule(g, &ready)) return MELD_ERR;
+    int next_ready = ready.n - 1;   /* the schedule is walked from its end */
     for (int i = g->n_tape - 1; i >= 0; i--) {
         Tensor *node = g->tape[i];
-        if (!node->grad) continue;   /* nothing flows back through it */
-        grad_settle(node);           /* allocated, but no consumer wrote it */
-        /* Make sure every source that needs a gradient has a buffer before
-         * the rule runs, so rules can write without checking for failure. */
-        for (int s = 0; s < node->nsrc; s++)
-            if (node->src[s]->requires_grad && !grad_alloc(node->src[s]))
-                return meld_errorf("backward: out of memory in %s", node->op->name);
-        node->op->backward(node);
-        if (g->backward_failed) return meld_error_context("backward of %s", node->op->name);
+        if (node->grad) {            /* else nothing flows back through it */
+            grad_settle(node);       /* allocated, but no consumer wrote it */
+            /* Make sure every source that needs a gradient has a buffer before
+             * the rule runs, so rules can write without checking for failure. */
+            for (int s = 0; s < node->nsrc; s++)
+                if (node->src[s]->requires_grad && !grad_alloc(node->src[s]))
+                    return meld_errorf("backward: out of memory in %s", node->op->name);
+            node->op->backward(node);
+            if (g->backward_failed) return meld_error_context("backward of %s", node->op->name);
+        }
+        for (; next_ready >= 0 && ready.at[next_ready] == i; next_ready--) {
+            grad_settle(ready.leaf[next_ready]);
+            g->grad_ready(g->grad_ready_ctx, ready.leaf[next_ready]);
+        }
     }
     /* Leaves (and any buffer a rule skipped) read as zeros, not garbage. */
     for (int i = 0; i < g->n_tape; i++)

@@ -29,6 +29,26 @@
 
 #include "tensor/tensor.h"
 
+/* Random streams per sample, for the ops that draw per row (dropout).
+ * Without them an op draws from g->rng in row-major order, so a row's mask
+ * depends on every row before it. With them, the draws of a sample depend
+ * on its own seed only, not on which other samples share the batch: a
+ * batch split over several processes draws what the whole batch draws in
+ * one. A batch holds n_items items (dialogues, or utterances); item b is
+ * samples [item_first[b], item_first[b + 1]) (its utterances). */
+typedef struct {
+    const uint64_t *seed;     /* [n_samples] */
+    const int *item_first;    /* [n_items + 1] */
+    int n_samples, n_items;
+} SampleStreams;
+
+/* Sums buf[0..n) in place over every process that shares this batch
+ * (data parallelism: BatchNorm's batch statistics with sync). */
+typedef int (*GraphSumFn)(void *ctx, double *buf, int n);
+/* Told during graph_backward that the gradient of a leaf (a parameter) is
+ * final: no rule still to run reads it. */
+typedef void (*GraphGradReadyFn)(void *ctx, Tensor *leaf);
+
 typedef struct Graph {
     Arena arena;
     Tensor **tape;
@@ -37,12 +57,23 @@ typedef struct Graph {
     bool training;       /* dropout and batch-norm behave as in training */
     Rng rng;             /* dropout masks; part of the run's saved RNG state */
     bool backward_failed;/* a backward rule could not finish (graph_backward_fail) */
+    /* Optional, for data parallelism (pipeline/dist); all NULL by default. */
+    const SampleStreams *streams;  /* per-sample draws; cleared by graph_reset */
+    uint64_t stream_calls;         /* ops that drew from them since the reset */
+    GraphSumFn sum_across;         /* set: batch statistics are global */
+    void *sum_ctx;
+    GraphGradReadyFn grad_ready;   /* set: called as each leaf's gradient is final */
+    void *grad_ready_ctx;
 } Graph;
 
 int  graph_init(Graph *g, uint64_t seed);
 void graph_reset(Graph *g);
 void graph_free(Graph *g);
-/* Runs backward from a scalar (size 1) loss. */
+/* Runs backward from a scalar (size 1) loss. With g->grad_ready set, each
+ * leaf that requires a gradient is announced as soon as the earliest tape
+ * node reading it has run its rule, i.e. in reverse order of first use:
+ * the last layers' parameters first, while the earlier layers' rules still
+ * run (gradients can be sent while the rest is computed). */
 int  graph_backward(Graph *g, Tensor *loss);
 
 /* For op implementations ------------------------------------------------- */

@@ -85,11 +85,12 @@ Tensor *op_cross_entropy(Graph *g, Tensor *logits, const int *labels,
 
 /* ---- regularisation (ops_dropout.c) ------------------------------------ */
 /* Inverted dropout: in training keep each element with probability 1-p and
- * scale it by 1/(1-p); identity in eval (g->training false). Mask from g->rng. */
+ * scale it by 1/(1-p); identity in eval (g->training false). Mask from g->rng,
+ * or per sample from g->streams when set (autograd.h). */
 Tensor *op_dropout(Graph *g, Tensor *a, float p);
 /* Spatial dropout: x [N, C, ...], rank >= 3. In training one keep/drop draw
- * per (n, c) from g->rng in row-major order, kept maps scaled by 1/(1-p);
- * identity in eval or for p = 0. */
+ * per (n, c), from g->rng in row-major order or from g->streams, kept maps
+ * scaled by 1/(1-p); identity in eval or for p = 0. */
 Tensor *op_dropout2d(Graph *g, Tensor *x, float p);
 
 /* ---- images, NCHW (ops_conv2d.c, ops_pool.c, ops_batchnorm.c) ---------- */

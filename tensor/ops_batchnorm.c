@@ -25,8 +25,18 @@
  *     dx_j = inv * (g_j - mean(g) - xhat_j * mean(g * xhat)).
  * The running statistics are not differentiated (torch neither).
  *
- * Saved: saved[0] = xhat [N*C*S], saved[1] = inv [C];
+ * Saved: saved[0] = xhat [N*C*S], saved[1] = inv [C], saved[2] = m (a
+ * double: the count over every process, see below);
  * args.i[0] = 1 if batch statistics were used, [1] = C, [2] = S.
+ *
+ * Synchronised BatchNorm (data parallelism, g->sum_across set): the batch
+ * is split over processes, and the statistics are those of the whole
+ * batch. Every sum over the channel's values above (sum x, then
+ * sum (x - mu)^2, and in backward sum dy and sum dy xhat) is a per-process
+ * partial sum completed by one g->sum_across call for all channels, and m
+ * is the total count; the parameter gradients keep their local sums (the
+ * gradient all-reduce adds them up). Each channel's work is therefore
+ * split in passes around those calls; alone, one task runs them all.
  */
 #include <limits.h>
 #include <math.h>
@@ -50,10 +60,14 @@ enum { BN_PARALLEL_MIN = 1 << 16 };
 typedef struct {
     size_t N, C, S;
     double momentum, eps;
+    double m;          /* values per channel: N*S here, or over every process */
     int batch_stats, update_running;
     bool assign_gx;   /* backward: first writer of dL/dx, store instead of add */
     const float *x, *dy, *gamma, *beta;
     float *y, *xhat, *inv, *gx, *gg, *gb, *running_mean, *running_var;
+    double *mean;     /* [C] forward: the mean used */
+    double *stat;     /* forward [C + 1]: sum x, then sum xhat^2, then the
+                       * count; backward [2C]: sum dy, sum dy xhat */
 } BnJob;
 
 static void bn_run(BnJob *j, ThreadpoolFn fn)
@@ -78,22 +92,41 @@ static void channel_sums(const BnJob *j, const float *a, const float *b, size_t 
     *sab = tab;
 }
 
-/* gx += k * (dy - mean(dy) - xhat * mean(dy * xhat)), as three vector passes:
- * gx += k dy (gx = k dy for its first writer); gx += (-k mean(dy xhat))
- * xhat; gx += -k mean(dy). */
-static void backward_channel(void *ctx, int ci, int thread)
+/* Completes the partial sums stat[0..n) over the processes (a no-op alone). */
+static int bn_sum_across(Graph *g, double *stat, int n)
+{
+    if (!g->sum_across) return MELD_OK;
+    return g->sum_across(g->sum_ctx, stat, n) ? meld_error_context("batchnorm: synchronising batch statistics")
+                                               : MELD_OK;
+}
+
+/* ---- backward --------------------------------------------------------------- */
+
+/* Pass 1 of channel c: sum dy and sum dy xhat; the parameter gradients. */
+static void grad_sums_channel(void *ctx, int ci, int thread)
 {
     (void)thread;
-    const BnJob *j = ctx;
-    const size_t C = j->C, S = j->S, c = (size_t)ci, m = j->N * S;
+    BnJob *j = ctx;
+    size_t c = (size_t)ci;
     double sum_dy, sum_dy_xhat;
     channel_sums(j, j->dy, j->xhat, c, &sum_dy, &sum_dy_xhat);
     if (j->gg) j->gg[c] += (float)sum_dy_xhat;
     if (j->gb) j->gb[c] += (float)sum_dy;
-    if (!j->gx) return;
+    j->stat[2 * c] = sum_dy;
+    j->stat[2 * c + 1] = sum_dy_xhat;
+}
+
+/* Pass 2: gx += k * (dy - mean(dy) - xhat * mean(dy * xhat)), as three
+ * vector passes: gx += k dy (gx = k dy for its first writer);
+ * gx += (-k mean(dy xhat)) xhat; gx += -k mean(dy). */
+static void grad_input_channel(void *ctx, int ci, int thread)
+{
+    (void)thread;
+    const BnJob *j = ctx;
+    const size_t C = j->C, S = j->S, c = (size_t)ci;
     float k = (j->gamma ? j->gamma[c] : 1.0f) * j->inv[c];
-    float mean_dy = j->batch_stats ? (float)(sum_dy / (double)m) : 0.0f;
-    float mean_dy_xhat = j->batch_stats ? (float)(sum_dy_xhat / (double)m) : 0.0f;
+    float mean_dy = j->batch_stats ? (float)(j->stat[2 * c] / j->m) : 0.0f;
+    float mean_dy_xhat = j->batch_stats ? (float)(j->stat[2 * c + 1] / j->m) : 0.0f;
     for (size_t n = 0; n < j->N; n++) {
         float *gx = j->gx + BN_AT(n, c, 0);
         if (j->assign_gx) eltwise_scale_shift(j->dy + BN_AT(n, c, 0), k, 0.0f, gx, S);
@@ -104,19 +137,43 @@ static void backward_channel(void *ctx, int ci, int thread)
     }
 }
 
+static void backward_channel(void *ctx, int c, int thread)
+{
+    grad_sums_channel(ctx, c, thread);
+    if (((const BnJob *)ctx)->gx) grad_input_channel(ctx, c, thread);
+}
+
 static void batchnorm_backward(Tensor *y)
 {
     Tensor *x = y->src[0];
     Tensor *gamma = y->nsrc > 1 ? y->src[1] : NULL, *beta = y->nsrc > 2 ? y->src[2] : NULL;
     BnJob j = {.N = (size_t)x->shape[0], .C = (size_t)y->args.i[1], .S = (size_t)y->args.i[2],
-               .batch_stats = y->args.i[0], .dy = y->grad, .gamma = gamma ? gamma->data : NULL,
-               .xhat = y->args.saved[0], .inv = y->args.saved[1],
+               .m = *(const double *)y->args.saved[2], .batch_stats = y->args.i[0], .dy = y->grad,
+               .gamma = gamma ? gamma->data : NULL, .xhat = y->args.saved[0], .inv = y->args.saved[1],
                .gg = gamma ? tensor_grad(gamma) : NULL, .gb = beta ? tensor_grad(beta) : NULL};
     j.gx = tensor_grad_assign(x, &j.assign_gx);
-    bn_run(&j, backward_channel);
+    j.stat = graph_alloc(y->graph, 2 * j.C * sizeof(double));
+    if (!j.stat) {
+        meld_errorf("batchnorm: out of memory in backward");
+        graph_backward_fail(y->graph);
+        return;
+    }
+    Graph *g = y->graph;
+    if (!(g->sum_across && j.batch_stats && j.gx)) {
+        bn_run(&j, backward_channel);
+        return;
+    }
+    bn_run(&j, grad_sums_channel);
+    if (bn_sum_across(g, j.stat, 2 * (int)j.C)) {
+        graph_backward_fail(g);
+        return;
+    }
+    bn_run(&j, grad_input_channel);
 }
 
 const OpDef OPDEF_BATCHNORM = {"batchnorm", batchnorm_backward};
+
+/* ---- forward ---------------------------------------------------------------- */
 
 static int check_vec(const Tensor *t, int C, const char *what)
 {
@@ -125,36 +182,44 @@ static int check_vec(const Tensor *t, int C, const char *what)
     return meld_errorf("batchnorm: %s has shape %s, expected [%d]", what, shape_str(t, s, sizeof s), C);
 }
 
-/* Channel c: batch mean and biased variance (two passes) or the
- * running estimates; inv; xhat and y; the running statistics. */
-static void forward_channel(void *ctx, int ci, int thread)
+/* Pass 1 of channel c (batch statistics): sum x. */
+static void sum_channel(void *ctx, int ci, int thread)
 {
     (void)thread;
     BnJob *j = ctx;
-    const size_t C = j->C, S = j->S, c = (size_t)ci, m = j->N * S;
-    double mu, var;
-    if (j->batch_stats) {
-        double sum, unused;
-        channel_sums(j, j->x, NULL, c, &sum, &unused);
-        mu = sum / (double)m;
-    } else {
-        mu = j->running_mean[c];
-    }
-    /* xhat = x - mu first; in training var = mean(xhat^2) (the two-pass
-     * variance, no cancellation); then xhat *= inv and y = gamma xhat + beta. */
+    double unused;
+    channel_sums(j, j->x, NULL, (size_t)ci, &j->stat[ci], &unused);
+}
+
+/* Pass 2: mu (the batch mean, or the running one), xhat = x - mu and, for
+ * batch statistics, sum xhat^2 (the two-pass variance, no cancellation). */
+static void centre_channel(void *ctx, int ci, int thread)
+{
+    (void)thread;
+    BnJob *j = ctx;
+    const size_t C = j->C, S = j->S, c = (size_t)ci;
+    double mu = j->batch_stats ? j->stat[c] / j->m : j->running_mean[c];
     float muf = (float)mu;
     for (size_t n = 0; n < j->N; n++)
         eltwise_scale_shift(j->x + BN_AT(n, c, 0), 1.0f, -muf, j->xhat + BN_AT(n, c, 0), S);
-    if (j->batch_stats) {
-        double sq = 0;
-        for (size_t n = 0; n < j->N; n++) {
-            const float *xh = j->xhat + BN_AT(n, c, 0);
-            sq += eltwise_dot(xh, xh, S);
-        }
-        var = sq / (double)m;
-    } else {
-        var = j->running_var[c];
+    j->mean[c] = mu;
+    if (!j->batch_stats) return;
+    double sq = 0;
+    for (size_t n = 0; n < j->N; n++) {
+        const float *xh = j->xhat + BN_AT(n, c, 0);
+        sq += eltwise_dot(xh, xh, S);
     }
+    j->stat[c] = sq;
+}
+
+/* Pass 3: var, inv; xhat *= inv and y = gamma xhat + beta; the running
+ * statistics. */
+static void normalise_channel(void *ctx, int ci, int thread)
+{
+    (void)thread;
+    BnJob *j = ctx;
+    const size_t C = j->C, S = j->S, c = (size_t)ci;
+    double mu = j->mean[c], var = j->batch_stats ? j->stat[c] / j->m : j->running_var[c];
     float ic = (float)(1.0 / sqrt(var + j->eps));
     j->inv[c] = ic;
     float ga = j->gamma ? j->gamma[c] : 1.0f, be = j->beta ? j->beta[c] : 0.0f;
@@ -164,10 +229,33 @@ static void forward_channel(void *ctx, int ci, int thread)
         eltwise_scale_shift(xh, ga, be, j->y + BN_AT(n, c, 0), S);
     }
     if (j->update_running) {
-        double unbiased = var * (double)m / (double)(m - 1), mo = j->momentum;
+        double unbiased = var * j->m / (j->m - 1), mo = j->momentum;
         j->running_mean[c] = (float)((1.0 - mo) * j->running_mean[c] + mo * mu);
         j->running_var[c] = (float)((1.0 - mo) * j->running_var[c] + mo * unbiased);
     }
+}
+
+static void forward_channel(void *ctx, int c, int thread)
+{
+    if (((const BnJob *)ctx)->batch_stats) sum_channel(ctx, c, thread);
+    centre_channel(ctx, c, thread);
+    normalise_channel(ctx, c, thread);
+}
+
+/* The passes with the statistics completed over the processes in between:
+ * the sums of x with the count, then the sums of xhat^2. */
+static int forward_synchronised(Graph *g, BnJob *j)
+{
+    int C = (int)j->C;
+    bn_run(j, sum_channel);
+    j->stat[C] = j->m;
+    if (bn_sum_across(g, j->stat, C + 1)) return MELD_ERR;
+    j->m = j->stat[C];
+    if (j->m <= 1) return meld_errorf("batchnorm: %g values per channel over all processes: need more than 1", j->m);
+    bn_run(j, centre_channel);
+    if (bn_sum_across(g, j->stat, C)) return MELD_ERR;
+    bn_run(j, normalise_channel);
+    return MELD_OK;
 }
 
 Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
@@ -199,7 +287,8 @@ Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
     for (int d = 2; d < x->ndim; d++) S *= (size_t)x->shape[d];
     size_t m = N * S;
     int batch_stats = g->training || !running_mean;
-    if (batch_stats && m <= 1) {
+    bool synchronised = batch_stats && g->sum_across;
+    if (batch_stats && m <= 1 && !synchronised) {
         meld_errorf("batchnorm: x %s: expected more than 1 value per channel when training",
                     shape_str(x, sx, sizeof sx));
         return NULL;
@@ -215,15 +304,23 @@ Tensor *op_batchnorm(Graph *g, Tensor *x, Tensor *gamma, Tensor *beta,
     if (!y) return NULL;
     float *xhat = graph_alloc(g, x->size * sizeof(float) + 1);
     float *inv = graph_alloc(g, C * sizeof(float) + 1);
-    if (!xhat || !inv) return NULL;
-    BnJob j = {.N = N, .C = C, .S = S, .momentum = momentum, .eps = eps, .batch_stats = batch_stats,
+    double *mean = graph_alloc(g, C * sizeof(double) + 1), *stat = graph_alloc(g, (C + 1) * sizeof(double));
+    double *count = graph_alloc(g, sizeof(double));
+    if (!xhat || !inv || !mean || !stat || !count) return NULL;
+    BnJob j = {.N = N, .C = C, .S = S, .momentum = momentum, .eps = eps, .m = (double)m, .batch_stats = batch_stats,
                .update_running = batch_stats && g->training && running_mean, .x = x->data,
                .gamma = gamma ? gamma->data : NULL, .beta = beta ? beta->data : NULL, .y = y->data,
                .xhat = xhat, .inv = inv, .running_mean = running_mean ? running_mean->data : NULL,
-               .running_var = running_var ? running_var->data : NULL};
-    bn_run(&j, forward_channel);
+               .running_var = running_var ? running_var->data : NULL, .mean = mean, .stat = stat};
+    if (synchronised) {
+        if (forward_synchronised(g, &j)) return NULL;
+    } else {
+        bn_run(&j, forward_channel);
+    }
+    *count = j.m;
     y->args.saved[0] = xhat;
     y->args.saved[1] = inv;
+    y->args.saved[2] = count;
     y->args.i[0] = batch_stats;
     y->args.i[1] = (int)C;
     y->args.i[2] = (int)S;

@@ -1,7 +1,8 @@
 /* Dropout, element-wise and spatial.
  *
  * Inverted dropout: y = x * m / (1 - p), m ~ Bernoulli(1 - p), drawn from
- * the graph's rng in row-major order (so a seeded run is reproducible).
+ * the graph's rng in row-major order (so a seeded run is reproducible), or
+ * per sample from the graph's sample streams (draw_uniforms below).
  * dL/dx = g * m / (1 - p). In eval mode, or for p = 0, y = x (a copy, still
  * differentiable with the identity backward). saved[0] = the scaled mask.
  *
@@ -23,6 +24,40 @@
 #include "tensor/op_table.h"
 #include "tensor/ops.h"
 #include "tensor/threadpool.h"
+
+/* The uniforms behind a mask: rows x per_row values, row-major, for the
+ * rows of x's leading axis. Without sample streams they come from g->rng
+ * in that order. With them (autograd.h) each row belongs to one sample: to
+ * item r when there is one row per item (a dialogue's [T, ...] block), else,
+ * with k rows per sample, to sample r / k (an utterance's K frames). The
+ * row's values come from a stream of its own, keyed by the sample's seed,
+ * the number of this call since graph_reset and r mod k, so they do not
+ * depend on the other rows of the batch. A dialogue's row draws its real
+ * steps before its padding, so padding it to a longer grid only changes
+ * draws that fall on padding. */
+static int draw_uniforms(Graph *g, const char *who, size_t rows, size_t per_row, float *u)
+{
+    const SampleStreams *st = g->streams;
+    if (!st) {
+        rng_fill_uniform(&g->rng, u, rows * per_row);
+        return MELD_OK;
+    }
+    uint64_t call = g->stream_calls++;
+    bool by_item = rows == (size_t)st->n_items;
+    if (!by_item && (st->n_samples <= 0 || rows % (size_t)st->n_samples))
+        return meld_errorf("%s: %zu rows match neither the batch's %d items nor its %d samples", who, rows,
+                           st->n_items, st->n_samples);
+    size_t k = by_item ? 1 : rows / (size_t)st->n_samples;
+    for (size_t r = 0; r < rows; r++) {
+        size_t sample = by_item ? (size_t)st->item_first[r] : r / k;
+        Rng rng;
+        rng_seed(&rng, rng_mix(rng_mix(st->seed[sample], call), by_item ? 0 : r % k), 0);
+        rng_fill_uniform(&rng, u + r * per_row, per_row);
+    }
+    return MELD_OK;
+}
+
+static size_t leading_rows(const Tensor *x) { return x->ndim ? (size_t)x->shape[0] : 1; }
 
 /* ---- element-wise ---------------------------------------------------------- */
 
@@ -56,7 +91,8 @@ Tensor *op_dropout(Graph *g, Tensor *x, float p)
     float *m = graph_alloc(g, x->size * sizeof(float) + 1);
     if (!m) return NULL;
     float keep_scale = 1.0f / (1.0f - p);
-    rng_fill_uniform(&g->rng, m, x->size);   /* the draws, then vector loops */
+    size_t rows = leading_rows(x);           /* the draws, then vector loops */
+    if (rows && draw_uniforms(g, "dropout", rows, x->size / rows, m)) return NULL;
     for (size_t i = 0; i < x->size; i++) m[i] = m[i] >= p ? keep_scale : 0.0f;
     for (size_t i = 0; i < x->size; i++) y->data[i] = x->data[i] * m[i];
     y->args.saved[0] = m;
@@ -131,7 +167,8 @@ Tensor *op_dropout2d(Graph *g, Tensor *x, float p)
     float *m = graph_alloc(g, maps * sizeof(float) + 1);
     if (!m) return NULL;
     float keep_scale = 1.0f / (1.0f - p);
-    for (size_t k = 0; k < maps; k++) m[k] = rng_uniform(&g->rng) >= p ? keep_scale : 0.0f;
+    if (maps && draw_uniforms(g, "dropout2d", (size_t)x->shape[0], (size_t)x->shape[1], m)) return NULL;
+    for (size_t k = 0; k < maps; k++) m[k] = m[k] >= p ? keep_scale : 0.0f;
     MapJob j = {x->data, m, y->data, s, false};
     run_maps(&j, maps);
     y->args.saved[0] = m;

@@ -36,4 +36,9 @@ float    rng_normal(Rng *r);                  /* mean 0, std 1 */
 /* Fisher-Yates shuffle of idx[0..n). */
 void     rng_shuffle(Rng *r, int *idx, int n);
 
+/* A seed derived from two numbers (SplitMix64's finaliser of a + phi * (b + 1),
+ * phi = 2^64 / golden ratio): a well-mixed key for an independent stream,
+ * e.g. one per utterance of an epoch, with no draw order to keep in step. */
+uint64_t rng_mix(uint64_t a, uint64_t b);
+
 #endif

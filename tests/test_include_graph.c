@@ -5,6 +5,7 @@
  *       < layers/, optim/, audio/, video/          (each on tensor/ only)
  *       < pipeline/data/ < features/ < eda/ < models/ < train/ < export/
  *                                                  (each on any before it)
+ *         pipeline/dist/ (MPI) on tensor/ only, beside pipeline/data/
  *         pipeline/synth/ stands alone: on the parts below pipeline/ only,
  *                         and only the programs include it
  *       < pipeline/cli/, benchmarks/               (the programs)
@@ -41,6 +42,7 @@ static const struct {
     {"pipeline/data", 2}, {"pipeline/features", 3}, {"pipeline/eda", 4},
     {"pipeline/models", 5}, {"pipeline/train", 6}, {"pipeline/export", 7},
     {"pipeline/synth", 2},   /* alone: see ONLY_PROGRAMS */
+    {"pipeline/dist", 2},    /* processes working together (MPI): on tensor/ only */
     {"examples", 2},         /* the engine's parts only, no pipeline/ */
     {"pipeline/cli", 10}, {"benchmarks", 10},
     {"tests", 11},

@@ -6,6 +6,7 @@
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -92,9 +93,14 @@ static int run_eval(int argc, char **argv)
     }
     EvalResult r;
     Baselines b;
-    int evaluated = evaluate_split(lm.model, eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
+    const Comm *c = comm_world();   /* under mpirun the batches are shared out */
+    int evaluated = evaluate_split_on(c, lm.model, eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
     if (evaluated != MELD_OK) meld_error_context("%s on %s", a.model_file, path);
     if (evaluated == MELD_OK && baselines_compute(train, eval, &b) == MELD_OK) {
+        if (c->rank != 0) {
+            rc = 0;
+            goto done;
+        }
         rc = 0;
         if (!a.json) report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
         else if (report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b)) rc = report_error("eval");

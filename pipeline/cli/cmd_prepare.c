@@ -6,6 +6,7 @@
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/features/clip.h"
+#include "pipeline/dist/comm.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
@@ -55,9 +56,12 @@ static int run_prepare(int argc, char **argv)
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("prepare");
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
-    char cache[4096], root[4096];
-    printf("cache %s is up to date (%s corpus %s, %d threads)\n", cli_shown(corpus.cache_dir, cache, sizeof cache),
-           corpus.synthetic ? "built-in synthetic" : "data", cli_shown(corpus.root, root, sizeof root),
+    const Comm *c = comm_world();
+    if (c->rank != 0) return 0;
+    char cache[4096], root[4096], procs[64] = "";
+    if (c->size > 1) snprintf(procs, sizeof procs, "%d processes of ", c->size);
+    printf("cache %s is up to date (%s corpus %s, %s%d threads)\n", cli_shown(corpus.cache_dir, cache, sizeof cache),
+           corpus.synthetic ? "built-in synthetic" : "data", cli_shown(corpus.root, root, sizeof root), procs,
            threadpool_threads());
     return 0;
 }

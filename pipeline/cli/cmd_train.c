@@ -10,6 +10,7 @@
 #include "pipeline/cli/messages.h"
 #include "pipeline/features/clip.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -68,9 +69,9 @@ static void default_lr(char *buf, size_t cap)
 
 typedef struct {
     const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade, *features;
-    float lr;
+    float lr, bucket_mb;
     int epochs, batch, patience, threads, seed, hidden, frames, size, mels;
-    bool resume, context, lenient;
+    bool resume, context, lenient, sync_bn;
 } TrainArgs;
 
 #define A(f, T) OPT_AT(TrainArgs, f, T)
@@ -98,6 +99,8 @@ static const Option OPTIONS[] = {
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
     {"--features", OPT_CHOICE, A(features, const char *), "clips|meld-pickle", .help = "inputs: features computed from the clips, or (gru, lstm; one --task) MELD's released audio features, audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the CSVs under --data", .def = "clips"},
+    {"--sync-bn", OPT_FLAG, A(sync_bn, bool), .help = "under mpirun: BatchNorm statistics of the whole batch, not of each process's share", .only = ONLY_CNN | ONLY_FUSION},
+    {"--bucket-mb", OPT_REAL, A(bucket_mb, float), "X", .help = "under mpirun: gradients summed in buckets of X MiB during the backward pass; 0: all after it", .lo = 0, .hi = 4096, .def = "1"},
 };
 #undef A
 
@@ -127,16 +130,21 @@ static void on_start(void *ctx, const char *line)
     fprintf(stderr, "meld train: %s\n", line);
 }
 
-static void on_batch(void *ctx, int epoch, int step, int steps, float loss)
+/* The job's one progress line (rank 0's): the rate is global, utterances
+ * trained on by every process together. */
+static void on_batch(void *ctx, int epoch, int step, int steps, float loss, int utts)
 {
     TrainCtx *c = ctx;
     if (epoch != c->epoch) {
         progress_init(&c->bar);
         c->epoch = epoch;
     }
-    char label[32], extra[48];
+    char label[32], extra[64];
+    double elapsed = wall_seconds() - c->bar.start;
     snprintf(label, sizeof label, "epoch %d", epoch);
-    snprintf(extra, sizeof extra, "loss %.4f", loss);
+    /* As the step rate, shown once it is not noise (progress_update). */
+    if (elapsed > 0.5 || (step == steps && elapsed > 0)) snprintf(extra, sizeof extra, "loss %.4f, %.0f utt/s", loss, utts / elapsed);
+    else snprintf(extra, sizeof extra, "loss %.4f", loss);
     progress_update(&c->bar, label, step, steps, extra);
     if (step == steps) progress_end(&c->bar);
 }
@@ -191,6 +199,9 @@ static int run_train(int argc, char **argv)
     o.batch = a.batch ? a.batch : (o.cfg.context ? 8 : d->batch);
     o.patience = a.patience ? a.patience : (o.cfg.context ? d->patience + 2 : d->patience);
     o.seed = (uint64_t)a.seed;
+    o.comm = comm_world();
+    o.sync_bn = a.sync_bn;
+    o.bucket_bytes = a.bucket_mb > 0 ? (long)((double)a.bucket_mb * 1048576.0) : -1;
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("train");
     char out_dir[1024];
     snprintf(out_dir, sizeof out_dir, "%s", a.out ? a.out : "runs");
@@ -207,15 +218,20 @@ static int run_train(int argc, char **argv)
 
     Corpus corpus = {0};
     SplitData splits[N_SPLITS] = {0};
+    bool lead = o.comm->rank == 0;
+    const char *per_process = o.comm->size > 1 ? " per process" : "";
     if (pickle >= 0) {   /* MELD's released features: in memory, no cache */
         if (corpus_pickle_ready("train", &req, pickle, NULL, splits, corpus.config, sizeof corpus.config)) return 1;
-        cli_errorf("train", "MELD's released audio features, model %s, %d threads", o.model, threadpool_threads());
+        if (lead)
+            cli_errorf("train", "MELD's released audio features, model %s, %d threads%s", o.model, threadpool_threads(),
+                       per_process);
         o.splits = splits;
     } else {
         if (corpus_ready("train", &req, &corpus)) return 1;
-        cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads",
-                   corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
-                   threadpool_threads());
+        if (lead)
+            cli_errorf("train", "%s corpus %s (cache %s), model %s, %d threads%s",
+                       corpus.synthetic ? "built-in synthetic" : "data", corpus.root, corpus.cache_dir, o.model,
+                       threadpool_threads(), per_process);
         o.cache_dir = corpus.cache_dir;
     }
     o.cache_hash = cache_hash(corpus.config);
@@ -229,6 +245,7 @@ static int run_train(int argc, char **argv)
     rc = train_run(&o, &res);
     for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
     if (rc != MELD_OK) return report_error("train");
+    if (!lead) return 0;
     printf("trained %d epochs in %.1f s; best dev weighted F1 %.4f at epoch %d; checkpoint %s\n", res.epochs_run,
            res.seconds, res.best_score, res.best_epoch, res.best_path);
     report_eval_text(stdout, "test", o.cfg.task, &res.test, &res.test_baselines);

@@ -12,6 +12,7 @@
 #include "pipeline/data/meld_pickle.h"
 #include "pipeline/features/clip.h"
 #include "pipeline/models/models.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
@@ -183,39 +184,62 @@ static void print_prepared(const char *cmd, const PrepareOptions *po, const Prep
                 res->decoded_twice);
 }
 
-/* Shared lock on a fresh cache, rebuilding it (under the exclusive lock,
- * in prepare_run) as often as another process changes it meanwhile. */
+/* Rank 0 (alone: the process): a shared lock on the cache folder when its
+ * caches are fresh; else the lock released and, for a --cache folder of
+ * another corpus, an error. */
+static int lead_check(const char *cmd, const CorpusRequest *req, const Dataset *ds, const PrepareOptions *po,
+                      PrepCtx *ctx, Corpus *out, int *fresh)
+{
+    PrepareStatus st;
+    if (folder_lock(&out->lock, out->cache_dir, 0, prep_wait, ctx) || prepare_status(ds, po, &st)) return MELD_ERR;
+    *fresh = st.fresh;
+    if (st.fresh) return MELD_OK;
+    folder_unlock(&out->lock);
+    if (req->cache && st.caches_found > 0 && st.same_corpus == 0)
+        return meld_errorf("%s holds the features of another corpus (%s); give another --cache folder, or delete "
+                           "%s to rebuild it there",
+                           out->cache_dir, st.why, out->cache_dir);
+    if (!ctx->quiet)
+        cli_errorf(cmd, "preparing features of %zu utterances from %s into %s/ (%s)", dataset_n_utterances(ds),
+                   ds->root, out->cache_dir, st.why);
+    return MELD_OK;
+}
+
+/* A shared lock on a fresh cache (rank 0's, for the job), rebuilding it (under
+ * the exclusive lock, in prepare_run) as often as another process changes it
+ * meanwhile. Collective: every process of an MPI job prepares its share. */
 static int ensure_fresh(const char *cmd, const CorpusRequest *req, const Dataset *ds, PrepareOptions *po, Corpus *out)
 {
-    PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet};
+    const Comm *c = comm_world();
+    bool lead = c->rank == 0;
+    PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet || !lead};
     po->cb_ctx = &ctx;
-    po->on_progress = prep_progress;
+    po->on_progress = ctx.quiet ? NULL : prep_progress;
     po->on_wait = prep_wait;
-    if (mkdir(out->cache_dir, 0777) != 0 && errno != EEXIST)
+    po->comm = c;
+    if (lead && mkdir(out->cache_dir, 0777) != 0 && errno != EEXIST)
         return meld_errorf("%s: cannot create the cache folder: %s", out->cache_dir, strerror(errno));
     for (int attempt = 0; attempt < 3; attempt++) {
-        PrepareStatus st;
-        if (folder_lock(&out->lock, out->cache_dir, 0, prep_wait, &ctx) || prepare_status(ds, po, &st)) return MELD_ERR;
-        if (st.fresh) return MELD_OK;
-        folder_unlock(&out->lock);
-        if (req->cache && st.caches_found > 0 && st.same_corpus == 0)
-            return meld_errorf("%s holds the features of another corpus (%s); give another --cache folder, or delete "
-                               "%s to rebuild it there",
-                               out->cache_dir, st.why, out->cache_dir);
-        if (!req->quiet)
-            cli_errorf(cmd, "preparing features of %zu utterances from %s into %s/ (%s)",
-                    dataset_n_utterances(ds), ds->root, out->cache_dir, st.why);
+        int fresh = 0;
+        if (lead && lead_check(cmd, req, ds, po, &ctx, out, &fresh)) return MELD_ERR;
+        if (comm_broadcast(c, &fresh, sizeof fresh, 0)) return MELD_ERR;
+        if (fresh) return MELD_OK;
         PrepareResult res;
         if (prepare_run(ds, po, &res)) return MELD_ERR;
-        if (!req->quiet && !res.up_to_date) print_prepared(cmd, po, &res);
+        if (!ctx.quiet && !res.up_to_date) print_prepared(cmd, po, &res);
     }
     return meld_errorf("%s: the cache keeps changing (another process is rebuilding it); try again", out->cache_dir);
 }
 
+/* Under mpirun every process runs this (a collective): rank 0 alone writes
+ * the built-in corpus and speaks; every process takes its share of
+ * prepare's clips (prepare.h). */
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
 {
     memset(out, 0, sizeof *out);
     out->lock.fd = -1;
+    const Comm *c = comm_world();
+    bool lead = c->rank == 0, quiet = req->quiet || !lead;
     DatasetLocation loc;
     const char *data = req->data;
     if (!data && !getenv("MELD_DATA") && req->allow_synthetic) {
@@ -223,11 +247,12 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
         bool found = dataset_locate(NULL, &loc) == MELD_OK, builtin = !found;
         for (int s = 0; found && s < N_SPLITS; s++) builtin = builtin || strstr(loc.csv[s], BUILTIN_CORPUS_DIR);
         if (builtin) {
-            if (!req->quiet)
+            if (!quiet)
                 fprintf(stderr, "meld %s: no MELD data found (no --data, MELD_DATA not set, none under ./data, "
                                 "./MELD.Raw, ./MELD): using the built-in synthetic corpus in %s/\n",
                         cmd, BUILTIN_CORPUS_DIR);
-            if (ensure_builtin(cmd, req->quiet)) return 1;
+            if (lead && ensure_builtin(cmd, quiet)) return 1;
+            if (comm_barrier(c) != MELD_OK) return report_error(cmd);   /* the others wait for it */
             data = BUILTIN_CORPUS_DIR;
             out->synthetic = true;
         }
@@ -249,7 +274,7 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
     if (out->synthetic && !po.cascade && !req->prep_fixed) po.cascade = "";
     int rc = prepare_config(&po, out->config, sizeof out->config);
     if (rc == MELD_OK) rc = ensure_fresh(cmd, req, &ds, &po, out);
-    if (rc == MELD_OK && !req->quiet) print_skips(cmd, out->cache_dir, dataset_n_utterances(&ds));
+    if (rc == MELD_OK && !quiet) print_skips(cmd, out->cache_dir, dataset_n_utterances(&ds));
     dataset_free(&ds);
     if (rc != MELD_OK) {
         folder_unlock(&out->lock);

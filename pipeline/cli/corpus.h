@@ -37,7 +37,9 @@ typedef struct {
  * shared lock on the cache folder, so no prepare replaces the caches while
  * they are read (released by corpus_release or at exit). A --cache folder
  * holding another corpus's caches is refused, not overwritten. Returns 0,
- * or prints the error as "meld CMD: ..." and returns 1. */
+ * or prints the error as "meld CMD: ..." and returns 1. Under mpirun every
+ * process calls it (a collective): rank 0 writes and speaks, all share
+ * prepare's clips. */
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
 void corpus_release(Corpus *c);
 

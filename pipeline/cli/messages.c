@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "pipeline/dist/comm.h"
 #include "tensor/utf8.h"
 
 const char *cli_shown(const char *s, char *buf, size_t cap)
@@ -42,7 +43,9 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
 int report_error(const char *cmd)
 {
     report_warnings(cmd);
-    cli_errorf(cmd, "%s", meld_error());
+    const Comm *c = comm_world();
+    if (c->size > 1) cli_errorf(cmd, "rank %d of %d: %s", c->rank, c->size, meld_error());
+    else cli_errorf(cmd, "%s", meld_error());
     return 1;
 }
 

@@ -13,7 +13,8 @@
 
 #include "tensor/error.h"
 
-/* Prints the library's error message as "meld CMD: MESSAGE" and returns 1. */
+/* Prints the library's error message as "meld CMD: MESSAGE" ("meld CMD:
+ * rank R of N: MESSAGE" in a job of several processes) and returns 1. */
 int report_error(const char *cmd);
 /* Prints pending library warnings to stderr, each as "meld CMD: warning: ...". */
 void report_warnings(const char *cmd);

@@ -7,6 +7,9 @@
 
 #include "tensor/error.h"
 
+/* The rng stream of an utterance's augmentation draws. */
+enum { AUGMENT_STREAM = 1 };
+
 /* Entries are sorted by (dialogue, utterance): each dialogue is a run. */
 static int index_dialogues(SplitData *s)
 {
@@ -227,7 +230,7 @@ static void frame_to_chw(const uint8_t *src, int S, int C, bool augment, Rng *rn
             }
 }
 
-static int fill_frames(Graph *g, const SplitData *s, const BatchSpec *spec, Rng *rng, Batch *b)
+static int fill_frames(Graph *g, const SplitData *s, const BatchSpec *spec, Batch *b)
 {
     const CacheConfig *cfg = &s->cache.cfg;
     int S = cfg->frame_size, C = cfg->frame_channels, K = cfg->n_frames, use = spec->frames_used;
@@ -238,10 +241,12 @@ static int fill_frames(Graph *g, const SplitData *s, const BatchSpec *spec, Rng 
     size_t frame_bytes = (size_t)S * S * C;
     for (int u = 0; u < b->n_utts; u++) {
         const uint8_t *all = cache_frames(&s->cache, b->utt_index[u]);
+        Rng rng;   /* the utterance's augmentation stream (its dropout uses stream 0) */
+        rng_seed(&rng, b->streams->seed[u], AUGMENT_STREAM);
         for (int k = 0; k < use; k++) {
             /* Evenly spaced subset of the K cached frames. */
             int src = use == K ? k : (int)(((long)k * K + K / 2) / use);
-            frame_to_chw(all + (size_t)src * frame_bytes, S, C, spec->augment, rng,
+            frame_to_chw(all + (size_t)src * frame_bytes, S, C, spec->augment, &rng,
                          b->frames->data + ((size_t)u * use + k) * frame_bytes);
         }
     }
@@ -271,13 +276,41 @@ static int check_sizes(const SplitData *s, const Normaliser *norm, const BatchSp
     return MELD_OK;
 }
 
+/* Seeds per utterance, in batch order, and the first utterance of each item. */
+static int fill_streams(Graph *g, const Batch *b, uint64_t seed, SampleStreams **out)
+{
+    SampleStreams *st = graph_alloc(g, sizeof *st);
+    uint64_t *seeds = graph_alloc(g, sizeof(uint64_t) * (size_t)(b->n_utts + 1));
+    int *first = graph_alloc(g, sizeof(int) * (size_t)(b->B + 1));
+    if (!st || !seeds || !first) return MELD_ERR;
+    for (int u = 0; u < b->n_utts; u++) seeds[u] = rng_mix(seed, (uint64_t)b->utt_index[u]);
+    /* Utterances are listed item by item (layout), item i's from grid row i. */
+    for (int i = 0, u = 0; i <= b->B; i++) {
+        while (u < b->n_utts && b->slot[u] / b->T < i) u++;
+        first[i] = u;
+    }
+    *st = (SampleStreams){.seed = seeds, .item_first = first, .n_samples = b->n_utts, .n_items = b->B};
+    *out = st;
+    return MELD_OK;
+}
+
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
-                const int *items, int count, Rng *rng, Batch *out)
+                const int *items, int count, uint64_t seed, Batch *out)
 {
     memset(out, 0, sizeof *out);
     if (check_sizes(s, norm, spec) || layout(g, s, spec, items, count, out)) return MELD_ERR;
+    if (fill_streams(g, out, seed, &out->streams)) return MELD_ERR;
+    g->streams = out->streams;
+    g->stream_calls = 0;
     if ((spec->needs & NEED_FUNC) && fill_func(g, s, norm, out)) return MELD_ERR;
     if ((spec->needs & NEED_MEL) && fill_mel(g, s, norm, spec, out)) return MELD_ERR;
-    if ((spec->needs & NEED_FRAMES) && fill_frames(g, s, spec, rng, out)) return MELD_ERR;
+    if ((spec->needs & NEED_FRAMES) && fill_frames(g, s, spec, out)) return MELD_ERR;
     return MELD_OK;
+}
+
+int batch_utterances(const SplitData *s, const BatchSpec *spec, const int *items, int count)
+{
+    int n = 0;
+    for (int i = 0; i < count; i++) n += spec->dialogue_level ? s->dia_len[items[i]] : 1;
+    return n;
 }

@@ -10,6 +10,13 @@
  * each occupies, so encoders run on real utterances only and their outputs
  * are placed into the grid (op_gather_rows).
  *
+ * Random draws are per utterance: utterance e of the cache (entry index)
+ * gets the seed rng_mix(seed, e) from the seed handed to batch_build, which
+ * drives its augmentation and, through the sample streams the batch
+ * installs on the graph (autograd.h), its dropout masks. An utterance
+ * therefore draws the same whatever else is in its batch: a batch split
+ * over processes draws what one process draws.
+ *
  * Inputs (only those the model asked for are filled), all in the graph's
  * arena, none requiring a gradient:
  *   func        [B, T, F]   z-normalised functional vectors (0 on padding)
@@ -61,6 +68,8 @@ typedef struct {
     int *emotion, *sentiment;     /* [B*T], 0 on padding */
     Tensor *func, *mel, *mel_mask, *frames;
     Tensor *grid_mask;            /* [B, T] as a tensor (dialogue-level RNN masks) */
+    SampleStreams *streams;       /* per-utterance seeds; item b = utterances
+                                   * [item_first[b], item_first[b+1]) */
 } Batch;
 
 int  split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale);
@@ -79,10 +88,14 @@ int  normaliser_fit(Normaliser *n, const SplitData *train);
 void normaliser_free(Normaliser *n);
 
 /* Builds a batch from `count` items: dialogue indices when dialogue-level,
- * utterance (entry) indices otherwise. rng drives augmentation. Fails
+ * utterance (entry) indices otherwise, and sets g->streams to its sample
+ * streams. seed keys the utterances' draws (augmentation, dropout). Fails
  * (nothing read) when the cache or the normaliser does not have the
  * feature sizes spec asks for. */
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
-                const int *items, int count, Rng *rng, Batch *out);
+                const int *items, int count, uint64_t seed, Batch *out);
+
+/* Real utterances in the batch of these items (the loss's denominator). */
+int batch_utterances(const SplitData *s, const BatchSpec *spec, const int *items, int count);
 
 #endif

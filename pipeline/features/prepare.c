@@ -901,29 +901,55 @@ int prepare_status(const Dataset *ds, const PrepareOptions *o, PrepareStatus *st
 
 /* ---- the whole run ---------------------------------------------------------------- */
 
+/* Rank 0 locks the folder and says whether the caches are fresh. */
+static int lead_status(const Dataset *ds, const PrepareOptions *o, FolderLock *lock, int *fresh)
+{
+    PrepareStatus st;
+    if (make_dirs(o->cache_dir) || folder_lock(lock, o->cache_dir, 1, o->on_wait, o->cb_ctx)) return MELD_ERR;
+    atomic_file_sweep_folder(o->cache_dir);   /* temporary files of runs that died */
+    if (prepare_status(ds, o, &st)) return MELD_ERR;
+    *fresh = st.fresh;
+    return MELD_OK;
+}
+
+/* Plans, computes this process's share, and (rank 0) assembles. Every
+ * process plans before any writes a shard, and none goes on before rank 0
+ * has written the caches. */
+static int run_plan(const Dataset *ds, const PrepareOptions *o, const Comm *c, PrepareResult *res)
+{
+    PreparePlan *p = NULL;
+    int *todo = NULL, n = 0;
+    int rc = prepare_plan(ds, o, &p);
+    if (rc == MELD_OK) rc = comm_barrier(c);
+    if (rc == MELD_OK) {
+        res->cascade_used = p->cascade != NULL;
+        rc = c->size > 1 ? prepare_share(p, c->rank, c->size, &todo, &n) : prepare_todo(p, &todo, &n);
+    }
+    if (rc == MELD_OK) rc = prepare_work(p, todo, n, res);
+    int counts[3] = {res->computed, res->decoded_twice, res->face_fallbacks};   /* the job's */
+    if (rc == MELD_OK && c->size > 1 && (rc = comm_sum(c, counts, 3, COMM_I32)) == MELD_OK)
+        res->computed = counts[0], res->decoded_twice = counts[1], res->face_fallbacks = counts[2];
+    if (rc == MELD_OK) rc = comm_barrier(c);
+    if (rc == MELD_OK && c->rank == 0) rc = prepare_assemble(p, res);
+    if (rc == MELD_OK) rc = comm_barrier(c);
+    free(todo);
+    prepare_plan_free(p);
+    return rc;
+}
+
 int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res)
 {
+    static const Comm ALONE = {.rank = 0, .size = 1, .impl = NULL};
+    const Comm *c = o->comm ? o->comm : &ALONE;
     memset(res, 0, sizeof *res);
     double t0 = now();
     if (prepare_options_check(o)) return meld_error_context("prepare");
-    if (make_dirs(o->cache_dir)) return MELD_ERR;
-    FolderLock lock;
-    if (folder_lock(&lock, o->cache_dir, 1, o->on_wait, o->cb_ctx)) return MELD_ERR;
-    atomic_file_sweep_folder(o->cache_dir);   /* temporary files of runs that died */
-    PrepareStatus st;
-    int rc = prepare_status(ds, o, &st);
-    PreparePlan *p = NULL;
-    int *todo = NULL, n = 0;
-    if (rc == MELD_OK && st.fresh) res->up_to_date = 1;
-    else if (rc == MELD_OK) rc = prepare_plan(ds, o, &p);
-    if (rc == MELD_OK && p) {
-        res->cascade_used = p->cascade != NULL;
-        rc = prepare_todo(p, &todo, &n);
-        if (rc == MELD_OK) rc = prepare_work(p, todo, n, res);
-        if (rc == MELD_OK) rc = prepare_assemble(p, res);
-    }
-    free(todo);
-    prepare_plan_free(p);
+    FolderLock lock = {.fd = -1};
+    int fresh = 0, rc = c->rank == 0 ? lead_status(ds, o, &lock, &fresh) : MELD_OK;
+    /* (a rank 0 that failed ends the job: the others wait here) */
+    if (rc == MELD_OK) rc = comm_broadcast(c, &fresh, sizeof fresh, 0);
+    if (rc == MELD_OK && fresh) res->up_to_date = 1;
+    else if (rc == MELD_OK) rc = run_plan(ds, o, c, res);
     folder_unlock(&lock);
     res->seconds = now() - t0;
     return rc;

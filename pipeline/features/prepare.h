@@ -33,6 +33,18 @@
  * (checksums included), was built with this feature configuration, from
  * this CSV (its XXH64), with these clips (names, sizes, mtimes), and skipped
  * no clip for want of a program that is installed now (ffmpeg).
+ *
+ * Several processes (o->comm, an MPI job): rank 0 holds the folder lock
+ * and decides whether there is work; every process plans (before any
+ * shard is written), takes its share of the clips to do (prepare_share:
+ * balanced by clip size, which for MELD's constant-bitrate clips is
+ * duration, and unlike the CSV's timestamps never wrong) and decodes it
+ * with its own threads; rank 0 alone assembles the caches from the shards.
+ * Shards are the same whoever computes them, so the caches are
+ * byte-identical to one process's, and a job in which any process died
+ * resumes from the shards like any other run. The cache folder must be one
+ * every process sees (a shared file system): a shard rank 0 cannot find is
+ * an error, never a silently skipped clip.
  */
 #ifndef MELD_PREPARE_H
 #define MELD_PREPARE_H
@@ -40,6 +52,7 @@
 #include <stdint.h>
 
 #include "pipeline/data/dataset.h"
+#include "pipeline/dist/comm.h"
 
 typedef struct {
     const char *cache_dir;
@@ -48,6 +61,7 @@ typedef struct {
     int n_mels;             /* log-Mel bands (40) */
     const char *cascade;    /* Haar cascade XML; NULL: the default location; "" : none */
     const char *ffmpeg;     /* the ffmpeg program (NULL: "ffmpeg" on PATH) */
+    const Comm *comm;       /* the processes sharing the work (NULL: this one alone) */
     /* Called from the calling thread (may be NULL). */
     void *cb_ctx;
     void (*on_progress)(void *ctx, int done, int total);
@@ -91,7 +105,8 @@ typedef struct {
 int prepare_status(const Dataset *ds, const PrepareOptions *o, PrepareStatus *st);
 
 /* Locks the cache folder, and unless it is up to date plans, works and
- * assembles. */
+ * assembles. Collective over o->comm; the counts in res are the whole
+ * job's on rank 0. */
 int prepare_run(const Dataset *ds, const PrepareOptions *o, PrepareResult *res);
 
 /* ---- the steps, for callers that split the work ----------------------- */

@@ -18,8 +18,10 @@ typedef struct {
     int best_epoch, bad_epochs;
     uint64_t cache_hash;
     char cache_config[512];
-    Rng rng_train;        /* shuffling and augmentation */
-    Rng rng_graph;        /* dropout masks */
+    Rng rng_train;        /* shuffling, and each epoch's key of the per-utterance
+                           * draws (augmentation, dropout: batch.h) */
+    Rng rng_graph;        /* the graph's own draws (dropout without per-utterance
+                           * streams; training installs them) */
 } TrainState;
 
 #define CHECKPOINT_FORMAT "meld-c checkpoint 1"

@@ -11,6 +11,7 @@
 #include "optim/optim.h"
 #include "pipeline/train/checkpoint_io.h"
 #include "pipeline/data/dataset.h"
+#include "pipeline/dist/data_parallel.h"
 #include "pipeline/eda/eda.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
@@ -92,6 +93,8 @@ typedef struct {
     Graph g;
     TrainState ts;
     FILE *log;
+    const Comm *comm;
+    DataParallel dp;
 } Run;
 
 static void run_close(Run *r)
@@ -101,6 +104,7 @@ static void run_close(Run *r)
     meld_model_free(r->model);
     optim_free(r->opt);
     graph_free(&r->g);
+    dp_free(&r->dp);
     if (r->log) fclose(r->log);
 }
 
@@ -191,35 +195,41 @@ static bool all_finite(const float *v, int n)
     return true;
 }
 
-int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
-                   EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
+/* Evaluation over processes: the batches are shared out, and every value
+ * of the arrays below is computed by exactly one process while the others
+ * hold zero there, so their sum over the processes is that value bit for
+ * bit (x + 0 = x): every process ends with what one process computes. */
+int evaluate_split_on(const Comm *c, MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
+                      EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
 {
     memset(out, 0, sizeof *out);
     BatchSpec spec = meld_model_batch_spec(m, false);
     int n_items = spec.dialogue_level ? s->n_dialogues : s->cache.n, n = s->cache.n;
-    int *te = meld_malloc(sizeof(int) * (size_t)n, "eval"), *tsn = meld_malloc(sizeof(int) * (size_t)n, "eval");
-    int *pe = meld_malloc(sizeof(int) * (size_t)n, "eval"), *ps = meld_malloc(sizeof(int) * (size_t)n, "eval");
+    int n_batches = (n_items + batch - 1) / batch, first, mine;
+    dp_share(c, n_batches, &first, &mine);
+    int *te = meld_malloc(sizeof(int) * (size_t)(n + 1), "eval"), *tsn = meld_malloc(sizeof(int) * (size_t)(n + 1), "eval");
+    int *pe = meld_calloc((size_t)n + 1, sizeof(int), "eval"), *ps = meld_calloc((size_t)n + 1, sizeof(int), "eval");
+    double *batch_loss = meld_calloc((size_t)n_batches + 1, sizeof(double), "eval");
     int *items = meld_malloc(sizeof(int) * (size_t)(batch > 0 ? batch : 1), "eval");
+    if (prob_e) memset(prob_e, 0, sizeof(float) * (size_t)n * N_EMOTIONS);
+    if (prob_s) memset(prob_s, 0, sizeof(float) * (size_t)n * N_SENTIMENTS);
     Graph g;
     graph_init(&g, 0);
     g.grad_enabled = false;
     g.training = false;
-    Rng rng;
-    rng_seed(&rng, 0, 0);
-    int rc = te && tsn && pe && ps && items ? MELD_OK : MELD_ERR;
-    double loss_sum = 0;
-    for (int start = 0; rc == MELD_OK && start < n_items; start += batch) {
-        int count = n_items - start < batch ? n_items - start : batch;
+    int rc = te && tsn && pe && ps && batch_loss && items ? MELD_OK : MELD_ERR;
+    for (int k = first; rc == MELD_OK && k < first + mine; k++) {
+        int start = k * batch, count = n_items - start < batch ? n_items - start : batch;
         for (int i = 0; i < count; i++) items[i] = start + i;
         Batch b;
         Tensor *le = NULL, *ls = NULL;
-        rc = batch_build(&g, s, norm, &spec, items, count, &rng, &b);
+        rc = batch_build(&g, s, norm, &spec, items, count, 0, &b);
         if (rc == MELD_OK) rc = m->kind->forward(m, &g, &b, &le, &ls);
         float parts[2] = {0, 0};
         if (rc == MELD_OK && !meld_model_loss(m, &g, &b, le, ls, NULL, NULL, parts)) rc = MELD_ERR;
         if (rc == MELD_OK) {
             Tensor *pr_e = op_softmax(&g, le), *pr_s = op_softmax(&g, ls);
-            loss_sum += (double)(parts[0] + parts[1]) * b.n_utts;
+            batch_loss[k] = (double)(parts[0] + parts[1]) * b.n_utts;
             for (int u = 0; rc == MELD_OK && u < b.n_utts; u++) {
                 int e = b.utt_index[u], slot = b.slot[u];
                 const float *pe_row = pr_e->data + (size_t)slot * N_EMOTIONS, *ps_row = pr_s->data + (size_t)slot * N_SENTIMENTS;
@@ -232,9 +242,8 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
                     break;
                 }
                 int be = 0, bs = 0;
-                for (int k = 1; k < N_EMOTIONS; k++) be = pe_row[k] > pe_row[be] ? k : be;
-                for (int k = 1; k < N_SENTIMENTS; k++) bs = ps_row[k] > ps_row[bs] ? k : bs;
-                te[e] = s->cache.entries[e].emotion, tsn[e] = s->cache.entries[e].sentiment;
+                for (int j = 1; j < N_EMOTIONS; j++) be = pe_row[j] > pe_row[be] ? j : be;
+                for (int j = 1; j < N_SENTIMENTS; j++) bs = ps_row[j] > ps_row[bs] ? j : bs;
                 pe[e] = be, ps[e] = bs;
                 if (prob_e) memcpy(prob_e + (size_t)e * N_EMOTIONS, pe_row, sizeof(float) * N_EMOTIONS);
                 if (prob_s) memcpy(prob_s + (size_t)e * N_SENTIMENTS, ps_row, sizeof(float) * N_SENTIMENTS);
@@ -242,7 +251,15 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         }
         graph_reset(&g);
     }
+    if (rc == MELD_OK)
+        rc = comm_sum(c, pe, (size_t)n, COMM_I32) || comm_sum(c, ps, (size_t)n, COMM_I32) ||
+             comm_sum(c, batch_loss, (size_t)n_batches, COMM_F64) ||
+             (prob_e && comm_sum(c, prob_e, (size_t)n * N_EMOTIONS, COMM_F32)) ||
+             (prob_s && comm_sum(c, prob_s, (size_t)n * N_SENTIMENTS, COMM_F32));
     if (rc == MELD_OK) {
+        double loss_sum = 0;
+        for (int k = 0; k < n_batches; k++) loss_sum += batch_loss[k];
+        for (int e = 0; e < n; e++) te[e] = s->cache.entries[e].emotion, tsn[e] = s->cache.entries[e].sentiment;
         out->n = n;
         out->loss = n ? loss_sum / n : 0;
         rc = metrics_compute(&out->emotion, N_EMOTIONS, te, pe, n) || metrics_compute(&out->sentiment, N_SENTIMENTS, tsn, ps, n);
@@ -250,11 +267,60 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         if (pred_s) memcpy(pred_s, ps, sizeof(int) * (size_t)n);
     }
     graph_free(&g);
-    free(te), free(tsn), free(pe), free(ps), free(items);
+    free(te), free(tsn), free(pe), free(ps), free(batch_loss), free(items);
     return rc ? MELD_ERR : MELD_OK;
 }
 
-/* One pass over the training items. *loss gets the mean batch loss. */
+static const Comm ALONE = {.rank = 0, .size = 1, .impl = NULL};
+
+int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
+                   EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
+{
+    return evaluate_split_on(&ALONE, m, s, norm, batch, out, pred_e, pred_s, prob_e, prob_s);
+}
+
+/* One optimiser step on the global batch items[0 .. count): this process's
+ * share forward and backward, the gradients summed over the processes, then
+ * the same clipping and step on every process. *loss gets the global
+ * batch's loss, *utts its real utterances. */
+static int train_step(Run *r, const BatchSpec *spec, const int *items, int count, uint64_t seed, float *loss,
+                      int *utts)
+{
+    const SplitData *train = &r->split[SPLIT_TRAIN];
+    int first, mine;
+    dp_share(r->comm, count, &first, &mine);
+    *utts = batch_utterances(train, spec, items, count);
+    Tensor *l = NULL;
+    int rc = dp_step_begin(&r->dp, &r->g, count);
+    if (rc == MELD_OK && mine > 0) {
+        Batch b;
+        Tensor *le = NULL, *ls = NULL;
+        float parts[2];
+        rc = batch_build(&r->g, train, &r->norm, spec, items + first, mine, seed, &b);
+        if (rc == MELD_OK) rc = r->model->kind->forward(r->model, &r->g, &b, &le, &ls);
+        if (rc == MELD_OK) l = meld_model_loss(r->model, &r->g, &b, le, ls, r->w_emotion, r->w_sentiment, parts);
+        /* The loss is a mean over the share's utterances (every class weight
+         * is positive): scaled by the share's part of the batch, the
+         * processes' losses add up to the global batch's, and so do their
+         * gradients. */
+        if (rc == MELD_OK && l && b.n_utts != *utts) l = op_scale(&r->g, l, (float)b.n_utts / (float)*utts);
+        if (rc == MELD_OK && !l) rc = MELD_ERR;
+    }
+    if (rc == MELD_OK) rc = dp_backward(&r->dp, &r->g, l, loss);
+    if (rc == MELD_OK && !isfinite(*loss))
+        rc = meld_errorf("loss is %s at epoch %d, step %ld: training stopped (the last good checkpoint is kept)",
+                         isnan(*loss) ? "NaN" : "infinite", r->ts.epoch + 1, r->ts.step + 1);
+    if (rc == MELD_OK) {
+        optim_clip_grad_norm(r->params, r->n_params, GRAD_CLIP_NORM);
+        rc = optim_step(r->opt, r->params, r->n_params);
+    }
+    optim_zero_grad(r->params, r->n_params);
+    graph_reset(&r->g);
+    return rc;
+}
+
+/* One pass over the training items. *loss gets the mean batch loss, *utts
+ * the utterances trained on (over every process). */
 static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
 {
     BatchSpec spec = meld_model_batch_spec(r->model, true);
@@ -263,40 +329,42 @@ static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
     if (!order) return MELD_ERR;
     for (int i = 0; i < n; i++) order[i] = i;
     rng_shuffle(&r->ts.rng_train, order, n);
+    /* The key of this epoch's per-utterance draws (batch.h). */
+    uint64_t seed = (uint64_t)rng_u32(&r->ts.rng_train) << 32 | rng_u32(&r->ts.rng_train);
     r->g.rng = r->ts.rng_graph;
     r->g.training = true;
     double sum = 0;
     *utts = 0;
     int rc = MELD_OK;
     for (int step = 0; rc == MELD_OK && step < steps; step++) {
-        int start = step * o->batch, count = n - start < o->batch ? n - start : o->batch;
-        Batch b;
-        Tensor *le = NULL, *ls = NULL, *l = NULL;
-        float parts[2];
-        rc = batch_build(&r->g, &r->split[SPLIT_TRAIN], &r->norm, &spec, order + start, count, &r->ts.rng_train, &b);
-        if (rc == MELD_OK) rc = r->model->kind->forward(r->model, &r->g, &b, &le, &ls);
-        if (rc == MELD_OK) l = meld_model_loss(r->model, &r->g, &b, le, ls, r->w_emotion, r->w_sentiment, parts);
-        if (rc == MELD_OK && !l) rc = MELD_ERR;
-        if (rc == MELD_OK && !isfinite(l->data[0])) {
-            rc = meld_errorf("loss is %s at epoch %d, step %d: training stopped (the last good checkpoint is kept)",
-                             isnan(l->data[0]) ? "NaN" : "infinite", r->ts.epoch + 1, step + 1);
-        }
-        if (rc == MELD_OK) rc = graph_backward(&r->g, l);
-        if (rc == MELD_OK) {
-            optim_clip_grad_norm(r->params, r->n_params, GRAD_CLIP_NORM);
-            rc = optim_step(r->opt, r->params, r->n_params);
-            optim_zero_grad(r->params, r->n_params);
-            sum += l->data[0];
-            *utts += b.n_utts;
-            r->ts.step++;
-            if (o->on_batch) o->on_batch(o->cb_ctx, r->ts.epoch + 1, step + 1, steps, l->data[0]);
-        }
-        graph_reset(&r->g);
+        int start = step * o->batch, count = n - start < o->batch ? n - start : o->batch, step_utts;
+        float step_loss;
+        rc = train_step(r, &spec, order + start, count, seed, &step_loss, &step_utts);
+        if (rc != MELD_OK) break;
+        sum += step_loss;
+        *utts += step_utts;
+        r->ts.step++;
+        if (o->on_batch && r->comm->rank == 0) o->on_batch(o->cb_ctx, r->ts.epoch + 1, step + 1, steps, step_loss, *utts);
     }
     r->ts.rng_graph = r->g.rng;
     free(order);
     *loss = steps ? sum / steps : 0;
     return rc;
+}
+
+/* Data parallelism's share of the epoch for the log line (rank 0's view):
+ * per step, the backward pass (with the bucket sums it started) and the
+ * wait for the sums after it, and the share of buckets started during the
+ * backward pass. Nothing alone. */
+static void dp_log_fields(const Run *r, JsonWriter *j)
+{
+    const DataParallel *dp = &r->dp;
+    int steps = dp->steps > 0 ? dp->steps : 1;
+    if (r->comm->size <= 1) return;
+    json_int(j, "processes", r->comm->size);
+    json_real(j, "backward_ms", 1e3 * dp->backward_seconds / steps, "%.3f");
+    json_real(j, "sum_wait_ms", 1e3 * dp->finish_seconds / steps, "%.3f");
+    json_real(j, "buckets_in_backward", dp->buckets ? (double)dp->buckets_early / dp->buckets : 0.0, "%.3f");
 }
 
 /* One line of log.jsonl (JSON_LINE), also handed to on_epoch. */
@@ -319,6 +387,7 @@ static int write_log_line(Run *r, const TrainOptions *o, double train_loss, cons
     json_real(&j, "seconds", secs, "%.3f");
     json_real(&j, "utterances_per_s", secs > 0 ? utts / secs : 0.0, "%.1f");
     json_bool(&j, "best", best);
+    dp_log_fields(r, &j);
     json_end_object(&j);
     int rc = json_writer_finish(&j, "log.jsonl");
     if (rc == MELD_OK && (fprintf(r->log, "%s\n", j.buf) < 0 || fflush(r->log) != 0))
@@ -348,6 +417,37 @@ static int resume_from(Run *r, const char *path)
     return rc ? meld_error_context("resuming from %s", path) : MELD_OK;
 }
 
+/* ---- data parallelism (pipeline/dist/data_parallel.h) ------------------------ */
+
+static int dp_start(Run *r, const TrainOptions *o)
+{
+    size_t bucket = o->bucket_bytes > 0 ? (size_t)o->bucket_bytes : o->bucket_bytes < 0 ? 0 : DP_BUCKET_BYTES;
+    return dp_init(&r->dp, r->comm, r->param_tensors, r->n_params, o->sync_bn, bucket);
+}
+
+/* ", 2 processes (BatchNorm synchronised)" for the start line, or "". */
+static const char *dp_summary(const Run *r, const TrainOptions *o, char *buf, size_t cap)
+{
+    snprintf(buf, cap, r->comm->size > 1 ? ", %d processes%s" : "", r->comm->size,
+             o->sync_bn ? " (BatchNorm synchronised)" : "");
+    return buf;
+}
+
+/* The end of an epoch's training: every process must hold the same model
+ * before it is evaluated and saved. BatchNorm's running statistics become
+ * rank 0's (data_parallel.h), then the checksum checks parameters and
+ * buffers alike. */
+static int dp_epoch_end(Run *r)
+{
+    Tensor *t[2 * MELD_MODEL_MAX_PARAMS];
+    int nb = meld_model_buffers(r->model, t);
+    if (dp_broadcast_buffers(&r->dp, t, nb)) return MELD_ERR;
+    for (int i = 0; i < r->n_params; i++) t[nb + i] = r->param_tensors[i];
+    char when[48];
+    snprintf(when, sizeof when, "after epoch %d", r->ts.epoch + 1);
+    return dp_check_replicas(&r->dp, t, nb + r->n_params, when);
+}
+
 static double monitored_score(const MeldModel *m, const EvalResult *dev)
 {
     return m->cfg.task == TASK_SENTIMENT ? dev->sentiment.weighted_f1 : dev->emotion.weighted_f1;
@@ -369,55 +469,64 @@ int train_run(const TrainOptions *o, TrainResult *result)
     snprintf(result->best_path, sizeof result->best_path, "%s/best.safetensors", o->out_dir);
     snprintf(log_path, sizeof log_path, "%s/log.jsonl", o->out_dir);
     double t0 = now_seconds();
+    r.comm = o->comm ? o->comm : &ALONE;
+    bool writer = r.comm->rank == 0;   /* files and callbacks: rank 0 only */
 
-    int rc = make_dir(o->out_dir);
-    if (rc == MELD_OK) atomic_file_sweep_folder(o->out_dir);
+    int rc = writer ? make_dir(o->out_dir) : MELD_OK;
+    if (rc == MELD_OK && writer) atomic_file_sweep_folder(o->out_dir);
     if (rc == MELD_OK) rc = open_splits(&r, o);
     if (rc == MELD_OK) rc = normaliser_fit(&r.norm, &r.split[SPLIT_TRAIN]);
     if (rc == MELD_OK) rc = create_model(&r, o);
     if (rc == MELD_OK) rc = create_optimizer(&r, o);
     if (rc == MELD_OK) set_class_weights(&r, o->class_weights);
+    if (rc == MELD_OK) rc = dp_start(&r, o);
     if (rc == MELD_OK && o->resume) rc = resume_from(&r, last);
-    if (rc == MELD_OK) {
+    if (rc == MELD_OK) rc = dp_check_replicas(&r.dp, r.param_tensors, r.n_params, "at the start");
+    if (rc == MELD_OK && writer) {
         r.log = fopen(log_path, o->resume ? "a" : "w");
         if (!r.log) rc = meld_errorf("%s: cannot open: %s", log_path, strerror(errno));
     }
-    if (rc == MELD_OK && o->on_start) {
-        char line[512];
+    if (rc == MELD_OK && o->on_start && writer) {
+        char line[600], dp_text[64];
         snprintf(line, sizeof line,
                  "model %s: %zu parameters, optimiser %s (lr %g), %d/%d/%d train/dev/test utterances, "
-                 "class weights emotion [%.2f %.2f %.2f %.2f %.2f %.2f %.2f] sentiment [%.2f %.2f %.2f]%s",
+                 "class weights emotion [%.2f %.2f %.2f %.2f %.2f %.2f %.2f] sentiment [%.2f %.2f %.2f]%s%s",
                  r.model->kind->name, meld_model_param_count(r.model), optim_kind(r.opt), optim_get_lr(r.opt),
                  r.split[0].cache.n, r.split[1].cache.n, r.split[2].cache.n, r.w_emotion[0], r.w_emotion[1],
                  r.w_emotion[2], r.w_emotion[3], r.w_emotion[4], r.w_emotion[5], r.w_emotion[6], r.w_sentiment[0],
-                 r.w_sentiment[1], r.w_sentiment[2], o->resume ? ", resumed" : "");
+                 r.w_sentiment[1], r.w_sentiment[2], o->resume ? ", resumed" : "", dp_summary(&r, o, dp_text, sizeof dp_text));
         o->on_start(o->cb_ctx, line);
     }
     while (rc == MELD_OK && r.ts.epoch < o->epochs && r.ts.bad_epochs < o->patience) {
         double t = now_seconds(), loss;
         int utts;
         EvalResult dev;
+        dp_stats_reset(&r.dp);
         rc = train_epoch(&r, o, &loss, &utts);
-        if (rc == MELD_OK) rc = evaluate_split(r.model, &r.split[SPLIT_DEV], &r.norm, o->batch, &dev, NULL, NULL, NULL, NULL);
+        if (rc == MELD_OK) rc = dp_epoch_end(&r);
+        if (rc == MELD_OK)
+            rc = evaluate_split_on(r.comm, r.model, &r.split[SPLIT_DEV], &r.norm, o->batch, &dev, NULL, NULL, NULL, NULL);
         if (rc != MELD_OK) break;
         r.ts.epoch++;
         double score = monitored_score(r.model, &dev);
         bool best = score > r.ts.best_score;
         if (best) r.ts.best_score = score, r.ts.best_epoch = r.ts.epoch, r.ts.bad_epochs = 0;
         else r.ts.bad_epochs++;
-        if (best) rc = checkpoint_save(result->best_path, r.model, &r.norm, r.opt, &r.ts);
-        if (rc == MELD_OK) rc = checkpoint_save(last, r.model, &r.norm, r.opt, &r.ts);
-        if (rc == MELD_OK) rc = write_log_line(&r, o, loss, &dev, now_seconds() - t, utts, best);
+        if (best && writer) rc = checkpoint_save(result->best_path, r.model, &r.norm, r.opt, &r.ts);
+        if (rc == MELD_OK && writer) rc = checkpoint_save(last, r.model, &r.norm, r.opt, &r.ts);
+        if (rc == MELD_OK && writer) rc = write_log_line(&r, o, loss, &dev, now_seconds() - t, utts, best);
     }
     result->epochs_run = r.ts.epoch;
     result->best_epoch = r.ts.best_epoch;
     result->best_score = r.ts.best_score;
-    /* Test report from the best checkpoint. */
+    /* Test report from the best checkpoint (once rank 0 has written it). */
+    if (rc == MELD_OK) rc = comm_barrier(r.comm);
     if (rc == MELD_OK) {
         LoadedModel best;
         rc = checkpoint_load_model(result->best_path, &best);
         if (rc == MELD_OK) {
-            rc = evaluate_split(best.model, &r.split[SPLIT_TEST], &best.norm, o->batch, &result->test, NULL, NULL, NULL, NULL);
+            rc = evaluate_split_on(r.comm, best.model, &r.split[SPLIT_TEST], &best.norm, o->batch, &result->test, NULL,
+                                   NULL, NULL, NULL);
             if (rc == MELD_OK) rc = baselines_compute(&r.split[SPLIT_TRAIN], &r.split[SPLIT_TEST], &result->test_baselines);
             loaded_model_free(&best);
         }

@@ -21,6 +21,15 @@
  * state, so an interrupted and resumed run ends with the same weights as an
  * uninterrupted one (same thread count).
  *
+ * Data parallelism (opt->comm with more than one process, see
+ * pipeline/dist/data_parallel.h): every process draws the same global
+ * batches and trains on its share, gradients summed over the processes;
+ * dropout and augmentation draw per utterance (batch.h), so the run is the
+ * one-process run up to float reassociation. Evaluation is split over the
+ * processes and gathered exactly. Only rank 0 writes files and calls the
+ * callbacks; every process reads the checkpoints (a shared file system, or
+ * the same path on every machine). A run resumes with any process count.
+ *
  * The library prints nothing: progress and results reach the caller through
  * the callbacks.
  */
@@ -31,6 +40,7 @@
 #include <stdint.h>
 
 #include "pipeline/data/batch.h"
+#include "pipeline/dist/comm.h"
 #include "pipeline/train/metrics.h"
 #include "pipeline/models/models.h"
 
@@ -52,10 +62,15 @@ typedef struct {
     uint64_t seed;
     const char *out_dir;
     bool resume;
-    /* Callbacks (any may be NULL). */
+    /* Data parallelism. */
+    const Comm *comm;             /* the processes training together (NULL: this one alone) */
+    bool sync_bn;                 /* BatchNorm statistics of the whole global batch */
+    long bucket_bytes;            /* gradient buckets: 0 DP_BUCKET_BYTES, < 0 one after backward */
+    /* Callbacks (any may be NULL), on rank 0 only. utts: utterances trained
+     * on so far this epoch, over every process. */
     void *cb_ctx;
     void (*on_start)(void *ctx, const char *summary_line);
-    void (*on_batch)(void *ctx, int epoch, int step, int steps, float loss);
+    void (*on_batch)(void *ctx, int epoch, int step, int steps, float loss, int utts);
     void (*on_epoch)(void *ctx, const char *json_line);
 } TrainOptions;
 
@@ -104,6 +119,12 @@ void loaded_model_free(LoadedModel *lm);
 int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
                    EvalResult *out, int *pred_emotion, int *pred_sentiment,
                    float *prob_emotion, float *prob_sentiment);
+/* The same with the batches split over the processes of c (collective):
+ * every process gets the results of the whole split, the same bits as one
+ * process computing them all. */
+int evaluate_split_on(const Comm *c, MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
+                      EvalResult *out, int *pred_emotion, int *pred_sentiment, float *prob_emotion,
+                      float *prob_sentiment);
 
 /* Inverse-frequency class weights w_c = N / (K * n_c) (sklearn's
  * 'balanced'); a class absent from the training set gets weight 1. */
