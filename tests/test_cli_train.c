@@ -103,6 +103,7 @@ static void models_and_summary(void **state)
     assert_int_equal(run("summary --model cnn"), 0);
     expect("BatchNorm2d");
     expect("Total params");
+    expect("(output shapes on a dummy batch: 2 utterances)\n");   /* no log-Mel frames: the CNN reads none */
     assert_int_equal(run("summary --model fusion --context"), 0);
     expect("context.lstm");
 }
