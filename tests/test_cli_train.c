@@ -70,14 +70,16 @@ static void train_eval_predict(void **state)
     assert_int_equal(run("train --data corpus --model gru --hidden 8 --epochs 2 --batch 2 --frames 2 --size 32 "
                          "--mels 16 --out run"),
                      0);
-    expect("\"epoch\": 2");
+    expect("epoch 2/2  loss ");
+    expect("synthetic corpus corpus (seed 5, generated, not MELD)");
     expect("test split:");
     expect("baselines: majority class");
     assert_int_equal(run("train --data=corpus --model gru --hidden 8 --epochs=3 --batch-size 2 --frames 2 --size 32 "
                          "--mels 16 --out run --resume"),
                      0);
-    expect("resumed");
-    expect("\"epoch\": 3");
+    expect("resumed after epoch 2");
+    expect("epoch 3/3  loss ");
+    expect("trained epoch 3 (resumed after epoch 2)");
     assert_int_equal(run("eval run/best.safetensors --data corpus --split dev --html report.html"), 0);   /* CKPT */
     expect("dev split:");
     expect("precision");

@@ -1,11 +1,14 @@
 /* meld eval: metrics of a checkpoint on the dev or test split. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/command_line.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/cli/version.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -49,57 +52,114 @@ const CommandSpec CMD_EVAL = {
     .args_size = sizeof(EvalArgs),
 };
 
+/* What the report's numbers are measured on: this corpus and cache, this
+ * command and code; the model as the checkpoint names it. */
+static int measured_provenance(Provenance *p, const Corpus *c, const LoadedModel *lm, const SplitData *splits,
+                               const char *command)
+{
+    provenance_init(p);
+    p->seed = c->synthetic ? c->seed : -1;
+    const Cache *caches[N_SPLITS] = {&splits[0].cache, &splits[1].cache, &splits[2].cache};
+    p->cache_hash = provenance_cache_hash(caches, N_SPLITS);
+    const char *model = lm->provenance.model ? lm->provenance.model : lm->model->kind->name;
+    return provenance_set(&p->corpus, c->synthetic ? "synthetic" : "MELD") || provenance_set(&p->data, c->root) ||
+                   provenance_set(&p->cache, c->cache_dir) || provenance_set(&p->model, model) ||
+                   provenance_set(&p->command, command) || provenance_set(&p->version, meld_version_string())
+               ? MELD_ERR
+               : MELD_OK;
+}
+
+/* log.jsonl beside the checkpoint; allocated. */
+static char *log_beside(const char *checkpoint)
+{
+    const char *slash = strrchr(checkpoint, '/');
+    size_t dir = slash ? (size_t)(slash - checkpoint + 1) : 0;
+    char *log = meld_malloc(dir + sizeof "log.jsonl", "path");
+    if (log) {
+        memcpy(log, checkpoint, dir);
+        strcpy(log + dir, "log.jsonl");
+    }
+    return log;
+}
+
+static int open_splits(const char *cache_dir, uint64_t hash, SplitData *splits)
+{
+    memset(splits, 0, sizeof *splits * N_SPLITS);
+    for (int s = 0; s < N_SPLITS; s++) {
+        char *base = path_join(cache_dir, split_name(s));
+        char *path = base ? meld_malloc(strlen(base) + 16, "path") : NULL;
+        int rc = path ? MELD_OK : MELD_ERR;
+        if (path) sprintf(path, "%s.meldcache", base);
+        if (rc == MELD_OK) rc = split_data_open(&splits[s], path, hash, NULL);
+        free(base), free(path);
+        if (rc) {
+            for (int k = 0; k < s; k++) split_data_close(&splits[k]);
+            return MELD_ERR;
+        }
+    }
+    return MELD_OK;
+}
+
+/* The report in the forms asked for. */
+static int report(const EvalArgs *a, const LoadedModel *lm, const Corpus *corpus, SplitData *splits, const char *command)
+{
+    const SplitData *eval = &splits[strcmp(a->split, "dev") ? SPLIT_TEST : SPLIT_DEV];
+    EvalResult r;
+    Baselines b;
+    Provenance measured;
+    int rc = measured_provenance(&measured, corpus, lm, splits, command);
+    if (rc == MELD_OK) rc = evaluate_split(lm->model, eval, &lm->norm, a->batch, &r, NULL, NULL, NULL, NULL);
+    if (rc == MELD_OK) rc = baselines_compute(&splits[SPLIT_TRAIN], eval, &b);
+    ReportSource src = {.data = &measured, .model = &lm->provenance, .checkpoint = a->model_file, .epoch = lm->epoch};
+    if (rc == MELD_OK && a->json) rc = report_eval_json(stdout, a->split, lm->model->cfg.task, &r, &b, &src);
+    if (rc == MELD_OK && !a->json) {
+        report_provenance_text(stdout, &src);
+        report_eval_text(stdout, a->split, lm->model->cfg.task, &r, &b);
+    }
+    int status = rc == MELD_OK ? 0 : report_error("eval");
+    if (status == 0 && a->html) {
+        char *log = log_beside(a->model_file);
+        status = log ? report_eval_html(a->html, a->split, lm->model->cfg.task, &r, &b, &src, log) : report_error("eval");
+        if (!status && !a->json) printf("wrote %s\n", a->html);
+        free(log);
+    }
+    provenance_free(&measured);
+    return status;
+}
+
 static int run_eval(int argc, char **argv)
 {
     EvalArgs a = {0};
+    char *command = command_line_text("meld", argc, argv);
+    if (!command) return report_error("eval");
     int rc = options_exit_status(options_parse(&CMD_EVAL, argc, argv, &a, NULL));
-    if (rc >= 0) return rc;
-    if (!a.model_file) {
+    if (rc < 0 && !a.model_file) {
         fprintf(stderr, "meld eval: no checkpoint: give CKPT or --model-file CKPT\n");
-        return 2;
+        rc = 2;
+    }
+    if (rc < 0 && a.threads && threadpool_set_threads(a.threads)) rc = report_error("eval");
+    if (rc >= 0) {
+        free(command);
+        return rc;
     }
     CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options(), .data = a.data, .cache = a.cache};
-    if (a.threads && threadpool_set_threads(a.threads)) return report_error("eval");
-
     LoadedModel lm;
-    if (checkpoint_load_model(a.model_file, &lm)) return report_error("eval");
-    rc = 1;
-    if (corpus_features_from_config(lm.cache_config, &req.prep)) {
-        report_error("eval");
-        goto done;
+    Corpus corpus;
+    SplitData splits[N_SPLITS];
+    if (checkpoint_load_model(a.model_file, &lm)) {
+        free(command);
+        return report_error("eval");
     }
     req.quiet = a.json;
     req.prep_fixed = true;
-    Corpus corpus;
-    if (corpus_ready("eval", &req, &corpus)) goto done;
-    SplitData train, eval;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/train.meldcache", corpus.cache_dir);
-    if (split_data_open(&train, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
-    snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, a.split);
-    if (split_data_open(&eval, path, lm.cache_hash, NULL)) { split_data_close(&train); report_error("eval"); goto done; }
-    EvalResult r;
-    Baselines b;
-    if (evaluate_split(lm.model, &eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL) == MELD_OK &&
-        baselines_compute(&train, &eval, &b) == MELD_OK) {
-        if (a.json) report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b);
-        else report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
-        rc = 0;
-        if (a.html) {
-            char log[1200], title[1400];
-            snprintf(log, sizeof log, "%s", a.model_file);
-            char *slash = strrchr(log, '/');
-            snprintf(slash ? slash + 1 : log, sizeof log - (size_t)(slash ? slash + 1 - log : 0), "log.jsonl");
-            snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, a.split, a.model_file);
-            rc = report_eval_html(a.html, title, lm.model->cfg.task, &r, &b, log);
-            if (!rc && !a.json) printf("wrote %s\n", a.html);
-        }
-    } else {
-        report_error("eval");
+    if (corpus_features_from_config(lm.cache_config, &req.prep)) rc = report_error("eval");
+    else if (corpus_ready("eval", &req, &corpus)) rc = 1;
+    else if (open_splits(corpus.cache_dir, lm.cache_hash, splits)) rc = report_error("eval");
+    else {
+        rc = report(&a, &lm, &corpus, splits, command);
+        for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
     }
-    split_data_close(&train);
-    split_data_close(&eval);
-done:
     loaded_model_free(&lm);
+    free(command);
     return rc;
 }

@@ -6,6 +6,7 @@
  * order given), so the model reads them through the same code path as in
  * training. Dialogue-context models therefore see the clips as one
  * dialogue in order. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/export/model_io.h"
+#include "pipeline/train/json_out.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "video/haar.h"
@@ -35,7 +37,7 @@ static const Option OPTIONS[] = {
     {"--inputs", OPT_TEXT, A(inputs, const char *), "FILE", .help = "predict from such a file instead of clips (its utterances are labelled FILE[i], or FILE[dialogue][i])", .def_text = "none: clips"},
 };
 static const Positional ARGUMENTS[] = {
-    {"CLIP", A(clips, OptList), .help = "an MP4, a WAV with a Y4M of the same stem, or a folder of PGM/PPM frames with a WAV", .variadic = true},
+    {"CLIP", A(clips, OptList), .help = "an MP4 (or anything ffmpeg decodes), a WAV, a Y4M, or a folder of PGM/PPM frames; a model that reads both streams finds the other beside it (X.wav with X.y4m)", .variadic = true},
 };
 #undef A
 
@@ -45,7 +47,9 @@ const CommandSpec CMD_PREDICT = {
     .name = "predict",
     .summary = "emotion and sentiment for clips",
     .about = "Prints the emotion and sentiment of each clip with their probabilities. The\n"
-             "clips are decoded as `meld prepare` does (MP4 through ffmpeg).\n",
+             "clips are decoded as `meld prepare` does (MP4 through ffmpeg), only the\n"
+             "streams the model reads: a WAV alone for an audio model (gru, lstm,\n"
+             "melstm), a video alone for cnn, both for fusion.\n",
     .run = run_predict,
     .options = OPTIONS,
     .n_options = OPT_COUNT(OPTIONS),
@@ -58,25 +62,61 @@ typedef struct {
     int json, full_precision;
 } Style;
 
+static bool finite_all(const float *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) return false;
+    return true;
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int k = 1; k < n; k++) best = v[k] > v[best] ? k : best;
+    return best;
+}
+
+/* One JSON object: clip, labels and probabilities (null when the model's
+ * outputs are not finite, with a note). */
+static void print_clip_json(const char *label, const float *pe, const float *ps, const Style *st)
+{
+    bool ok = finite_all(pe, N_EMOTIONS) && finite_all(ps, N_SENTIMENTS);
+    JsonOut j;
+    json_init(&j);
+    json_object_begin(&j);
+    json_key(&j, "clip"), json_string(&j, label);
+    json_key(&j, "emotion"), json_string(&j, ok ? emotion_name(argmax(pe, N_EMOTIONS)) : NULL);
+    json_key(&j, "sentiment"), json_string(&j, ok ? sentiment_name(argmax(ps, N_SENTIMENTS)) : NULL);
+    const float *probs[2] = {pe, ps};
+    const char *keys[2] = {"emotion_probs", "sentiment_probs"};
+    for (int t = 0; t < 2; t++) {
+        json_key(&j, keys[t]);
+        json_object_begin(&j);
+        for (int k = 0; k < (t ? N_SENTIMENTS : N_EMOTIONS); k++) {
+            json_key(&j, t ? sentiment_name(k) : emotion_name(k));
+            if (st->full_precision) json_real(&j, probs[t][k], 9);
+            else json_fixed(&j, probs[t][k], 4);
+        }
+        json_object_end(&j);
+    }
+    if (!ok) json_key(&j, "note"), json_string(&j, "the model's outputs are not finite: its weights are damaged");
+    json_object_end(&j);
+    if (json_ok(&j) == MELD_OK) printf("%s\n", j.text);
+    else fprintf(stderr, "meld predict: %s\n", meld_error());
+    json_free(&j);
+}
+
 static void print_clip(const char *label, const float *pe, const float *ps, const Style *st)
 {
-    int be = 0, bs = 0;
-    for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
-    for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
-    const char *fmt = st->full_precision ? "%s\"%s\": %.9g" : "%s\"%s\": %.4f";
     if (st->json) {
-        printf("{\"clip\": \"");
-        for (const char *c = label; *c; c++) {
-            if (*c == '"' || *c == '\\') putchar('\\');
-            if ((unsigned char)*c >= 0x20) putchar(*c);
-        }
-        printf("\", \"emotion\": \"%s\", \"sentiment\": \"%s\", \"emotion_probs\": {", emotion_name(be), sentiment_name(bs));
-        for (int k = 0; k < N_EMOTIONS; k++) printf(fmt, k ? ", " : "", emotion_name(k), pe[k]);
-        printf("}, \"sentiment_probs\": {");
-        for (int k = 0; k < N_SENTIMENTS; k++) printf(fmt, k ? ", " : "", sentiment_name(k), ps[k]);
-        printf("}}\n");
+        print_clip_json(label, pe, ps, st);
         return;
     }
+    if (!finite_all(pe, N_EMOTIONS) || !finite_all(ps, N_SENTIMENTS)) {
+        printf("%s: no prediction: the model's outputs are not finite (its weights are damaged)\n", label);
+        return;
+    }
+    int be = argmax(pe, N_EMOTIONS), bs = argmax(ps, N_SENTIMENTS);
     const char *num = st->full_precision ? "%.9g" : "%.2f";
     printf("%s: emotion %s (", label, emotion_name(be));
     printf(num, pe[be]);
@@ -88,6 +128,18 @@ static void print_clip(const char *label, const float *pe, const float *ps, cons
         printf(num, pe[k]);
     }
     printf("]\n");
+}
+
+/* The streams the model reads: audio (functionals or log-Mel), video (frames). */
+static int model_streams(const MeldModel *m)
+{
+    int needs = meld_model_batch_spec(m, false).needs;
+    return (needs & (NEED_FUNC | NEED_MEL) ? CLIP_AUDIO : 0) | (needs & NEED_FRAMES ? CLIP_VIDEO : 0);
+}
+
+static const char *streams_text(int streams)
+{
+    return streams == CLIP_AUDIO ? "the audio only" : streams == CLIP_VIDEO ? "the video only" : "audio and video";
 }
 
 /* Predicts n utterances and prints one line each (and, with save_inputs,
@@ -121,9 +173,11 @@ static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style
     const char **labels = calloc((size_t)n, sizeof *labels);
     int m = 0, status = 0;
     if (!feat || !items || !labels) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
+    int streams = model_streams(lm->model);
     for (int i = 0; i < n; i++) {
-        if (clip_features(clips[i], &po, cascade, &feat[m]) != MELD_OK) {
-            fprintf(stderr, "meld predict: %s\n", meld_error());
+        if (clip_features_of(clips[i], &po, cascade, streams, &feat[m]) != MELD_OK) {
+            fprintf(stderr, "meld predict: %s (model %s reads %s)\n", meld_error(), lm->model->kind->name,
+                    streams_text(streams));
             status = 1;
             continue;
         }

@@ -1,14 +1,55 @@
+/* Text and JSON reports (report.h); the HTML page is in report_html.c. */
 #include "pipeline/cli/report.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/data/dataset.h"
-#include "tensor/atomic_file.h"
+#include "pipeline/train/json_out.h"
 #include "tensor/error.h"
 
 typedef const char *(*NameFn)(int);
+
+/* ---- provenance --------------------------------------------------------------- */
+
+static void corpus_phrase(FILE *out, const Provenance *p)
+{
+    if (provenance_synthetic(p)) {
+        fprintf(out, "synthetic corpus %s (", p->data ? p->data : "?");
+        if (p->seed >= 0) fprintf(out, "seed %lld, ", p->seed);
+        fprintf(out, "generated, not MELD)");
+    } else if (p->corpus) {
+        fprintf(out, "%s corpus %s", p->corpus, p->data ? p->data : "?");
+    } else {
+        fprintf(out, "corpus not recorded");
+    }
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void report_provenance_text(FILE *out, const ReportSource *src)
+{
+    const Provenance *d = src->data, *m = src->model;
+    corpus_phrase(out, d);
+    if (d->cache) fprintf(out, "; cache %s", d->cache);
+    if (d->cache_hash) fprintf(out, " (hash %016llx)", (unsigned long long)d->cache_hash);
+    fputc('\n', out);
+    fprintf(out, "model %s, checkpoint %s (epoch %d)", m->model ? m->model : "?", src->checkpoint, src->epoch);
+    if (m != d && (!same_text(m->data, d->data) || !same_text(m->corpus, d->corpus))) {
+        fprintf(out, ", trained on ");
+        corpus_phrase(out, m);
+    }
+    fprintf(out, "; trained by: %s\n", m->command ? m->command : "not recorded");
+    fprintf(out, "code: %s", d->version ? d->version : "?");
+    if (m != d && m->version && !same_text(m->version, d->version)) fprintf(out, " (trained with %s)", m->version);
+    fputc('\n', out);
+}
+
+/* ---- text ------------------------------------------------------------------------ */
 
 static void task_text(FILE *out, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
 {
@@ -30,159 +71,90 @@ static void task_text(FILE *out, const char *title, const Metrics *m, NameFn nam
 
 void report_eval_text(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
 {
-    fprintf(out, "%s split: %d utterances, loss %.4f\n", split, r->n, r->loss);
+    /* The metrics count predictions and are always finite; the loss is not
+     * when the weights are not. */
+    if (isfinite(r->loss)) fprintf(out, "%s split: %d utterances, loss %.4f\n", split, r->n, r->loss);
+    else fprintf(out, "%s split: %d utterances, loss not finite (the weights are damaged)\n", split, r->n);
     if (task != 2) task_text(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
     if (task != 1) task_text(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
 }
 
-static void metrics_json(FILE *out, const Metrics *m, NameFn name)
+/* ---- JSON ------------------------------------------------------------------------- */
+
+static void short_json(JsonOut *j, const Metrics *m)
 {
-    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f, \"classes\": {", m->accuracy, m->weighted_f1, m->macro_f1);
-    for (int c = 0; c < m->n_classes; c++)
-        fprintf(out, "%s\"%s\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %d}", c ? ", " : "",
-                name(c), m->precision[c], m->recall[c], m->f1[c], m->support[c]);
-    fprintf(out, "}, \"confusion\": [");
+    json_object_begin(j);
+    json_key(j, "accuracy"), json_fixed(j, m->accuracy, 6);
+    json_key(j, "weighted_f1"), json_fixed(j, m->weighted_f1, 6);
+    json_key(j, "macro_f1"), json_fixed(j, m->macro_f1, 6);
+}
+
+static void metrics_json(JsonOut *j, const Metrics *m, NameFn name)
+{
+    short_json(j, m);
+    json_key(j, "classes");
+    json_object_begin(j);
+    for (int c = 0; c < m->n_classes; c++) {
+        json_key(j, name(c));
+        json_object_begin(j);
+        json_key(j, "precision"), json_fixed(j, m->precision[c], 6);
+        json_key(j, "recall"), json_fixed(j, m->recall[c], 6);
+        json_key(j, "f1"), json_fixed(j, m->f1[c], 6);
+        json_key(j, "support"), json_int(j, m->support[c]);
+        json_object_end(j);
+    }
+    json_object_end(j);
+    json_key(j, "confusion");
+    json_array_begin(j);
     for (int t = 0; t < m->n_classes; t++) {
-        fprintf(out, "%s[", t ? ", " : "");
-        for (int p = 0; p < m->n_classes; p++) fprintf(out, "%s%d", p ? ", " : "", m->confusion[t][p]);
-        fputc(']', out);
+        json_array_begin(j);
+        for (int p = 0; p < m->n_classes; p++) json_int(j, m->confusion[t][p]);
+        json_array_end(j);
     }
-    fprintf(out, "]}");
+    json_array_end(j);
+    json_object_end(j);
 }
 
-static void short_json(FILE *out, const Metrics *m)
+static void task_json(JsonOut *j, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
 {
-    fprintf(out, "{\"accuracy\": %.6f, \"weighted_f1\": %.6f, \"macro_f1\": %.6f}", m->accuracy, m->weighted_f1, m->macro_f1);
+    char k[64];
+    json_key(j, key);
+    metrics_json(j, m, name);
+    if (!maj || !rnd) return;
+    snprintf(k, sizeof k, "%s_majority", key);
+    json_key(j, k);
+    short_json(j, maj);
+    json_object_end(j);
+    snprintf(k, sizeof k, "%s_stratified_random", key);
+    json_key(j, k);
+    short_json(j, rnd);
+    json_object_end(j);
 }
 
-static void task_json(FILE *out, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b,
+                     const ReportSource *src)
 {
-    fprintf(out, ", \"%s\": ", key);
-    metrics_json(out, m, name);
-    if (maj && rnd) {
-        fprintf(out, ", \"%s_majority\": ", key);
-        short_json(out, maj);
-        fprintf(out, ", \"%s_stratified_random\": ", key);
-        short_json(out, rnd);
-    }
-}
-
-void report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
-{
-    fprintf(out, "{\"split\": \"%s\", \"utterances\": %d, \"loss\": %.6f", split, r->n, r->loss);
-    if (task != 2) task_json(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
-    if (task != 1) task_json(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
-    fprintf(out, "}\n");
-}
-
-/* ---- HTML -------------------------------------------------------------- */
-
-/* Confusion matrix as an SVG heat map: cell shade = share of the true row. */
-static void svg_confusion(FILE *f, const char *title, const Metrics *m, NameFn name)
-{
-    int k = m->n_classes, cell = 46, left = 90, top = 40, w = left + k * cell + 20, h = top + k * cell + 70;
-    fprintf(f, "<figure><figcaption>%s (rows: true, columns: predicted; shade = share of the row)</figcaption>\n", title);
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", w, h);
-    for (int t = 0; t < k; t++) {
-        int row = 0;
-        for (int p = 0; p < k; p++) row += m->confusion[t][p];
-        fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%s</text>\n", left - 6, top + t * cell + cell / 2 + 4, name(t));
-        for (int p = 0; p < k; p++) {
-            double share = row ? (double)m->confusion[t][p] / row : 0;
-            int shade = 255 - (int)(share * 200);
-            fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='rgb(%d,%d,255)' stroke='#fff'/>", left + p * cell,
-                    top + t * cell, cell, cell, shade, shade);
-            fprintf(f, "<text x='%d' y='%d' text-anchor='middle' fill='%s'>%d</text>\n", left + p * cell + cell / 2,
-                    top + t * cell + cell / 2 + 4, share > 0.55 ? "#fff" : "#000", m->confusion[t][p]);
-        }
-    }
-    for (int p = 0; p < k; p++)
-        fprintf(f, "<text transform='translate(%d,%d) rotate(40)'>%s</text>\n", left + p * cell + 10, top + k * cell + 12, name(p));
-    fprintf(f, "</svg></figure>\n");
-}
-
-/* Reads one numeric field "key": value from a JSON line. */
-static int json_number(const char *line, const char *key, double *v)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(line, pat);
-    if (!p) return 0;
-    char *end;
-    *v = strtod(p + strlen(pat), &end);
-    return end != p + strlen(pat);
-}
-
-enum { MAX_EPOCHS_PLOTTED = 1000 };
-
-/* Training curves from log.jsonl: losses and dev weighted F1 per epoch. */
-static void svg_curves(FILE *f, const char *log_path)
-{
-    FILE *in = fopen(log_path, "r");
-    if (!in) return;
-    static double tl[MAX_EPOCHS_PLOTTED], dl[MAX_EPOCHS_PLOTTED], ef[MAX_EPOCHS_PLOTTED], sf[MAX_EPOCHS_PLOTTED];
-    int n = 0;
-    char line[2048];
-    while (n < MAX_EPOCHS_PLOTTED && fgets(line, sizeof line, in))
-        if (json_number(line, "train_loss", &tl[n]) && json_number(line, "dev_loss", &dl[n]) &&
-            json_number(line, "dev_emotion_weighted_f1", &ef[n]) && json_number(line, "dev_sentiment_weighted_f1", &sf[n]))
-            n++;
-    fclose(in);
-    if (n == 0) return;
-    double lmax = 0;
-    for (int i = 0; i < n; i++) lmax = tl[i] > lmax ? tl[i] : lmax, lmax = dl[i] > lmax ? dl[i] : lmax;
-    int W = 520, H = 220, L = 50, B = 30;
-    const char *names[4] = {"train loss", "dev loss", "dev emotion weighted F1", "dev sentiment weighted F1"};
-    const char *colors[4] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
-    double *series[4] = {tl, dl, ef, sf};
-    fprintf(f, "<figure><figcaption>Training curves (losses on the left scale, 0..%.2f; F1 on 0..1)</figcaption>\n", lmax);
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", W + 200, H + B + 10);
-    fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, W - L, H);
-    for (int s = 0; s < 4; s++) {
-        double scale = s < 2 ? (lmax > 0 ? lmax : 1) : 1.0;
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[s]);
-        for (int i = 0; i < n; i++) {
-            double x = L + (n > 1 ? (double)i / (n - 1) : 0.5) * (W - L), y = 10 + H - series[s][i] / scale * H;
-            fprintf(f, "%.1f,%.1f ", x, y);
-        }
-        fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", W + 10, 24 + 16 * s, colors[s], names[s]);
-    }
-    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>epoch 1 .. %d</text>\n</svg></figure>\n", (L + W) / 2, H + B, n);
-}
-
-static void metrics_table(FILE *f, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
-{
-    fprintf(f, "<h2>%s</h2><p>accuracy <b>%.4f</b>, weighted F1 <b>%.4f</b>, macro F1 <b>%.4f</b>", title, m->accuracy, m->weighted_f1, m->macro_f1);
-    if (maj && rnd)
-        fprintf(f, " &mdash; majority class: %.4f / %.4f / %.4f; stratified random: %.4f / %.4f / %.4f", maj->accuracy,
-                maj->weighted_f1, maj->macro_f1, rnd->accuracy, rnd->weighted_f1, rnd->macro_f1);
-    fprintf(f, "</p>\n<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n");
-    for (int c = 0; c < m->n_classes; c++)
-        fprintf(f, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>\n", name(c), m->precision[c],
-                m->recall[c], m->f1[c], m->support[c]);
-    fprintf(f, "</table>\n");
-    svg_confusion(f, title, m, name);
-}
-
-int report_eval_html(const char *path, const char *title, int task, const EvalResult *r, const Baselines *b, const char *log)
-{
-    AtomicFile af;
-    if (atomic_file_open(&af, path)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
-    FILE *f = af.fp;
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>%s</title>\n<style>body{font-family:sans-serif;"
-               "max-width:1000px;margin:2em auto;}table{border-collapse:collapse;}td,th{border:1px solid #ccc;"
-               "padding:3px 8px;text-align:right;}figure{display:inline-block;margin:1em;}</style></head><body>\n", title);
-    fprintf(f, "<h1>%s</h1><p>%d utterances, loss %.4f</p>\n", title, r->n, r->loss);
-    if (task != 2) metrics_table(f, "Emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
-    if (task != 1) metrics_table(f, "Sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
-    if (log) svg_curves(f, log);
-    fprintf(f, "</body></html>\n");
-    if (atomic_file_commit(&af)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
-    return 0;
+    JsonOut j;
+    json_init(&j);
+    json_object_begin(&j);
+    json_key(&j, "provenance");
+    provenance_json(&j, src->data);
+    json_key(&j, "model");
+    json_object_begin(&j);
+    json_key(&j, "checkpoint"), json_string(&j, src->checkpoint);
+    json_key(&j, "epoch"), json_int(&j, src->epoch);
+    json_key(&j, "provenance");
+    provenance_json(&j, src->model);
+    json_object_end(&j);
+    json_key(&j, "split"), json_string(&j, split);
+    json_key(&j, "utterances"), json_int(&j, r->n);
+    json_key(&j, "loss"), json_fixed(&j, r->loss, 6);
+    if (!isfinite(r->loss)) json_key(&j, "loss_note"), json_string(&j, "not finite: the weights are damaged");
+    if (task != 2) task_json(&j, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
+    if (task != 1) task_json(&j, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
+    json_object_end(&j);
+    int rc = json_ok(&j);
+    if (rc == MELD_OK) fprintf(out, "%s\n", j.text);
+    json_free(&j);
+    return rc;
 }

@@ -292,6 +292,15 @@ static int load_single_image(const char *path, int k, Clip *c)
 
 /* ---- frames (and audio) through ffmpeg ------------------------------------------- */
 
+/* ffmpeg's "Stream map '0:a:0' matches no streams" in our own words. */
+static int missing_stream(const char *path)
+{
+    const char *e = meld_error();
+    if (strstr(e, "'0:a:0' matches no streams")) return meld_errorf("%s: the clip has no audio stream (video only)", path);
+    if (strstr(e, "'0:v:0' matches no streams")) return meld_errorf("%s: the clip has no video stream (audio only)", path);
+    return MELD_ERR;
+}
+
 /* Run 1: audio on stdout (if asked), one grey pixel per frame on fd 3. */
 static int ffmpeg_probe_run(const char *path, const ClipOptions *opt, Clip *c)
 {
@@ -324,7 +333,7 @@ static int ffmpeg_probe_run(const char *path, const ClipOptions *opt, Clip *c)
         free(p.aux);
         return MELD_ERR;
     }
-    int rc = ffmpeg_finish(&p, 0);
+    int rc = ffmpeg_finish(&p, 0) ? missing_stream(path) : MELD_OK;
     c->total_frames = (long)p.aux_len;
     free(p.aux);
     if (rc == MELD_OK && opt->want_audio) rc = pcm16_to_audio(pcm, bytes, rate, &c->audio);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,34 +143,43 @@ void clip_features_free(ClipFeatures *f)
 
 int clip_features(const char *path, const PrepareOptions *o, const HaarCascade *cascade, ClipFeatures *f)
 {
+    return clip_features_of(path, o, cascade, CLIP_AUDIO | CLIP_VIDEO, f);
+}
+
+int clip_features_of(const char *path, const PrepareOptions *o, const HaarCascade *cascade, int streams,
+                     ClipFeatures *f)
+{
     memset(f, 0, sizeof *f);
+    bool audio = streams & CLIP_AUDIO, video = streams & CLIP_VIDEO;
     ClipOptions co = clip_default_options();
-    co.k = o->frames;
+    co.k = video ? o->frames : 0;
+    co.want_audio = audio;
     Clip clip;
     memset(&clip, 0, sizeof clip);
     if (clip_load(path, &co, &clip) != MELD_OK) return MELD_ERR;
     int rc = MELD_OK;
-    size_t frames = 0, frame_bytes = (size_t)o->size * o->size * 3;
+    size_t frames = 1, frame_bytes = (size_t)o->size * o->size * 3;
     Image *crops = NULL;
-    if (clip.audio.n_samples < 400) rc = meld_errorf("%s: audio shorter than one 25 ms frame", path);
-    else if (clip.n_frames < o->frames) rc = meld_errorf("%s: no video frames", path);
+    if (audio && clip.audio.n_samples < 400) rc = meld_errorf("%s: audio shorter than one 25 ms frame", path);
+    else if (video && clip.n_frames < o->frames) rc = meld_errorf("%s: no video frames", path);
     if (rc == MELD_OK) {
-        f->functional = meld_malloc(sizeof(float) * (size_t)functionals_dim(), "functionals");
-        f->frames = meld_malloc(frame_bytes * (size_t)o->frames, "frames");
+        f->functional = meld_calloc((size_t)functionals_dim(), sizeof(float), "functionals");
+        f->frames = meld_calloc((size_t)o->frames, frame_bytes, "frames");
         crops = meld_calloc((size_t)o->frames, sizeof *crops, "crops");
-        rc = f->functional && f->frames && crops ? MELD_OK : MELD_ERR;
+        if (!audio) f->mel = meld_calloc((size_t)o->n_mels, sizeof(float), "mel");
+        rc = f->functional && f->frames && crops && (audio || f->mel) ? MELD_OK : MELD_ERR;
     }
-    if (rc == MELD_OK)
+    if (rc == MELD_OK && audio)
         rc = audio_log_mel_16k(clip.audio.samples, clip.audio.n_samples, o->n_mels, &f->mel, &frames);
-    if (rc == MELD_OK) rc = audio_functionals(clip.audio.samples, clip.audio.n_samples, f->functional);
-    if (rc == MELD_OK) {
+    if (rc == MELD_OK && audio) rc = audio_functionals(clip.audio.samples, clip.audio.n_samples, f->functional);
+    if (rc == MELD_OK && video) {
         FaceCropOptions fo = face_crop_default_options();
         fo.size = o->size;
         fo.channels = 3;
         f->face_fallbacks = clip_face_crops(&clip, cascade, &fo, crops, NULL);
         rc = f->face_fallbacks >= 0 ? MELD_OK : MELD_ERR;
     }
-    for (int k = 0; rc == MELD_OK && k < o->frames; k++) memcpy(f->frames + (size_t)k * frame_bytes, crops[k].pixels, frame_bytes);
+    for (int k = 0; rc == MELD_OK && video && k < o->frames; k++) memcpy(f->frames + (size_t)k * frame_bytes, crops[k].pixels, frame_bytes);
     for (int k = 0; crops && k < o->frames; k++) image_free(&crops[k]);
     free(crops);
     clip_free(&clip);
