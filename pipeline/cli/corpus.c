@@ -37,13 +37,21 @@ void progress_init(Progress *p)
     p->drawn = false;
 }
 
+/* " 12.3/s ETA 4s", or "" while the rate is not known yet. */
+static void speed_text(double rate, double eta, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (rate > 0) snprintf(buf, cap, " %.1f/s ETA %.0fs", rate, eta);
+}
+
 /* "label [####....] done/total rate/s ETA Ns extra", the bar as wide as the
  * terminal leaves room for (at most 30, none below 5), cut to the width. */
 static void draw(Progress *p, const char *label, int done, int total, double rate, double eta, const char *extra)
 {
     int width = terminal_width(STDERR_FILENO);
-    char tail[256], bar[32], line[512];
-    snprintf(tail, sizeof tail, " %d/%d %.1f/s ETA %.0fs%s%s", done, total, rate, eta, extra ? " " : "", extra ? extra : "");
+    char tail[256], bar[32], line[512], speed[48];
+    speed_text(rate, eta, speed, sizeof speed);
+    snprintf(tail, sizeof tail, " %d/%d%s%s%s", done, total, speed, extra ? " " : "", extra ? extra : "");
     int room = width - 1 - (int)strlen(label) - (int)strlen(tail) - 3;   /* " [" and "]" */
     int bar_w = room > 30 ? 30 : room;
     if (bar_w >= 5) {
@@ -75,7 +83,9 @@ void progress_update(Progress *p, const char *label, int done, int total, const 
         draw(p, label, done, total, rate, eta, extra);
     } else {
         if (pct / 10 == p->last_pct / 10 && t - p->last_print < 30 && done < total) return;
-        fprintf(stderr, "%s: %d/%d (%d%%) %.1f/s ETA %.0fs %s\n", label, done, total, pct, rate, eta, extra ? extra : "");
+        char speed[48];
+        speed_text(rate, eta, speed, sizeof speed);
+        fprintf(stderr, "%s: %d/%d (%d%%)%s%s%s\n", label, done, total, pct, speed, extra ? " " : "", extra ? extra : "");
     }
     p->last_print = t;
     p->last_pct = pct;
