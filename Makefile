@@ -3,6 +3,7 @@
 #   make             library (build/libmeld.a) + ./meld + ./bench
 #   make test        build and run the CMocka suite
 #   make sanitize    the same suite under AddressSanitizer + UBSan
+#   make fuzz        libFuzzer targets of the parsers (clang; tests/fuzz/)
 #   make OPENMP=1    optional OpenMP variant (own build folder)
 #   make deps        install the test dependencies that are missing (Debian/Ubuntu;
 #                    as root, or through sudo when it is there)
@@ -21,13 +22,42 @@
 # build/libmeld-cli.a, linked into ./meld and the tests. New files and new
 # pipeline folders are picked up without editing this file.
 #
-# SIMD: no -march=native. A file named *_avx2.c is compiled with AVX2+FMA,
-# *_avx512.c with AVX-512F (+VL/BW/DQ); the code that calls them checks cpuid
-# at run time first (tensor/cpu.h), so the binary runs on any x86-64.
+# Layer order (tests/test_include_graph.c checks it in make test; nothing
+# includes upward or sideways, no two files include each other):
+#   tensor < layers, optim, audio, video (each on tensor only)
+#     < pipeline/data < features < eda < models < train (each on any before it);
+#       pipeline/synth alone, on the parts below pipeline/ only
+#     < pipeline/cli and benchmarks (the programs) < tests.
+# A new pipeline folder gets its place in that test's LEVELS table.
+#
+# SIMD: no -march=native. The target architecture is the one $(CC) builds
+# for ($(CC) -dumpmachine). On x86-64 a file named *_avx2.c is compiled with
+# AVX2+FMA, *_avx512.c with AVX-512F (+VL/BW/DQ); on aarch64 *_neon.c needs
+# no flag (Advanced SIMD is part of ARMv8-A). Files of the other
+# architecture are left out. The code that calls them checks the CPU at run
+# time first (tensor/cpu.h, which also describes how such files are
+# written), so the binary runs on any CPU of its architecture.
+#
+# Cross build and test (Debian: gcc-aarch64-linux-gnu, qemu-user and
+# libcmocka-dev:arm64 from multiarch; .ci/run installs them):
+#   make CROSS=aarch64-linux-gnu- test    build in build-aarch64/, run the
+#                                         suite under qemu-aarch64
+#   make test-arm64                       the same
 
-CC      ?= cc
+CROSS   ?=
+ifneq ($(CROSS),)
+CC      := $(CROSS)gcc
+endif
 OPENMP  ?= 0
 SAN     ?= 0
+
+# Fuzzing: the library compiled by clang with coverage, ASan and UBSan.
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+CC      := $(FUZZ_CC)
+BUILD   := build-fuzz
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+endif
 
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
@@ -47,25 +77,42 @@ CFLAGS  ?= -O2 -g
 VECT    := $(shell $(CC) -fvect-cost-model=dynamic -Werror -x c -c /dev/null -o /dev/null 2>/dev/null && echo -fvect-cost-model=dynamic)
 ALL_CFLAGS = $(STD) $(FP) $(WARN) $(CFLAGS) $(VECT) -I. -pthread
 LDLIBS  := -lm -pthread
-BUILD   ?= build
+ARCH    := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))
+HOST_ARCH := $(shell uname -m)
+# A foreign target builds in its own folder and its programs run under
+# qemu-user (qemu-aarch64).
+ifeq ($(ARCH),$(HOST_ARCH))
+ARCH_DIR :=
+RUN     :=
+else
+ARCH_DIR := -$(ARCH)
+RUN     := qemu-$(ARCH)
+endif
+BUILD   ?= build$(ARCH_DIR)
 
 ifeq ($(SAN),1)
-BUILD   := build-san
+BUILD   := build-san$(ARCH_DIR)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(OPENMP),1)
-BUILD   := build-omp
+BUILD   := build-omp$(ARCH_DIR)
 ALL_CFLAGS += -fopenmp -DMELD_OPENMP=1
 LDFLAGS += -fopenmp
 endif
 
+# Per-ISA files of the other architectures are not compiled.
+SIMD_x86_64  := avx2 avx512
+SIMD_aarch64 := neon
+OTHER_SIMD   := $(filter-out $(SIMD_$(ARCH)),avx2 avx512 neon)
+not_other_simd = $(filter-out $(foreach s,$(OTHER_SIMD),%_$(s).c),$(1))
+
 PARTS    ?= tensor layers optim audio video
 CLI_SRC  := $(wildcard pipeline/cli/*.c)
 CLI_MAIN := pipeline/cli/main.c
-LIB_SRC  := $(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
-            $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c))
-BENCH_SRC:= $(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c))
+LIB_SRC  := $(call not_other_simd,$(foreach p,$(PARTS),$(wildcard $(p)/*.c)) \
+            $(filter-out $(CLI_SRC),$(wildcard pipeline/*/*.c)))
+BENCH_SRC:= $(call not_other_simd,$(filter-out benchmarks/compare_%.c,$(wildcard benchmarks/*.c)))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
@@ -80,16 +127,26 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 
 # Programs: ./meld and ./bench in the default build, $(BUILD)/meld and
-# $(BUILD)/bench in the sanitizer and OpenMP builds.
+# $(BUILD)/bench in the sanitizer, OpenMP and cross builds.
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
-.PHONY: all test sanitize clean deps deps-html bench-compare FORCE
+.PHONY: all test test-arm64 sanitize fuzz fuzz-targets clean deps deps-html bench-compare FORCE
 .SECONDARY:
 all: $(MELD_PROGRAM) $(BENCH_PROGRAM)
 
+# The tests need no vectorising cost model (and GCC 12 for aarch64 crashes
+# vectorising a max-reduction of tests/test_audio_spectral.c with it).
+$(BUILD)/tests/%.o: VECT :=
 $(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
 $(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
+$(BUILD)/%_neon.o: EXTRA :=
+ifeq ($(FUZZ),1)
+# The fuzz targets exercise the parsers, not the SIMD kernels, which
+# clang's sanitizers take many minutes to instrument: compiled plain.
+$(BUILD)/%_avx2.o: EXTRA += -O0 -fno-sanitize=all
+$(BUILD)/%_avx512.o: EXTRA += -O0 -fno-sanitize=all
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -124,12 +181,36 @@ $(BENCH_PROGRAM): $(call obj,$(BENCH_SRC)) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_LIB)) $(CLI_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LDLIBS)
 
-# The suite needs the meld program for the command-line tests.
+# The suite needs the meld program for the command-line tests. Under
+# qemu-user the tests, and the meld they start (through a two-line
+# wrapper), run emulated; the shell and ffmpeg they call run natively.
+ifeq ($(RUN),)
 test: $(TESTS) $(MELD_PROGRAM)
 	@MELD_BIN=$(abspath $(MELD_PROGRAM)) sh tests/run.sh $(TESTS)
+else
+test: $(TESTS) $(MELD_PROGRAM)
+	@printf '#!/bin/sh\nexec $(RUN) %s "$$@"\n' $(abspath $(MELD_PROGRAM)) > $(BUILD)/meld-$(RUN)
+	@chmod +x $(BUILD)/meld-$(RUN)
+	@MELD_BIN=$(abspath $(BUILD)/meld-$(RUN)) TEST_RUNNER=$(RUN) sh tests/run.sh $(TESTS)
+endif
+
+test-arm64:
+	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- test
 
 sanitize:
 	@$(MAKE) --no-print-directory SAN=1 test
+
+# One libFuzzer program per parser, build-fuzz/fuzz/fuzz_NAME from
+# tests/fuzz/fuzz_NAME.c (every such file is picked up). Seeds and
+# dictionaries: tests/fuzz/corpus/NAME/, tests/fuzz/NAME.dict; how to run a
+# campaign: tests/fuzz/README.md.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-targets
+fuzz-targets: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(LIB) -o $@ $(LDLIBS)
 
 # Comparison bench: links OpenBLAS and oneDNN (Debian libopenblas-dev,
 # libdnnl-dev). Never a dependency of the engine. The sources that have
@@ -154,7 +235,7 @@ deps-html:
 # caches (regenerated on demand, but a user's MELD may live in data/ too)
 # and trained runs. They are never deleted here; clean says they are kept.
 clean:
-	rm -rf build build-san build-omp meld bench bench-compare
+	rm -rf build build-san build-omp build-fuzz build-aarch64 build-san-aarch64 build-omp-aarch64 meld bench bench-compare
 	@for d in data runs; do \
 	    [ -e $$d ] && echo "make clean: kept $$d/ ($$(du -sh $$d | cut -f1)): $$( [ $$d = data ] && \
 	        echo 'corpora and feature caches; rm -rf data/synthetic removes the generated corpus' || \

@@ -9,6 +9,7 @@
 
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 static const char MAGIC[8] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
 
@@ -55,8 +56,10 @@ static int parse_shape(const char *s, size_t *rows, size_t *cols, const char *pa
     while (*s != ')') {
         char *end;
         errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (end == s || errno || nd == 2) return meld_errorf("%s: only 1-D and 2-D shapes are supported", path);
+        /* strtoull would read "-1" as 2^64 - 1: digits only. */
+        unsigned long long v = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+        if (!(*s >= '0' && *s <= '9') || errno || nd == 2)
+            return meld_errorf("%s: only 1-D and 2-D shapes of non-negative sizes are supported", path);
         dims[nd++] = (size_t)v;
         s = end;
         while (*s == ' ' || *s == ',') s++;
@@ -67,65 +70,46 @@ static int parse_shape(const char *s, size_t *rows, size_t *cols, const char *pa
     return MELD_OK;
 }
 
+int npy_parse_f32(const uint8_t *bytes, size_t size, const char *name, float **data, size_t *rows, size_t *cols)
+{
+    *data = NULL;
+    *rows = *cols = 0;
+    if (size < 10 || memcmp(bytes, MAGIC, 6) != 0 || bytes[6] != 1)
+        return meld_errorf("%s: not a version-1 .npy file", name);
+    size_t hlen = (size_t)bytes[8] | ((size_t)bytes[9] << 8);
+    if (hlen > size - 10) return meld_errorf("%s: truncated .npy header", name);
+    char header[1 << 16];
+    memcpy(header, bytes + 10, hlen);
+    header[hlen] = '\0';
+    if (strlen(header) != hlen) return meld_errorf("%s: NUL byte in the .npy header", name);
+    const char *descr = field(header, "'descr'"), *order = field(header, "'fortran_order'");
+    const char *shape = field(header, "'shape'");
+    if (!descr || strncmp(descr, "'<f4'", 5) != 0)
+        return meld_errorf("%s: only little-endian float32 ('<f4') arrays are supported", name);
+    if (!order || strncmp(order, "False", 5) != 0) return meld_errorf("%s: Fortran-order arrays are not supported", name);
+    size_t r = 0, c = 0;
+    if (!shape) return meld_errorf("%s: the .npy header has no 'shape'", name);
+    if (parse_shape(shape, &r, &c, name)) return MELD_ERR;
+    /* The data must be in the file before anything is allocated for it. */
+    size_t have = (size - 10 - hlen) / sizeof(float);
+    if (c && r > have / c) return meld_errorf("%s: shape (%zu, %zu) needs more data than the file holds (%zu values)", name, r, c, have);
+    size_t count = r * c;
+    float *d = meld_malloc((count ? count : 1) * sizeof(float), "npy data");
+    if (!d) return meld_error_context("%s", name);
+    memcpy(d, bytes + 10 + hlen, count * sizeof(float));
+    *data = d;
+    *rows = r;
+    *cols = c;
+    return MELD_OK;
+}
+
 int npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols)
 {
     *data = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
-    uint8_t pre[10];
-    char header[4096];
-    int rc = MELD_ERR;
-    if (fread(pre, 1, 10, fp) != 10 || memcmp(pre, MAGIC, 6) != 0 || pre[6] != 1) {
-        meld_errorf("%s: not a version-1 .npy file", path);
-        goto done;
-    }
-    size_t hlen = (size_t)pre[8] | ((size_t)pre[9] << 8);
-    if (hlen >= sizeof header || fread(header, 1, hlen, fp) != hlen) {
-        meld_errorf("%s: truncated or oversized .npy header", path);
-        goto done;
-    }
-    header[hlen] = '\0';
-    const char *descr = field(header, "'descr'"), *order = field(header, "'fortran_order'");
-    const char *shape = field(header, "'shape'");
-    if (!descr || strncmp(descr, "'<f4'", 5) != 0) {
-        meld_errorf("%s: only little-endian float32 ('<f4') arrays are supported", path);
-        goto done;
-    }
-    if (!order || strncmp(order, "False", 5) != 0) {
-        meld_errorf("%s: Fortran-order arrays are not supported", path);
-        goto done;
-    }
-    if (!shape || parse_shape(shape, rows, cols, path)) goto done;
-    if (*cols && *rows > SIZE_MAX / sizeof(float) / *cols) {
-        meld_errorf("%s: shape too large", path);
-        goto done;
-    }
-    size_t count = *rows * *cols;
-    /* Check the file really holds the data before allocating for it. */
-    long here = ftell(fp);
-    if (here < 0 || fseek(fp, 0, SEEK_END) != 0) {
-        meld_errorf("%s: cannot seek", path);
-        goto done;
-    }
-    long end = ftell(fp);
-    if (end < here || (unsigned long long)(end - here) < (unsigned long long)count * sizeof(float)) {
-        meld_errorf("%s: data truncated (%zu values expected)", path, count);
-        goto done;
-    }
-    if (fseek(fp, here, SEEK_SET) != 0) {
-        meld_errorf("%s: cannot seek", path);
-        goto done;
-    }
-    float *d = meld_malloc((count ? count : 1) * sizeof(float), "npy data");
-    if (!d) goto done;
-    if (fread(d, sizeof(float), count, fp) != count) {
-        free(d);
-        meld_errorf("%s: read error", path);
-        goto done;
-    }
-    *data = d;
-    rc = MELD_OK;
-done:
-    fclose(fp);
+    uint8_t *bytes;
+    size_t size;
+    if (input_file_read_all(path, SIZE_MAX, &bytes, &size)) return MELD_ERR;
+    int rc = npy_parse_f32(bytes, size, path, data, rows, cols);
+    free(bytes);
     return rc;
 }

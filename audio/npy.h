@@ -14,9 +14,12 @@
 #define MELD_AUDIO_NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols);
 /* Reads a '<f4' C-order 1-D or 2-D array; *data from meld_malloc (free()). */
 int npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols);
+/* The same from the size bytes of a file in memory; name is for messages. */
+int npy_parse_f32(const uint8_t *bytes, size_t size, const char *name, float **data, size_t *rows, size_t *cols);
 
 #endif

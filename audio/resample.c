@@ -2,6 +2,7 @@
 #include "audio/resample.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ typedef struct {
     int half;       /* H: taps run over k = -H+1 .. H */
     int taps;       /* 2H */
     int phases;     /* rows in the table (+1 extra row for phase 1.0) */
-    float *table;   /* (phases + 1) x taps */
+    double fc, beta;
+    float *table;   /* (phases + 1) x taps, or one row computed per output */
 } Filter;
 
 /* Row for phase phi in [0, 1]: h(phi - k) for k = -H+1 .. H, normalised to
@@ -57,22 +59,27 @@ static void fill_row(float *row, double phi, int half, double fc, double beta)
     for (int j = 0; j < taps; j++) row[j] = (float)(tmp[j] / sum);
 }
 
-static int make_filter(Filter *f, long long L, int rate_in, int rate_out)
+/* The filter for L output phases; the table of rows only when tabulate
+ * (else room for one row). */
+static int make_filter(Filter *f, long long L, int rate_in, int rate_out, bool tabulate)
 {
     /* Everything in cycles per input sample. */
     double f_ny = 0.5 * (rate_out < rate_in ? (double)rate_out / rate_in : 1.0);
-    double f_pass = RESAMPLE_PASSBAND_EDGE * f_ny, fc = 0.5 * (f_pass + f_ny);
-    double A = RESAMPLE_STOPBAND_DB, beta = 0.1102 * (A - 8.7);
+    double f_pass = RESAMPLE_PASSBAND_EDGE * f_ny;
+    double A = RESAMPLE_STOPBAND_DB;
+    f->fc = 0.5 * (f_pass + f_ny);
+    f->beta = 0.1102 * (A - 8.7);
     /* Kaiser: N = (A - 7.95) / (2.285 dw), dw = 2 pi (f_ny - f_pass). */
     double n_taps = (A - 7.95) / (2.285 * 2 * M_PI * (f_ny - f_pass));
     f->half = (int)ceil(n_taps / 2) + 1;
     if (f->half > 2048) return meld_errorf("resample: %d -> %d Hz needs too long a filter", rate_in, rate_out);
     f->taps = 2 * f->half;
     f->phases = L <= MAX_PHASES ? (int)L : MAX_PHASES;
-    f->table = meld_malloc((size_t)(f->phases + 1) * f->taps * sizeof(float), "resampler taps");
+    size_t rows = tabulate ? (size_t)f->phases + 1 : 1;
+    f->table = meld_malloc(rows * f->taps * sizeof(float), "resampler taps");
     if (!f->table) return MELD_ERR;
-    for (int p = 0; p <= f->phases; p++)
-        fill_row(f->table + (size_t)p * f->taps, (double)p / f->phases, f->half, fc, beta);
+    for (int p = 0; tabulate && p <= f->phases; p++)
+        fill_row(f->table + (size_t)p * f->taps, (double)p / f->phases, f->half, f->fc, f->beta);
     return MELD_OK;
 }
 
@@ -100,6 +107,9 @@ int audio_resample(const float *x, size_t n, int rate_in, int rate_out, float **
     *n_out = 0;
     if (rate_in < 1 || rate_in > MAX_RATE || rate_out < 1 || rate_out > MAX_RATE)
         return meld_errorf("resample: rates %d -> %d Hz outside [1, %d]", rate_in, rate_out, MAX_RATE);
+    if ((long long)rate_out > (long long)RESAMPLE_MAX_UPSAMPLING * rate_in)
+        return meld_errorf("resample: %d Hz is too low a sample rate to convert to %d Hz (at least %d Hz)", rate_in,
+                           rate_out, (rate_out + RESAMPLE_MAX_UPSAMPLING - 1) / RESAMPLE_MAX_UPSAMPLING);
     long long g = gcd_ll(rate_in, rate_out), L = rate_out / g, M = rate_in / g;
     /* n_out = ceil(n L / M), computed without overflow. */
     unsigned long long q = n / (unsigned long long)M, r = n % (unsigned long long)M;
@@ -114,22 +124,35 @@ int audio_resample(const float *x, size_t n, int rate_in, int rate_out, float **
         *n_out = n;
         return MELD_OK;
     }
+    /* The table (phases + 1 rows of taps) pays off only with more outputs
+     * than rows. A 64-byte WAV declaring 650001 Hz asks for 4096 rows of
+     * 4082 taps (over a second of CPU) to make one output sample: with so
+     * few outputs, each gets its own row at its exact phase instead, and
+     * the work stays proportional to the output, itself bounded by the
+     * input. */
+    bool tabulate = count > (size_t)MAX_PHASES || count > (size_t)L;
     Filter f = {0};
-    if (make_filter(&f, L, rate_in, rate_out)) {
+    if (make_filter(&f, L, rate_in, rate_out, tabulate)) {
         free(out);
         return MELD_ERR;
     }
     /* Walk t_n = i0 + acc / L exactly in integers: each step adds M / L. */
     long long i0 = 0, acc = 0;
     for (size_t k = 0; k < count; k++) {
-        /* Row position acc / L * phases, split into row p and fraction w. */
-        long long pos = acc * f.phases;
-        long long p = pos / L, rem = pos % L;
-        const float *row = f.table + (size_t)p * f.taps;
-        double v = apply_row(row, x, n, i0, f.half, f.taps);
-        if (rem) {
-            double w = (double)rem / L;
-            v += w * (apply_row(row + f.taps, x, n, i0, f.half, f.taps) - v);
+        double v;
+        if (tabulate) {
+            /* Row position acc / L * phases, split into row p and fraction w. */
+            long long pos = acc * f.phases;
+            long long p = pos / L, rem = pos % L;
+            const float *row = f.table + (size_t)p * f.taps;
+            v = apply_row(row, x, n, i0, f.half, f.taps);
+            if (rem) {
+                double w = (double)rem / L;
+                v += w * (apply_row(row + f.taps, x, n, i0, f.half, f.taps) - v);
+            }
+        } else {
+            fill_row(f.table, (double)acc / L, f.half, f.fc, f.beta);
+            v = apply_row(f.table, x, n, i0, f.half, f.taps);
         }
         out[k] = (float)v;
         acc += M;

@@ -20,6 +20,12 @@
  * n_out = ceil(n r_out / r_in), like torchaudio.functional.resample.
  * The filter is capped at 4096 taps, which limits downsampling to 16 kHz
  * to inputs up to about 650 kHz (higher rates are an error).
+ *
+ * The work and the output grow with r_out / r_in: a 40 KB WAV declaring
+ * 2 Hz would become 160 million samples at 16 kHz. No recording needs more
+ * than RESAMPLE_MAX_UPSAMPLING times as many samples (16 kHz from 1 kHz),
+ * so a larger ratio is an error, and the output stays within a fixed
+ * multiple of the input.
  */
 #ifndef MELD_AUDIO_RESAMPLE_H
 #define MELD_AUDIO_RESAMPLE_H
@@ -30,8 +36,9 @@
 
 #define RESAMPLE_STOPBAND_DB 80.0
 #define RESAMPLE_PASSBAND_EDGE 0.90 /* fraction of f_ny */
+#define RESAMPLE_MAX_UPSAMPLING 16   /* r_out / r_in at most */
 
-/* *y from meld_malloc (free()). Rates in [1, 10^8]. */
+/* *y from meld_malloc (free()). Rates in [1, 10^8], r_out <= 16 r_in. */
 int audio_resample(const float *x, size_t n, int rate_in, int rate_out, float **y, size_t *n_out);
 /* Converts a to 16 kHz in place; 16 kHz input is left untouched. */
 int audio_to_16k(Audio *a);

@@ -1,16 +1,14 @@
-/* Lane kernels for any x86-64 (8-wide vectors lowered to SSE2 pairs), the
- * run-time choice between them and the AVX2 build, and the work sizes. */
-#define LANES_SUFFIX(name) name##_generic
-#include "audio/stft_lanes.inc"
+/* The lane kernels compiled for the scalar path (no ISA flags: on x86-64 the
+ * 8-wide vectors are lowered to SSE2 pairs, on aarch64 to NEON pairs), the
+ * run-time choice among the ISA builds, and the work sizes. */
+#define VEC_FN(name) name##_scalar
+#include "audio/stft_lanes_body.inc"
 
 #include "tensor/cpu.h"
 
-const LaneKernels *lane_kernels_generic(void) { return &table_generic; }
+static const LaneKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(lane_kernels);
 
-const LaneKernels *lane_kernels(void)
-{
-    return cpu_isa() >= CPU_ISA_AVX2 ? lane_kernels_avx2() : lane_kernels_generic();
-}
+const LaneKernels *lane_kernels(void) { return KERNELS[cpu_isa()]; }
 
 size_t lanes_power_work_floats(const RfftPlan *plan) { return 4 * (size_t)plan->c->n * LANES; }
 

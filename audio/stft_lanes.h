@@ -5,11 +5,12 @@
  * of the FFT then works on eight frames with one vector instruction and no
  * shuffles, so the kernels stay plain scalar-looking code (fft_core.inc).
  *
- * Two builds of the same source (stft_lanes.inc): stft_lanes.c for any
- * x86-64 (the 8-wide vectors are lowered to SSE2 pairs) and
- * stft_lanes_avx2.c (AVX2, one register per vector), chosen at run time
- * through tensor/cpu.h. The two give bit-identical results: no FMA
- * contraction under -std=c11, same operation order.
+ * One source (stft_lanes_body.inc) built once per ISA, as every kernel
+ * family (tensor/cpu.h): stft_lanes.c for the scalar path (the 8-wide
+ * vectors lowered to SSE2 or NEON pairs), stft_lanes_avx2.c and
+ * stft_lanes_avx512.c (one ymm register per vector), stft_lanes_neon.c,
+ * chosen at run time. All give bit-identical results: no FMA contraction
+ * (-ffp-contract=off), same operation order.
  */
 #ifndef MELD_AUDIO_STFT_LANES_H
 #define MELD_AUDIO_STFT_LANES_H
@@ -59,8 +60,8 @@ typedef struct {
 
 /* The kernels for the ISA in effect (cpu_isa()). */
 const LaneKernels *lane_kernels(void);
-const LaneKernels *lane_kernels_generic(void);
-const LaneKernels *lane_kernels_avx2(void);
+extern const LaneKernels lane_kernels_scalar, lane_kernels_avx2, lane_kernels_avx512,
+    lane_kernels_neon;
 
 size_t lanes_power_work_floats(const RfftPlan *plan);
 size_t lanes_yin_work_floats(const YinShape *shape);

@@ -1,6 +1,3 @@
-/* The lane kernels compiled with AVX2 (one ymm register per 8-lane vector).
- * Only called after lane_kernels() has checked cpu_isa(). */
-#define LANES_SUFFIX(name) name##_avx2
-#include "audio/stft_lanes.inc"
-
-const LaneKernels *lane_kernels_avx2(void) { return &table_avx2; }
+/* The lane kernels (audio/stft_lanes_body.inc) on avx2. */
+#include "tensor/vec_avx2.h"
+#include "audio/stft_lanes_body.inc"

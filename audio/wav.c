@@ -14,15 +14,14 @@
  */
 #include "audio/wav.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 enum { FMT_PCM = 1, FMT_FLOAT = 3, FMT_EXTENSIBLE = 0xFFFE };
 
@@ -173,7 +172,15 @@ int wav_parse(const uint8_t *data, size_t size, const char *name, Audio *out, Wa
             }
             return MELD_OK;
         }
-        /* Skip this chunk and its pad byte; stop cleanly if it runs off the end. */
+        /* Skip this chunk and its pad byte. A size past the end of the
+         * file hides whatever follows: say so, rather than "no data". */
+        if (csize > left) {
+            char shown[5];
+            for (int i = 0; i < 4; i++) shown[i] = id[i] >= 0x20 && id[i] < 0x7F ? (char)id[i] : '?';
+            shown[4] = '\0';
+            return meld_errorf("%s: chunk '%s' at byte %zu declares %u bytes but only %zu follow%s", name, shown, pos,
+                               csize, left, have_fmt ? "" : " (no fmt chunk before it)");
+        }
         size_t skip = (size_t)csize + (csize & 1u);
         if (skip > left) break;
         pos = body + skip;
@@ -184,50 +191,12 @@ int wav_parse(const uint8_t *data, size_t size, const char *name, Audio *out, Wa
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Reads the whole file into a fresh buffer (bounded by the real file size). */
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        meld_errorf("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        meld_errorf("%s: not a regular file", path);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > WAV_MAX_FILE_BYTES) {
-        fclose(fp);
-        meld_errorf("%s: %lld bytes is larger than any valid WAV (4 GiB)", path, (long long)st.st_size);
-        return NULL;
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = meld_malloc(n, "WAV file");
-    if (!buf) {
-        fclose(fp);
-        meld_error_context("%s", path);
-        return NULL;
-    }
-    size_t got = n ? fread(buf, 1, n, fp) : 0;
-    int err = ferror(fp);
-    fclose(fp);
-    if (got != n || err) {
-        free(buf);
-        meld_errorf("%s: read error after %zu of %zu bytes", path, got, n);
-        return NULL;
-    }
-    *size = n;
-    return buf;
-}
-
 int wav_read_info(const char *path, Audio *out, WavInfo *info)
 {
     memset(out, 0, sizeof *out);
     size_t size = 0;
-    uint8_t *buf = read_file(path, &size);
-    if (!buf) return MELD_ERR;
+    uint8_t *buf;
+    if (input_file_read_all(path, WAV_MAX_FILE_BYTES, &buf, &size)) return MELD_ERR;
     int rc = wav_parse(buf, size, path, out, info);
     free(buf);
     return rc;

@@ -233,7 +233,7 @@ int bench_audio(int argc, char **argv)
         return 1;
     }
     printf("audio features of %.0f s of 16 kHz audio (%zu samples), 1 thread, lane kernels: %s\n", seconds, n,
-           cpu_isa() >= CPU_ISA_AVX2 ? "avx2" : "generic (SSE2)");
+           cpu_isa_name(cpu_isa()));
     printf("n_fft 400, hop 160 (%zu frames); median of %d runs\n\n", stft_frame_count(n, 400, 160), repeats);
     static const struct {
         Job job;
@@ -253,14 +253,14 @@ int bench_audio(int argc, char **argv)
         }
         print_row(jobs[j].name, &t[j], seconds);
     }
-    /* The same log-Mel through the generic kernels, for reference. */
-    if (cpu_isa() >= CPU_ISA_AVX2) {
+    /* The same log-Mel through the scalar path's build, for reference. */
+    if (cpu_isa() != CPU_ISA_SCALAR) {
         CpuIsa was = cpu_isa();
         cpu_set_isa(CPU_ISA_SCALAR);
         Ctx g = c;
         g.mel80 = spectral_plan_create(&c80);
         Timing tg;
-        if (g.mel80 && !time_job(JOB_LOGMEL, &g, repeats, &tg)) print_row("log-Mel, 80 bands, generic kernels", &tg, seconds);
+        if (g.mel80 && !time_job(JOB_LOGMEL, &g, repeats, &tg)) print_row("log-Mel, 80 bands, scalar-path kernels", &tg, seconds);
         spectral_plan_free(g.mel80);
         cpu_set_isa(was);
     }

@@ -81,7 +81,7 @@ int bench_conv(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: bench conv [--batch N] [--threads N] [--isa avx512|avx2|scalar] "
+            printf("usage: bench conv [--batch N] [--threads N] [--isa avx512|avx2|neon|scalar] "
                    "[--reps N]\n");
             return 0;
         } else if (!strcmp(a, "--batch") && v) {

@@ -128,7 +128,7 @@ int bench_eltwise(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: bench eltwise [--n N] [--batch B] [--hidden H] "
-                   "[--isa avx512|avx2|scalar] [--reps N] [--accuracy]\n");
+                   "[--isa avx512|avx2|neon|scalar] [--reps N] [--accuracy]\n");
             return 0;
         } else if (!strcmp(a, "--accuracy")) {
             acc = 1;

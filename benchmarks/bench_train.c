@@ -34,23 +34,36 @@
  * last step is printed as a sanity check (the optimiser is fitting one
  * fixed random batch, so it should fall).
  *
+ * Roofline: the step's work W is the multiply-adds of its matrix products
+ * (2 flops each; GEMMs and convolutions, forward and backward), counted on
+ * the real data only (no padded utterance or frame), see step_work(). The
+ * roofline time is W / P, P the FMA peak of this machine on the ISA path in
+ * effect at that thread count (kernel_timing.h: measured at the start, the
+ * best of that and a second measurement at the end); "% roofline" =
+ * 100 (W / P) / step time. Element-wise maths, the loss, clipping and the
+ * optimiser are time the roofline does not pay, so 100 % is out of reach.
+ *
  * PyTorch: when `/usr/bin/python3 -c 'import torch'` works, the script
  * benchmarks/torch_train.py times the same steps in subprocesses, one per
  * setting: 1 thread; N threads with the default OpenMP wait policy; N
  * threads with OMP_WAIT_POLICY=PASSIVE (on a small shared machine libgomp's
- * spinning workers can make torch slower with 2 threads than with 1, so the
- * comparison at N threads uses torch's faster setting). Each process also
- * gets OPENBLAS_NUM_THREADS = its thread count and OPENBLAS_CORETYPE = the
- * kernel for this CPU (see child_env): torch as installed here runs its
- * GEMMs in OpenBLAS's SSE3 kernels, which would flatter us 3-7x. For
+ * spinning workers can make torch slower with 2 threads than with 1). For
  * lstm/gru (and melstm-var) torch runs both on the padded batch ("padded":
  * the RNN computes every step, padding included) and with
  * pack_padded_sequence ("packed": only the real steps, which is what our
- * masked RNN does). speedup = torch ms / ours ms. Each model's torch runs
- * come right after ours, so both see the machine in the same state; with
- * --rounds N that pair is repeated N times and the table gives the medians
- * (of the times, and of the rounds' own speed-ups), since this VM's speed
- * drifts by tens of percent over minutes.
+ * masked RNN does). Every speed-up printed is against torch's FASTEST
+ * setting using at most as many threads as ours (padded or packed, 1 or N
+ * threads, either wait policy), the table names it; speedup = torch ms /
+ * ours ms. Each process gets OPENBLAS_NUM_THREADS = its thread count and
+ * the kernels of the ISA path we run on (child_env): OPENBLAS_CORETYPE
+ * (torch as installed here runs its GEMMs in OpenBLAS, which falls back to
+ * SSE3 kernels on CPUs it does not know, which would flatter us 3-7x),
+ * ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA, so that MELD_ISA=avx2 compares
+ * AVX2 with AVX2. Each model's torch runs come right after ours, so both
+ * see the machine in the same state; with --rounds N that pair is repeated
+ * N times and the table gives the medians (of the times, and of the rounds'
+ * own speed-ups), since this VM's speed drifts by tens of percent over
+ * minutes.
  * The subprocess is started with posix_spawn and a fixed argument vector
  * (model names from the table below, numbers we format): no shell, no
  * user text in it. No timing is asserted anywhere. */
@@ -318,9 +331,72 @@ typedef struct {
     const TrainCase *c;
     size_t n_params;
     int n_utts, grid;
+    double work;               /* flops of the step's matrix products (step_work) */
     StepTiming run[MAX_THREAD_RUNS];
     int n_runs;
 } CaseResult;
+
+/* ---- the work of a step ------------------------------------------------------
+ * Multiply-adds of the matrix products (x 2 = flops), on real data only.
+ *   recurrent layer, G gates (LSTM 4, GRU 3), input I, hidden H, one
+ *   direction over N valid steps: forward x W_ih^T and h W_hh^T: N G H (I + H);
+ *   backward dW_ih, dW_hh: N G H (I + H); dh through W_hh: N G H H; dx
+ *   through W_ih: N G H I, except in the first layer (its input, the
+ *   features, needs no gradient). Bidirectional: twice.
+ *   dense layer, R rows, in -> out: R in out forward, the same for dW and
+ *   for dx (the first layer of a branch excepted, as above).
+ *   convolution, N images, C -> OC channels, K x K kernel, OH x OW output:
+ *   N OC OH OW C K K forward, the same for dW and for dx (not the first).
+ * Batch norm, activations, pooling, dropout, the loss and the optimiser are
+ * element-wise: not counted. Heads on a padded grid count its real rows. */
+static double rnn_macs(double N, int G, int I, int H, bool first)
+{
+    return 2.0 * N * G * H * ((first ? 2.0 : 3.0) * I + 3.0 * H);   /* both directions */
+}
+
+static double dense_macs(double R, int in, int out, bool first) { return R * in * out * (first ? 2.0 : 3.0); }
+
+static double conv_macs(double N, int C, int OC, int side, bool first)
+{
+    return N * OC * (double)side * side * C * 9 * (first ? 2.0 : 3.0);   /* 3x3, 'same' */
+}
+
+/* The frame CNN (4 blocks 16-32-64-128, 3x3 'same', pool 2) and its dense 100. */
+static double frame_cnn_macs(double frames)
+{
+    static const int ch[5] = {3, 16, 32, 64, 128};
+    double m = 0;
+    for (int b = 0; b < 4; b++) m += conv_macs(frames, ch[b], ch[b + 1], FRAME >> b, b == 0);
+    return m + dense_macs(frames, 128 * (FRAME / 16) * (FRAME / 16), 100, false);
+}
+
+/* 2-layer bidirectional LSTM encoder over `frames` valid frames. */
+static double mel_lstm_macs(double frames, int hidden)
+{
+    return rnn_macs(frames, 4, N_MELS, hidden, true) + rnn_macs(frames, 4, 2 * hidden, hidden, false);
+}
+
+static double step_work(const TrainCase *c, const Batch *b)
+{
+    enum { HEADS = 7 + 3 };
+    double utts = b->n_utts, frames = 0, m = 0;
+    for (size_t i = 0; b->mel_mask && i < b->mel_mask->size; i++) frames += b->mel_mask->data[i];
+    if (!strcmp(c->kind, "lstm"))
+        m = rnn_macs(utts, 4, FUNC_DIM, RNN_HIDDEN, true) + rnn_macs(utts, 4, 2 * RNN_HIDDEN, RNN_HIDDEN, false) +
+            dense_macs(utts, 2 * RNN_HIDDEN, HEADS, false);
+    else if (!strcmp(c->kind, "gru"))
+        m = rnn_macs(utts, 3, FUNC_DIM, RNN_HIDDEN, true) + dense_macs(utts, 2 * RNN_HIDDEN, HEADS, false);
+    else if (!strcmp(c->kind, "melstm"))
+        m = mel_lstm_macs(frames, c->mel_hidden) + dense_macs(utts, 2 * c->mel_hidden, 128, false) +
+            dense_macs(utts, 128, HEADS, false);
+    else if (!strcmp(c->kind, "cnn"))
+        m = frame_cnn_macs(utts * c->frames_used) + dense_macs(utts * c->frames_used, 100, HEADS, false);
+    else if (!strcmp(c->kind, "fusion"))   /* branches, fuse dense 256, heads, auxiliary heads */
+        m = frame_cnn_macs(utts * c->frames_used) + mel_lstm_macs(frames, c->mel_hidden) +
+            dense_macs(utts, 2 * c->mel_hidden + 100, 256, false) + dense_macs(utts, 256, HEADS, false) +
+            dense_macs(utts, 2 * c->mel_hidden, HEADS, false) + dense_macs(utts, 100, HEADS, false);
+    return 2.0 * m;
+}
 
 static double load_average(void)
 {
@@ -345,12 +421,13 @@ static int bench_case(const TrainCase *c, int max_threads, int warmup, int steps
         res->n_utts = t.batch.b.n_utts;
         res->grid = t.batch.b.B * t.batch.b.T;
         const Batch *b = &t.batch.b;
+        res->work = step_work(c, b);
         double valid = 0;
         for (size_t i = 0; b->mel_mask && i < b->mel_mask->size; i++) valid += b->mel_mask->data[i];
         double pad = b->mel_mask ? 1.0 - valid / (double)b->mel_mask->size : (double)(res->grid - res->n_utts) / res->grid;
-        printf("%-10s %s\n           %zu parameters, %d utterances, %.1f%% padding (%s), load %.2f\n", c->name,
-               c->input, res->n_params, res->n_utts, 100.0 * pad, b->mel_mask ? "log-Mel frames" : "label grid",
-               load_average());
+        printf("%-10s %s\n           %zu parameters, %d utterances, %.1f%% padding (%s), %.2f GFLOP of matrix "
+               "products per step, load %.2f\n", c->name, c->input, res->n_params, res->n_utts, 100.0 * pad,
+               b->mel_mask ? "log-Mel frames" : "label grid", res->work * 1e-9, load_average());
     }
     int threads[MAX_THREAD_RUNS] = {1, max_threads};
     for (int k = 0; rc == MELD_OK && k < (max_threads > 1 ? 2 : 1); k++) {
@@ -397,34 +474,48 @@ static void script_path(char *buf, size_t cap)
     snprintf(buf, cap, "benchmarks/torch_train.py");
 }
 
-/* The OpenBLAS kernel for this CPU. Debian's torch does its GEMMs in
- * OpenBLAS, whose run-time CPU detection does not recognise every
- * virtualised CPU: on this project's VM ("Intel Xeon Processor", AVX-512)
- * it falls back to its Prescott (SSE3) kernels, 4x slower than SkylakeX.
- * Naming the core gives torch its real speed; NULL: leave it to OpenBLAS. */
-static const char *openblas_core(void)
+/* The kernels torch may use, matching the ISA path we run on (cpu_isa()):
+ * the OpenBLAS core (Debian's torch does its GEMMs in OpenBLAS, whose CPU
+ * detection does not recognise every virtualised CPU and then falls back to
+ * its Prescott (SSE3) kernels, 4x slower), ATen's own vector kernels
+ * (ATEN_CPU_CAPABILITY) and oneDNN's convolutions (ONEDNN_MAX_CPU_ISA, and
+ * DNNL_MAX_CPU_ISA for older builds). NULL core: leave it to OpenBLAS. */
+typedef struct {
+    const char *openblas_core, *aten, *onednn;
+} TorchIsa;
+
+static TorchIsa torch_isa(void)
 {
-    CpuIsa isa = cpu_isa_detected();
-    return isa == CPU_ISA_AVX512 ? "SkylakeX" : isa == CPU_ISA_AVX2 ? "Haswell" : NULL;
+    switch (cpu_isa()) {
+    case CPU_ISA_AVX512: return (TorchIsa){"SkylakeX", "avx512", "AVX512_CORE"};
+    case CPU_ISA_AVX2: return (TorchIsa){"Haswell", "avx2", "AVX2"};
+    default: return (TorchIsa){NULL, "default", NULL};
+    }
 }
 
-/* The environment for python: ours without the OpenMP/OpenBLAS thread and
- * wait-policy variables, then
+/* The environment for python: ours without the OpenMP/OpenBLAS thread,
+ * wait-policy and ISA variables, then
  *   OMP_WAIT_POLICY=PASSIVE         when passive;
  *   OPENBLAS_NUM_THREADS=threads    torch.set_num_threads does not limit
  *                                   OpenBLAS (pthreads build): without this,
  *                                   "1 thread" would run GEMMs on every core;
- *   OPENBLAS_CORETYPE=...           openblas_core(), unless already set.
+ *   OPENBLAS_CORETYPE, ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA,
+ *   DNNL_MAX_CPU_ISA                torch_isa(), whatever the caller's
+ *                                   environment says (a machine-wide
+ *                                   OPENBLAS_CORETYPE=Haswell would hold
+ *                                   torch to AVX2 on an AVX-512 path).
  * NULL-terminated malloc'd array of borrowed strings (the added ones live
- * in bufs, 2 x 64 bytes). */
-static char **child_env(bool passive, int threads, char bufs[2][64])
+ * in bufs). *what describes the settings (bufs[0]). */
+enum { ENV_BUFS = 6, ENV_BUF = 96 };
+static char **child_env(bool passive, int threads, char bufs[ENV_BUFS][ENV_BUF])
 {
-    static const char *const DROP[] = {"OMP_WAIT_POLICY=", "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS="};
+    static const char *const DROP[] = {"OMP_WAIT_POLICY=", "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS=",
+                                       "ATEN_CPU_CAPABILITY=", "ONEDNN_MAX_CPU_ISA=", "DNNL_MAX_CPU_ISA=",
+                                       "OPENBLAS_CORETYPE="};
     static char passive_policy[] = "OMP_WAIT_POLICY=PASSIVE";
     size_t n = 0;
-    bool has_core = false;
-    while (environ[n]) has_core |= !strncmp(environ[n++], "OPENBLAS_CORETYPE=", 18);
-    char **env = calloc(n + 4, sizeof *env);
+    while (environ[n]) n++;
+    char **env = calloc(n + ENV_BUFS + 2, sizeof *env);
     if (!env) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -433,11 +524,22 @@ static char **child_env(bool passive, int threads, char bufs[2][64])
         if (!drop) env[k++] = environ[i];
     }
     if (passive) env[k++] = passive_policy;
-    snprintf(bufs[0], 64, "OPENBLAS_NUM_THREADS=%d", threads);
-    env[k++] = bufs[0];
-    const char *core = has_core ? getenv("OPENBLAS_CORETYPE") : openblas_core();
-    snprintf(bufs[1], 64, "OPENBLAS_CORETYPE=%s", core ? core : "(OpenBLAS's own detection)");
-    if (!has_core && core) env[k++] = bufs[1];
+    TorchIsa ti = torch_isa();
+    const char *core = ti.openblas_core;
+    snprintf(bufs[1], ENV_BUF, "OPENBLAS_NUM_THREADS=%d", threads);
+    env[k++] = bufs[1];
+    snprintf(bufs[2], ENV_BUF, "OPENBLAS_CORETYPE=%s", core ? core : "");
+    if (core) env[k++] = bufs[2];
+    snprintf(bufs[3], ENV_BUF, "ATEN_CPU_CAPABILITY=%s", ti.aten);
+    env[k++] = bufs[3];
+    if (ti.onednn) {
+        snprintf(bufs[4], ENV_BUF, "ONEDNN_MAX_CPU_ISA=%s", ti.onednn);
+        snprintf(bufs[5], ENV_BUF, "DNNL_MAX_CPU_ISA=%s", ti.onednn);
+        env[k++] = bufs[4];
+        env[k++] = bufs[5];
+    }
+    snprintf(bufs[0], ENV_BUF, "OpenBLAS %s, ATen %s, oneDNN %s", core ? core : "(its own detection)", ti.aten,
+             ti.onednn ? ti.onednn : "(all)");
     return env;
 }
 
@@ -478,7 +580,7 @@ static int run_child(char *const argv[], char **env, void (*on_line)(void *, con
 static bool torch_available(void)
 {
     char py[] = "/usr/bin/python3", c[] = "-c", code[] = "import torch";
-    char *argv[] = {py, c, code, NULL}, bufs[2][64];
+    char *argv[] = {py, c, code, NULL}, bufs[ENV_BUFS][ENV_BUF];
     char **env = child_env(false, 1, bufs);
     int status = env ? run_child(argv, env, NULL, NULL) : -1;
     free(env);
@@ -507,7 +609,7 @@ static void torch_line(void *ctx, const char *line)
 static int torch_run(const char *models, int threads, int warmup, int steps, bool passive, int round,
                      TorchResults *out)
 {
-    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_bufs[2][64];
+    char script[1100], steps_s[16], warm_s[16], m_arg[128], t_arg[16], env_bufs[ENV_BUFS][ENV_BUF];
     script_path(script, sizeof script);
     snprintf(steps_s, sizeof steps_s, "%d", steps);
     snprintf(warm_s, sizeof warm_s, "%d", warmup);
@@ -518,8 +620,8 @@ static int torch_run(const char *models, int threads, int warmup, int steps, boo
     char *argv[] = {py, script, o_models, m_arg, o_threads, t_arg, o_steps, steps_s, o_warm, warm_s, NULL};
     char **env = child_env(passive, threads, env_bufs);
     if (!env) return MELD_ERR;
-    printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s %s %s, load %.2f\n", script, threads,
-           passive ? "PASSIVE" : "(default)", env_bufs[0], env_bufs[1], load_average());
+    printf("running PyTorch: %s --threads %d, OMP_WAIT_POLICY=%s, %s; load %.2f\n", script, threads,
+           passive ? "PASSIVE" : "(default)", env_bufs[0], load_average());
     fflush(stdout);
     TorchParse p = {out, passive, round};
     int status = run_child(argv, env, torch_line, &p);
@@ -528,54 +630,82 @@ static int torch_run(const char *models, int threads, int warmup, int steps, boo
     return MELD_OK;
 }
 
-/* torch's row for (model, variant, threads) in a round: at 1 thread the
- * default policy, above it the faster of the two policies. NULL if absent. */
-static const TorchRow *torch_best(const TorchResults *t, const char *model, const char *variant, int threads,
-                                  int round)
+/* A torch setting: variant, thread count, wait policy. */
+typedef struct {
+    char variant[8];
+    int threads, passive;
+} TorchSetting;
+
+static bool same_setting(const TorchRow *r, const TorchSetting *s)
 {
-    const TorchRow *best = NULL;
+    return !strcmp(r->variant, s->variant) && r->threads == s->threads && r->passive == s->passive;
+}
+
+/* torch's time for (model, setting) in a round; < 0 if absent. */
+static double torch_ms(const TorchResults *t, const char *model, const TorchSetting *set, int round)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->row[i].model, model) && t->row[i].round == round && same_setting(&t->row[i], set))
+            return t->row[i].median_ms;
+    return -1;
+}
+
+/* torch's fastest setting for model with at most max_threads threads: the
+ * one with the lowest median time over the rounds it ran in. */
+static bool torch_fastest(const TorchResults *t, const char *model, int max_threads, int rounds, TorchSetting *best)
+{
+    double best_ms = -1;
     for (int i = 0; i < t->n; i++) {
         const TorchRow *r = &t->row[i];
-        if (strcmp(r->model, model) || strcmp(r->variant, variant) || r->threads != threads || r->round != round)
-            continue;
-        if (threads == 1 && r->passive) continue;
-        if (!best || r->median_ms < best->median_ms) best = r;
+        if (strcmp(r->model, model) || r->threads > max_threads) continue;
+        TorchSetting s = {"", r->threads, r->passive};
+        snprintf(s.variant, sizeof s.variant, "%s", r->variant);
+        double ms[MAX_ROUNDS];
+        int n = 0;
+        for (int k = 0; k < rounds; k++) {
+            double v = torch_ms(t, model, &s, k);
+            if (v >= 0) ms[n++] = v;
+        }
+        double med = bench_median(ms, n);
+        if (best_ms < 0 || med < best_ms) best_ms = med, *best = s;
     }
-    return best;
+    return best_ms >= 0;
 }
 
 /* ---- report ------------------------------------------------------------------- */
 
-/* The torch cell of (model, variant, threads) over the rounds: the median
- * torch time and the median of the per-round speed-ups (torch and ours of
- * the same round ran back to back). ours[r] = our median in round r. */
-static void print_torch_cell(const TorchResults *t, const char *model, const char *variant, int threads,
-                             const double *ours, int rounds)
+/* The torch cell of (model, our thread count): its fastest setting with at
+ * most as many threads, its median time, and the median over the rounds of
+ * the speed-up against it (torch and ours of the same round ran back to
+ * back). ours[r] = our median in round r. */
+static void print_torch_cell(const TorchResults *t, const char *model, int threads, const double *ours, int rounds)
 {
-    double tm[MAX_ROUNDS], ratio[MAX_ROUNDS];
-    int n = 0, passive = 0;
-    for (int r = 0; r < rounds; r++) {
-        const TorchRow *row = torch_best(t, model, variant, threads, r);
-        if (!row) continue;
-        tm[n] = row->median_ms, ratio[n] = row->median_ms / ours[r], passive += row->passive;
-        n++;
-    }
-    if (n == 0) {
-        printf(" | %9s %-8s %7s", "-", "", "");
+    TorchSetting set;
+    if (!torch_fastest(t, model, threads, rounds, &set)) {
+        printf(" | %9s %-19s %7s", "-", "", "");
         return;
     }
-    printf(" | %9.1f %-8s %6.2fx", bench_median(tm, n), threads == 1 ? "" : 2 * passive > n ? "PASSIVE" : "default",
-           bench_median(ratio, n));
+    double tm[MAX_ROUNDS], ratio[MAX_ROUNDS];
+    int n = 0;
+    for (int r = 0; r < rounds; r++) {
+        double v = torch_ms(t, model, &set, r);
+        if (v < 0) continue;
+        tm[n] = v, ratio[n] = v / ours[r];
+        n++;
+    }
+    char label[32];
+    snprintf(label, sizeof label, "%s %dt%s", set.variant, set.threads, set.passive ? " PASSIVE" : "");
+    printf(" | %9.1f %-19s %6.2fx", bench_median(tm, n), label, bench_median(ratio, n));
 }
 
-/* res[i * rounds + r]: case i, round r. */
-static void print_comparison(const CaseResult *res, int n, int rounds, const TorchResults *torch)
+/* res[i * rounds + r]: case i, round r. peak[k]: GFLOP/s at the k-th thread count. */
+static void print_comparison(const CaseResult *res, int n, int rounds, const TorchResults *torch, const double *peak)
 {
-    printf("\nms per training step (median%s), speedup = PyTorch ms / ours ms%s; PyTorch at N threads: its faster "
-           "OMP_WAIT_POLICY\n", rounds > 1 ? " over the rounds" : "",
-           rounds > 1 ? " (median of the rounds' ratios)" : "");
-    printf("%-10s %3s | %9s %9s | %9s %-8s %7s | %9s %-8s %7s\n", "model", "thr", "ours ms", "utt/s", "torch ms",
-           "policy", "speedup", "packed ms", "policy", "speedup");
+    printf("\nms per training step (median%s); %% roofline = (matrix-product flops / FMA peak) / step time;\n"
+           "speedup = PyTorch ms / ours ms%s, against PyTorch's fastest setting with at most as many threads\n",
+           rounds > 1 ? " over the rounds" : "", rounds > 1 ? " (median of the rounds' ratios)" : "");
+    printf("%-10s %3s | %9s %9s %8s | %9s %-19s %7s\n", "model", "thr", "ours ms", "utt/s", "roofline", "torch ms",
+           "its fastest setting", "speedup");
     for (int i = 0; i < n; i++) {
         const CaseResult *first = &res[i * rounds];
         for (int k = 0; k < first->n_runs; k++) {
@@ -583,12 +713,10 @@ static void print_comparison(const CaseResult *res, int n, int rounds, const Tor
             for (int r = 0; r < rounds; r++) ours[r] = sorted[r] = res[i * rounds + r].run[k].median_ms;
             double med = bench_median(sorted, rounds);
             int threads = first->run[k].threads;
-            printf("%-10s %3d | %9.1f %9.1f", first->c->name, threads, med, first->n_utts / (med * 1e-3));
-            if (torch) {
-                print_torch_cell(torch, first->c->name, "padded", threads, ours, rounds);
-                if (torch_best(torch, first->c->name, "packed", threads, 0))
-                    print_torch_cell(torch, first->c->name, "packed", threads, ours, rounds);
-            }
+            double roof_ms = peak[k] > 0 ? first->work / (peak[k] * 1e9) * 1e3 : 0;
+            printf("%-10s %3d | %9.1f %9.1f %7.1f%%", first->c->name, threads, med, first->n_utts / (med * 1e-3),
+                   roof_ms > 0 ? 100.0 * roof_ms / med : 0.0);
+            if (torch) print_torch_cell(torch, first->c->name, threads, ours, rounds);
             printf("\n");
         }
     }
@@ -618,8 +746,10 @@ static void usage(FILE *f)
             "                   [--steps N] [--warmup N] [--rounds N] [--no-torch]\n"
             "\n"
             "Median ms per training step (forward + loss + backward + clip + optimiser) of\n"
-            "each model on a seeded random batch, at 1 and N threads (default 2), and the same\n"
-            "steps in PyTorch (benchmarks/torch_train.py) when /usr/bin/python3 has torch.\n"
+            "each model on a seeded random batch, at 1 and N threads (default 2), its %% of the\n"
+            "roofline (matrix-product flops / measured FMA peak), and the same steps in PyTorch\n"
+            "(benchmarks/torch_train.py) when /usr/bin/python3 has torch: speed-ups are against\n"
+            "PyTorch's fastest setting with at most as many threads.\n"
             "--rounds N repeats ours-then-PyTorch N times per model and reports medians: the\n"
             "speed of this VM drifts by tens of percent over minutes.\n"
             "Defaults: --model all --steps 10 --warmup 2 --rounds 1.\n");
@@ -670,8 +800,17 @@ int bench_train(int argc, char **argv)
         return 2;
     }
     printf("bench train: ms per training step = forward + loss + backward + clip_grad_norm(5) + optimiser,\n"
-           "median of %d steps after %d warm-up, seeded random batch; %d online cores, load %.2f\n\n", steps, warmup,
-           threadpool_online_cores(), load_average());
+           "median of %d steps after %d warm-up, seeded random batch; %d online cores, ISA path %s, load %.2f\n",
+           steps, warmup, threadpool_online_cores(), cpu_isa_name(cpu_isa()), load_average());
+    /* The FMA peak at our thread counts, for the roofline column: measured
+     * now and again at the end, the higher kept (a busy machine can only
+     * pull a measurement down). */
+    int n_thr = threads > 1 ? 2 : 1, thr[2] = {1, threads};
+    double peak[2] = {0, 0};
+    for (int k = 0; k < n_thr; k++) peak[k] = bench_fma_peak_gflops(cpu_isa(), thr[k]);
+    printf("FMA peak (%s, measured): %.1f GFLOP/s on 1 thread", cpu_isa_name(cpu_isa()), peak[0]);
+    if (n_thr > 1) printf(", %.1f on %d", peak[1], threads);
+    printf("\n\n");
     /* Each model's torch runs follow ours straight away: this virtual
      * machine's speed drifts by up to 30 % over minutes (other tenants), and
      * adjacent runs see the same machine. */
@@ -701,7 +840,14 @@ int bench_train(int argc, char **argv)
             if (!have_torch) printf("PyTorch: failed (%s): ours only\n", meld_error());
             printf("\n");
         }
-    print_comparison(res, n, rounds, have_torch ? &torch : NULL);
+    for (int k = 0; k < n_thr; k++) {
+        double again = bench_fma_peak_gflops(cpu_isa(), thr[k]);
+        if (again > peak[k]) peak[k] = again;
+    }
+    printf("FMA peak again at the end; kept: %.1f GFLOP/s on 1 thread", peak[0]);
+    if (n_thr > 1) printf(", %.1f on %d", peak[1], threads);
+    printf("\n");
+    print_comparison(res, n, rounds, have_torch ? &torch : NULL, peak);
     if (have_torch) print_torch_raw(&torch, res, n * rounds);
     printf("\nload at the end: %.2f\n", load_average());
     return 0;

@@ -8,15 +8,16 @@
 
 enum { COMPARE_OPENBLAS = 0, COMPARE_ONEDNN = 1, COMPARE_N_LIBS = 2 };
 
-/* OpenBLAS 0.3.21 does not recognise every CPU: on an unknown model (this
- * machine's Xeon, family 6 model 207) its DYNAMIC_ARCH build falls back to
- * the SSE3 "Prescott" kernels and runs at a fifth of its real speed. For a
- * fair comparison, when that happened and OPENBLAS_CORETYPE is not set,
- * this sets OPENBLAS_CORETYPE to SkylakeX (AVX-512 CPUs) or Haswell (AVX2)
- * and re-executes the program (OpenBLAS reads the variable when it loads),
- * with argv = {"bench-compare", sub_argv...}. Returns only if nothing had to
- * be done or the re-exec failed. */
-void compare_fix_openblas_core(int sub_argc, char **sub_argv);
+/* Both libraries on the kernels of the ISA path we run on (cpu_isa()), so
+ * that MELD_ISA=avx2 compares AVX2 code with AVX2 code: OpenBLAS's Haswell
+ * kernels (SkylakeX for avx512; OpenBLAS 0.3.21 does not recognise every
+ * CPU and falls back to its SSE3 "Prescott" kernels on an unknown model,
+ * at a fifth of its speed) and oneDNN capped at AVX2 (AVX512_CORE). Both
+ * read their variables (OPENBLAS_CORETYPE, ONEDNN_MAX_CPU_ISA) when they
+ * load, so when the environment says otherwise this sets them and
+ * re-executes the program, with argv = {"bench-compare", sub_argv...}.
+ * Returns only if nothing had to be done or the re-exec failed. */
+void compare_match_isa(int sub_argc, char **sub_argv);
 
 /* OpenBLAS's kernel family ("SkylakeX", ...). */
 const char *compare_openblas_core(void);

@@ -5,6 +5,7 @@
  * build) from omp_set_num_threads. */
 #include "benchmarks/compare.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +23,39 @@ char *openblas_get_corename(void);
 
 const char *compare_openblas_core(void) { return openblas_get_corename(); }
 
-void compare_fix_openblas_core(int sub_argc, char **sub_argv)
+/* The kernels each library may use on the ISA path we run on. */
+static void wanted_kernels(CpuIsa isa, const char **core, const char **onednn)
 {
-    if (getenv("OPENBLAS_CORETYPE") || strcmp(openblas_get_corename(), "Prescott") != 0) return;
-    CpuIsa isa = cpu_isa_detected();
-    if (isa == CPU_ISA_SCALAR) return;
-    const char *core = isa == CPU_ISA_AVX512 ? "SkylakeX" : "Haswell";
-    fprintf(stderr, "bench-compare: OpenBLAS does not know this CPU and chose its Prescott "
-                    "(SSE3) kernels; re-running with OPENBLAS_CORETYPE=%s\n", core);
+    *core = isa == CPU_ISA_AVX512 ? "SkylakeX" : isa == CPU_ISA_AVX2 ? "Haswell" : NULL;
+    *onednn = isa == CPU_ISA_AVX512 ? "AVX512_CORE" : isa == CPU_ISA_AVX2 ? "AVX2" : NULL;
+}
+
+static bool env_is(const char *name, const char *want)
+{
+    const char *v = getenv(name);
+    return want ? v && !strcmp(v, want) : true;
+}
+
+void compare_match_isa(int sub_argc, char **sub_argv)
+{
+    const char *core, *onednn;
+    wanted_kernels(cpu_isa(), &core, &onednn);
+    bool ok = env_is("OPENBLAS_CORETYPE", core) && env_is("ONEDNN_MAX_CPU_ISA", onednn) &&
+              env_is("DNNL_MAX_CPU_ISA", onednn);
+    if (ok || getenv("MELD_COMPARE_REEXEC")) return;
+    fprintf(stderr, "bench-compare: re-running with OPENBLAS_CORETYPE=%s ONEDNN_MAX_CPU_ISA=%s (the %s path; "
+                    "both libraries read them when they load)\n", core, onednn, cpu_isa_name(cpu_isa()));
     char **args = calloc((size_t)sub_argc + 2, sizeof *args);
     if (!args) return;
     args[0] = "bench-compare";
     for (int i = 0; i < sub_argc; i++) args[i + 1] = sub_argv[i];
     setenv("OPENBLAS_CORETYPE", core, 1);
+    setenv("ONEDNN_MAX_CPU_ISA", onednn, 1);
+    setenv("DNNL_MAX_CPU_ISA", onednn, 1);
+    setenv("MELD_COMPARE_REEXEC", "1", 1);
     fflush(stdout);
     execv("/proc/self/exe", args);
-    fprintf(stderr, "bench-compare: re-exec failed; OpenBLAS stays on Prescott kernels\n");
+    fprintf(stderr, "bench-compare: re-exec failed; the libraries keep their own kernel choice\n");
     free(args);
 }
 

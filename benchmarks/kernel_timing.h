@@ -2,6 +2,8 @@
 #ifndef MELD_BENCH_KERNEL_TIMING_H
 #define MELD_BENCH_KERNEL_TIMING_H
 
+#include "tensor/cpu.h"
+
 /* Monotonic wall clock in seconds. */
 double bench_now(void);
 
@@ -21,18 +23,15 @@ long bench_calibrate(void (*fn)(void *ctx), void *ctx, double min_sample);
 double bench_sample(void (*fn)(void *ctx), void *ctx, long inner);
 double bench_median(double *samples, int n);
 
-/* Register-only FMA loops: flops per second of one thread on the given
- * vector ISA (1 = AVX2 ymm, 2 = AVX-512 zmm): the fastest of the ~15 us
- * rounds run during `seconds` (a round that was not preempted shows the
- * hardware's rate even when other processes share the core).
- * Implemented in peak_avx2.c / peak_avx512.c; call only after cpu_isa_detected()
- * says the instructions exist. */
+/* The FMA peak in GFLOP/s of `threads` threads running the register-only
+ * FMA loop of benchmarks/peak_body.inc at once on the SIMD path isa (how it
+ * is measured is written there): after a 0.1 s warm-up, the best of 5
+ * attempts of 60 ms, each the sum over the threads of their median round.
+ * 0 on the scalar path. */
+double bench_fma_peak_gflops(CpuIsa isa, int threads);
+/* One thread's rate (flops/s) on one path, the median round over `seconds`. */
 double bench_fma_peak_avx2(double seconds);
 double bench_fma_peak_avx512(double seconds);
-
-/* Peak of one thread and of `threads` threads running the loop at once
- * (through the thread pool), GFLOP/s, on the best of the ISAs up to `isa`.
- * Returns 0 for the scalar ISA (no meaningful FMA peak). */
-double bench_fma_peak_gflops(int isa, int threads);
+double bench_fma_peak_neon(double seconds);
 
 #endif

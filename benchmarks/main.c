@@ -17,7 +17,7 @@ static const BenchCommand BENCHES[] = {
     {"eltwise", bench_eltwise, "vectorised exp/tanh/sigmoid and fused RNN cells"},
     {"audio",   bench_audio, "log-Mel, MFCC and functionals on one minute of audio"},
     {"video",   bench_video, "Y4M decode + resize + normalise frames per second"},
-    {"prepare", bench_prepare, "utterances per second of meld prepare"},
+    {"prepare", bench_prepare, "meld prepare on MELD-format MP4s vs ffmpeg decoding alone and Python"},
     {"train",   bench_train, "training step time per model"},
 };
 enum { N_BENCHES = sizeof BENCHES / sizeof BENCHES[0] };

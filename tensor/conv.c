@@ -117,17 +117,15 @@ static void im2col_row(float *dst, const float *src, int lo, int hi, int n, int 
     memset(dst + hi, 0, (size_t)(n - hi) * sizeof(float));
 }
 
-/* Rows up to this wide go through the AVX-512 plane copy (one or two
- * masked vectors per row): for 8 to 32 floats the memset/memcpy calls per
- * row cost more than the copy (the frame CNN's 32x32, 16x16 and 8x8
- * layers: 1.25x, 2.3x, 2x faster), while for 64-float rows libc's copy was
- * faster (0.61 vs 0.74 ms per 32 images). */
-enum { IM2COL_VECTOR_MAX_OW = 32 };
+/* The per-ISA pooling and im2col pieces (NULL entries: the loops below). */
+const ConvKernels conv_kernels_scalar = {NULL, NULL, NULL};
+static const ConvKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(conv_kernels);
 
 void conv2d_im2col(const Conv2dShape *s, const float *x, float *col)
 {
     const int OH = conv2d_out_h(s), OW = conv2d_out_w(s), sh = s->stride_h, sw = s->stride_w;
-    const int vector_planes = sh == 1 && sw == 1 && OW <= IM2COL_VECTOR_MAX_OW && s->pad_left <= 16 && cpu_isa() == CPU_ISA_AVX512;
+    const ConvKernels *k = KERNELS[cpu_isa()];
+    const int vector_planes = sh == 1 && sw == 1 && OW <= IM2COL_PLANE_MAX_OW && k->im2col_plane_s1;
     for (int c = 0; c < s->C; c++)
         for (int p = 0; p < s->KH; p++)
             for (int q = 0; q < s->KW; q++) {
@@ -135,7 +133,7 @@ void conv2d_im2col(const Conv2dShape *s, const float *x, float *col)
                 valid_range(OW, s->W, q, s->pad_left, sw, &lo, &hi);
                 const float *plane = x + (size_t)c * s->H * s->W;
                 if (vector_planes) {
-                    im2col_plane_s1_avx512(col, plane, s->H, s->W, OH, OW, p - s->pad_top,
+                    k->im2col_plane_s1(col, plane, s->H, s->W, OH, OW, p - s->pad_top,
                                            q - s->pad_left, lo, hi);
                     col += (size_t)OH * OW;
                     continue;
@@ -462,7 +460,7 @@ int pool2d_check(const Pool2dShape *s)
     return MELD_OK;
 }
 
-/* The frame CNN's pool: 2x2 windows, stride 2, no padding (AVX-512 paths). */
+/* The frame CNN's pool: 2x2 windows, stride 2, no padding (SIMD paths). */
 static int is_2x2s2(const Pool2dShape *s)
 {
     return s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_h == 0 && s->pad_w == 0;
@@ -472,8 +470,9 @@ static int is_2x2s2(const Pool2dShape *s)
 static void pool_plane(const Pool2dShape *s, const float *x, float *y, int32_t *arg)
 {
     const int OH = pool2d_out_h(s), OW = pool2d_out_w(s);
-    if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512) {
-        maxpool2x2s2_plane_avx512(x, s->H, s->W, y, arg);
+    const ConvKernels *k = KERNELS[cpu_isa()];
+    if (is_2x2s2(s) && k->maxpool2x2s2_plane) {
+        k->maxpool2x2s2_plane(x, s->H, s->W, y, arg);
         return;
     }
     for (int i = 0; i < OH; i++) {
@@ -535,8 +534,9 @@ static void pool_bwd_task(void *ctx, int task, int thread)
         float *dx = j->dx + p * in;
         const float *dy = j->dy + p * out;
         const int32_t *a = j->arg_in + p * out;
-        if (is_2x2s2(s) && cpu_isa() == CPU_ISA_AVX512) {
-            maxpool2x2s2_backward_plane_avx512(dy, a, s->H, s->W, dx, j->assign);
+        const ConvKernels *k = KERNELS[cpu_isa()];
+        if (is_2x2s2(s) && k->maxpool2x2s2_backward_plane) {
+            k->maxpool2x2s2_backward_plane(dy, a, s->H, s->W, dx, j->assign);
             continue;
         }
         if (j->assign) memset(dx, 0, in * sizeof(float));

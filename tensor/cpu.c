@@ -6,7 +6,7 @@
 
 #include "tensor/error.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <cpuid.h>
 
 /* XCR0: the register-state components the OS saves (xgetbv, ecx = 0).
@@ -33,6 +33,13 @@ static CpuIsa detect(void)
     if ((xcr0 & 0xe0) != 0xe0) return CPU_ISA_AVX2;           /* opmask + ZMM */
     return CPU_ISA_AVX512;
 }
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+
+static CpuIsa detect(void)
+{
+    return getauxval(AT_HWCAP) & HWCAP_ASIMD ? CPU_ISA_NEON : CPU_ISA_SCALAR;
+}
 #else
 static CpuIsa detect(void) { return CPU_ISA_SCALAR; }
 #endif
@@ -52,6 +59,44 @@ CpuIsa cpu_isa_detected(void)
     return (CpuIsa)d;
 }
 
+int cpu_isa_level(CpuIsa isa)
+{
+    switch (isa) {
+    case CPU_ISA_AVX512: return 2;
+    case CPU_ISA_AVX2:
+    case CPU_ISA_NEON: return 1;
+    default: return 0;
+    }
+}
+
+/* The paths of this CPU form a chain (scalar < avx2 < avx512 on x86-64,
+ * scalar < neon on aarch64): a path is there when it belongs to this
+ * architecture and is not above the detected one. */
+int cpu_isa_supported(CpuIsa isa)
+{
+    CpuIsa hw = cpu_isa_detected();
+    switch (isa) {
+    case CPU_ISA_SCALAR: return 1;
+    case CPU_ISA_AVX2:
+    case CPU_ISA_AVX512: return (hw == CPU_ISA_AVX2 || hw == CPU_ISA_AVX512) && isa <= hw;
+    case CPU_ISA_NEON: return hw == CPU_ISA_NEON;
+    default: return 0;
+    }
+}
+
+/* The best supported path whose level is at most want's. */
+CpuIsa cpu_isa_clamp(CpuIsa want)
+{
+    CpuIsa best = CPU_ISA_SCALAR;
+    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+        CpuIsa isa = (CpuIsa)i;
+        if (cpu_isa_supported(isa) && cpu_isa_level(isa) <= cpu_isa_level(want) &&
+            cpu_isa_level(isa) > cpu_isa_level(best))
+            best = isa;
+    }
+    return best;
+}
+
 CpuIsa cpu_isa(void)
 {
     int a = atomic_load_explicit(&active_isa, memory_order_relaxed);
@@ -61,9 +106,9 @@ CpuIsa cpu_isa(void)
     CpuIsa want;
     if (env && *env) {
         if (cpu_isa_parse(env, &want) == MELD_OK) {
-            if (want < isa) isa = want;
+            isa = cpu_isa_clamp(want);
         } else {
-            meld_warnf("MELD_ISA=%s is not avx512, avx2 or scalar; using %s", env,
+            meld_warnf("MELD_ISA=%s is not avx512, avx2, neon or scalar; using %s", env,
                        cpu_isa_name(isa));
         }
     }
@@ -73,9 +118,7 @@ CpuIsa cpu_isa(void)
 
 CpuIsa cpu_set_isa(CpuIsa isa)
 {
-    CpuIsa hw = cpu_isa_detected();
-    if (isa > hw) isa = hw;
-    if (isa < CPU_ISA_SCALAR) isa = CPU_ISA_SCALAR;
+    isa = cpu_isa_clamp(isa);
     atomic_store_explicit(&active_isa, (int)isa, memory_order_relaxed);
     return isa;
 }
@@ -85,18 +128,18 @@ const char *cpu_isa_name(CpuIsa isa)
     switch (isa) {
     case CPU_ISA_AVX512: return "avx512";
     case CPU_ISA_AVX2: return "avx2";
+    case CPU_ISA_NEON: return "neon";
     default: return "scalar";
     }
 }
 
 int cpu_isa_parse(const char *name, CpuIsa *out)
 {
-    static const CpuIsa all[] = {CPU_ISA_SCALAR, CPU_ISA_AVX2, CPU_ISA_AVX512};
-    for (int i = 0; i < 3; i++) {
-        if (strcmp(name, cpu_isa_name(all[i])) == 0) {
-            *out = all[i];
+    for (int i = 0; i < CPU_ISA_COUNT; i++) {
+        if (strcmp(name, cpu_isa_name((CpuIsa)i)) == 0) {
+            *out = (CpuIsa)i;
             return MELD_OK;
         }
     }
-    return meld_errorf("unknown ISA '%s' (expected avx512, avx2 or scalar)", name);
+    return meld_errorf("unknown ISA '%s' (expected avx512, avx2, neon or scalar)", name);
 }

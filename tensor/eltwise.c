@@ -1,4 +1,5 @@
-/* Element-wise kernels: the scalar references and the ISA dispatch. */
+/* Element-wise kernels: the scalar references and the ISA dispatch (the
+ * SIMD instances: tensor/eltwise_body.inc). */
 #include "tensor/eltwise.h"
 
 #include <math.h>
@@ -26,53 +27,6 @@ void eltwise_sigmoid_scalar(const float *x, float *y, size_t n)
     }
 }
 
-void eltwise_exp(const float *x, float *y, size_t n)
-{
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_exp_avx512(x, y, n); break;
-    case CPU_ISA_AVX2: eltwise_exp_avx2(x, y, n); break;
-    default: eltwise_exp_scalar(x, y, n);
-    }
-}
-
-void eltwise_tanh(const float *x, float *y, size_t n)
-{
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_tanh_avx512(x, y, n); break;
-    case CPU_ISA_AVX2: eltwise_tanh_avx2(x, y, n); break;
-    default: eltwise_tanh_scalar(x, y, n);
-    }
-}
-
-void eltwise_sigmoid(const float *x, float *y, size_t n)
-{
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_sigmoid_avx512(x, y, n); break;
-    case CPU_ISA_AVX2: eltwise_sigmoid_avx2(x, y, n); break;
-    default: eltwise_sigmoid_scalar(x, y, n);
-    }
-}
-
-void eltwise_add(float *y, const float *x, size_t n)
-{
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_add_avx512(y, x, n); break;
-    case CPU_ISA_AVX2: eltwise_add_avx2(y, x, n); break;
-    default:
-        for (size_t i = 0; i < n; i++) y[i] += x[i];
-    }
-}
-
-void eltwise_add_const(float *y, float v, size_t n)
-{
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_add_const_avx512(y, v, n); break;
-    case CPU_ISA_AVX2: eltwise_add_const_avx2(y, v, n); break;
-    default:
-        for (size_t i = 0; i < n; i++) y[i] += v;
-    }
-}
-
 /* ---- reductions and affine maps ------------------------------------------
  * The scalar paths mirror the vector ones exactly (tensor/eltwise.h): x[i]
  * goes to lane i % 16, and the lanes are halved pairwise, 16 -> 8 -> 4 ->
@@ -87,25 +41,15 @@ float eltwise_reduce16(const float lane[16])
     return t[0];
 }
 
-float eltwise_sum(const float *x, size_t n)
+static float sum_scalar(const float *x, size_t n)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: return eltwise_sum_avx512(x, n);
-    case CPU_ISA_AVX2: return eltwise_sum_avx2(x, n);
-    default: break;
-    }
     float lane[16] = {0};
     for (size_t i = 0; i < n; i++) lane[i % 16] += x[i];
     return eltwise_reduce16(lane);
 }
 
-float eltwise_dot(const float *x, const float *y, size_t n)
+static float dot_scalar(const float *x, const float *y, size_t n)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: return eltwise_dot_avx512(x, y, n);
-    case CPU_ISA_AVX2: return eltwise_dot_avx2(x, y, n);
-    default: break;
-    }
     float lane[16] = {0};
     for (size_t i = 0; i < n; i++) {
         float p = x[i] * y[i];
@@ -114,28 +58,55 @@ float eltwise_dot(const float *x, const float *y, size_t n)
     return eltwise_reduce16(lane);
 }
 
-void eltwise_scale_shift(const float *x, float a, float b, float *y, size_t n)
+static void scale_shift_scalar(const float *x, float a, float b, float *y, size_t n)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_scale_shift_avx512(x, a, b, y, n); break;
-    case CPU_ISA_AVX2: eltwise_scale_shift_avx2(x, a, b, y, n); break;
-    default:
-        for (size_t i = 0; i < n; i++) {
-            float ax = a * x[i];
-            y[i] = ax + b;
-        }
+    for (size_t i = 0; i < n; i++) {
+        float ax = a * x[i];
+        y[i] = ax + b;
     }
 }
 
-void eltwise_axpy(float *y, float a, const float *x, size_t n)
+static void axpy_scalar(float *y, float a, const float *x, size_t n)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: eltwise_axpy_avx512(y, a, x, n); break;
-    case CPU_ISA_AVX2: eltwise_axpy_avx2(y, a, x, n); break;
-    default:
-        for (size_t i = 0; i < n; i++) {
-            float ax = a * x[i];
-            y[i] += ax;
-        }
+    for (size_t i = 0; i < n; i++) {
+        float ax = a * x[i];
+        y[i] += ax;
     }
 }
+
+static void add_scalar(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+static void add_const_scalar(float *y, float v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += v;
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+const EltwiseKernels eltwise_kernels_scalar = {
+    eltwise_exp_scalar, eltwise_tanh_scalar, eltwise_sigmoid_scalar,
+    add_scalar,         add_const_scalar,    sum_scalar,
+    dot_scalar,         scale_shift_scalar,  axpy_scalar,
+};
+
+static const EltwiseKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(eltwise_kernels);
+
+static const EltwiseKernels *kernels(void) { return KERNELS[cpu_isa()]; }
+
+void eltwise_exp(const float *x, float *y, size_t n) { kernels()->exp(x, y, n); }
+void eltwise_tanh(const float *x, float *y, size_t n) { kernels()->tanh(x, y, n); }
+void eltwise_sigmoid(const float *x, float *y, size_t n) { kernels()->sigmoid(x, y, n); }
+void eltwise_add(float *y, const float *x, size_t n) { kernels()->add(y, x, n); }
+void eltwise_add_const(float *y, float v, size_t n) { kernels()->add_const(y, v, n); }
+float eltwise_sum(const float *x, size_t n) { return kernels()->sum(x, n); }
+float eltwise_dot(const float *x, const float *y, size_t n) { return kernels()->dot(x, y, n); }
+
+void eltwise_scale_shift(const float *x, float a, float b, float *y, size_t n)
+{
+    kernels()->scale_shift(x, a, b, y, n);
+}
+
+void eltwise_axpy(float *y, float a, const float *x, size_t n) { kernels()->axpy(y, a, x, n); }

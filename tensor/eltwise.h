@@ -2,14 +2,14 @@
  *
  *     eltwise_exp(x, y, n);     y[i] = e^x[i]            (y may equal x)
  *
- * Algorithms (tensor/eltwise_avx2.c has the details): exp by Cody-Waite range
+ * Algorithms (tensor/eltwise_body.inc has the details): exp by Cody-Waite range
  * reduction to r in [-ln2/2, ln2/2], a degree-7 polynomial for e^r and an
  * exponent-field scaling by 2^n; tanh by an odd polynomial for |x| <= 0.625
  * and 1 - 2/(e^{2|x|}+1) above; sigmoid by 1/(1+e^{-|x|}) folded by sign.
  * The fused LSTM / GRU cells (tensor/rnn_cell.h) use the same vector code.
  *
  * Accuracy, measured over every finite float input (all 2^32 bit patterns
- * except NaN and inf, both vector paths, `./bench eltwise --accuracy`)
+ * except NaN and inf, every vector path, `./bench eltwise --accuracy`)
  * against double-precision libm: relative error |y - f(x)| / |f(x)| over
  * the inputs whose exact result is a normal float (|f(x)| >= 2^-126):
  *     exp      8.46e-8  (0.71 float eps, worst at x = 26.690403)
@@ -20,12 +20,13 @@
  * absolute error is below 2^-149 = 1.4e-45, one subnormal step. Inputs whose
  * exact exp overflows give +inf. Special values: exp(-inf) = 0,
  * exp(+inf) = +inf; tanh(+-inf) = +-1; sigmoid(-inf) = 0, sigmoid(+inf) = 1;
- * NaN in gives NaN out. Both vector paths give the same values: they share
- * the polynomials and their 2^n scalings are exact. The bounds below are
+ * NaN in gives NaN out. Every vector path (AVX2, AVX-512, NEON) gives the
+ * same values: they run one source (tensor/eltwise_body.inc) with explicit
+ * FMAs, and their 2^n scalings round once. The bounds below are
  * these measurements rounded up; tests/test_tensor_eltwise.c checks them.
  *
  * The *_scalar functions call libm (expf, tanhf): they are the references
- * of the tests and the portable path when no AVX2 is present.
+ * of the tests and the portable path when no SIMD path is present.
  */
 #ifndef MELD_ELTWISE_H
 #define MELD_ELTWISE_H

@@ -12,11 +12,32 @@ static _Thread_local char error_buf[MSG_CAP];
 static _Thread_local char warn_buf[MSG_CAP];
 static _Thread_local char warn_out[MSG_CAP];
 
+/* Formats into out (cap bytes) as one line: a control character that came
+ * in with a name (a file called "a<newline>b", a CSV field with a tab) is
+ * written \n, \t or \xNN, so a message stays the one line callers print. */
+static void format_line(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    char raw[MSG_CAP];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t at = 0;
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        char esc[5] = {(char)*p, 0};
+        if (*p == '\n') strcpy(esc, "\\n");
+        else if (*p == '\t') strcpy(esc, "\\t");
+        else if (*p < 0x20 || *p == 0x7F) snprintf(esc, sizeof esc, "\\x%02x", *p);
+        size_t n = strlen(esc);
+        if (at + n >= cap) break;
+        memcpy(out + at, esc, n);
+        at += n;
+    }
+    out[at] = '\0';
+}
+
 int meld_errorf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(error_buf, sizeof error_buf, fmt, ap);
+    format_line(error_buf, sizeof error_buf, fmt, ap);
     va_end(ap);
     return MELD_ERR;
 }
@@ -26,7 +47,7 @@ int meld_error_context(const char *fmt, ...)
     char prefix[MSG_CAP], old[MSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    format_line(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, error_buf, sizeof old);
     /* Truncation is acceptable: the message stays one bounded line. */
@@ -48,10 +69,10 @@ void meld_warnf(const char *fmt, ...)
 {
     size_t used = strlen(warn_buf);
     if (used + 2 >= sizeof warn_buf) return;
-    if (used) warn_buf[used++] = '\n';
+    if (used) warn_buf[used++] = '\n';   /* warnings are one line each */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(warn_buf + used, sizeof warn_buf - used, fmt, ap);
+    format_line(warn_buf + used, sizeof warn_buf - used, fmt, ap);
     va_end(ap);
 }
 

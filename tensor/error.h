@@ -22,7 +22,9 @@ enum { MELD_OK = 0, MELD_ERR = -1 };
 #define MELD_PRINTF(a, b)
 #endif
 
-/* Sets the error message (printf-style) and returns MELD_ERR. */
+/* Sets the error message (printf-style) and returns MELD_ERR. The message
+ * is kept to one line: control characters in it (from a file name, say)
+ * are written as \n, \t or \xNN. */
 int meld_errorf(const char *fmt, ...) MELD_PRINTF(1, 2);
 /* Prepends "context: " to the current message (for callers adding the file
  * name or op name to an error raised deeper down). Returns MELD_ERR. */

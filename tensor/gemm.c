@@ -31,7 +31,8 @@
  * Packing. op(A) and op(B) are copied into the k-major slivers the kernel
  * reads contiguously, which also turns every transpose case (NN, NT, TN, TT)
  * into the same kernel. In the NN case of A and the NT case of B the copy is
- * a transpose, done 16 x 16 in AVX-512 registers (gemm_pack_avx512.c).
+ * a transpose, done VL x VL in vector registers (the pack_transpose of
+ * tensor/gemm_kernel_body.inc; the scalar path copies element by element).
  * A copy pays off only if the copied element is used many times, so two
  * operands are read in place instead:
  *   - B, when op(B) = B and the A panel is short (mc <= B_DIRECT_MAX_M):
@@ -44,14 +45,14 @@
  *     when A is short (M <= A_DIRECT_MAX_M, the RNNs' per-step products):
  *     its slivers stay in L1 anyway, and the packing copy and its buffer
  *     cost more than they save (32x128x512: 0.033 -> 0.028 ms).
- * Fused packing (AVX-512; for B when op(B) = B): an
+ * Fused packing (the SIMD paths; for B when op(B) = B): an
  * operand is not packed in a pass of its own but by the first tile that
  * needs it, which reads it in place and stores what it loads into the
- * packed buffer (gemm_kernel_avx512_copy; sliver_tiles below): the first A
+ * packed buffer (kernel_copy; sliver_tiles below): the first A
  * sliver of a task packs each B block, the first tile of each A sliver
  * packs that sliver. The copies ride on load and store ports the FMA-bound
  * kernel leaves idle, and the operand is read from memory once instead of
- * twice. Fusing B: 512^3 on 2 threads 1.26 -> 1.01 ms, 1 thread +1-4 % on
+ * twice. Measured on AVX-512 (Xeon): fusing B: 512^3 on 2 threads 1.26 -> 1.01 ms, 1 thread +1-4 % on
  * the square shapes; then fusing A: 1650x1200x1611 39.9 -> 38.7 ms on 1
  * thread, 20.2 -> 19.7 on 2 (best of 3-4 alternating runs). In the TN
  * case each k step's 14 floats of A sit on another row of the stored A, a
@@ -114,11 +115,7 @@ enum {
 };
 #define GEMM_MT_MIN_FLOPS 4.0e6 /* below this, one thread */
 
-static const GemmKernelInfo KERNELS[] = {
-    [CPU_ISA_SCALAR] = {"scalar", GEMM_SCALAR_MR, GEMM_SCALAR_NR, gemm_kernel_scalar},
-    [CPU_ISA_AVX2] = {"avx2", GEMM_AVX2_MR, GEMM_AVX2_NR, gemm_kernel_avx2},
-    [CPU_ISA_AVX512] = {"avx512", GEMM_AVX512_MR, GEMM_AVX512_NR, gemm_kernel_avx512},
-};
+static const GemmKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(gemm_kernels);
 
 static long cache_size(int name, long fallback)
 {
@@ -130,7 +127,7 @@ static int round_down(int x, int m) { return x / m * m; }
 static int clampi(int x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 /* KC and NC for a kernel (see the header comment). */
-static void block_sizes(const GemmKernelInfo *kr, int *KC, int *NC)
+static void block_sizes(const GemmKernels *kr, int *KC, int *NC)
 {
     long l1 = cache_size(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
     long l2 = cache_size(_SC_LEVEL2_CACHE_SIZE, 1 << 20);
@@ -151,8 +148,7 @@ typedef struct {
     int lda, ldb;
     float *C;
     int ldc;
-    const GemmKernelInfo *kr;
-    CpuIsa isa;
+    const GemmKernels *kr;
     int KC, NC;
     /* current A panel: rows [ic, ic+mc), k in [pc, pc+kc) */
     int ic, mc, pc, kc;
@@ -191,17 +187,19 @@ static void pack_a_sliver(const GemmJob *g, int q)
     const int MR = g->kr->MR, r0 = g->ic + sliver_row(g, q);
     const int h = g->ic + sliver_row(g, q + 1) - r0;
     float *dst = g->Ap + (size_t)q * MR * g->kc;
-    if (g->ta == GEMM_N && g->isa == CPU_ISA_AVX512) {
-        gemm_pack_transpose_avx512(g->A + (size_t)r0 * g->lda + g->pc, (size_t)g->lda, h, g->kc,
-                                   dst, (size_t)MR);
+    const GemmKernels *kr = g->kr;
+    if (g->ta == GEMM_N && kr->pack_transpose) {   /* VL rows at a time */
+        for (int i = 0; i < h; i += kr->VL)
+            kr->pack_transpose(g->A + (size_t)(r0 + i) * g->lda + g->pc, (size_t)g->lda,
+                               h - i < kr->VL ? h - i : kr->VL, g->kc, dst + i, (size_t)MR);
     } else if (g->ta == GEMM_N) {   /* A is M x K: row i is contiguous in k */
         for (int i = 0; i < h; i++) {
             const float *src = g->A + (size_t)(r0 + i) * g->lda + g->pc;
             for (int k = 0; k < g->kc; k++) dst[(size_t)k * MR + i] = src[k];
         }
-    } else if (g->isa == CPU_ISA_AVX512) {   /* A is K x M: a masked vector per k */
-        gemm_pack_rows_avx512(g->A + (size_t)g->pc * g->lda + r0, (size_t)g->lda, g->kc, h, dst,
-                              (size_t)MR);
+    } else if (kr->pack_rows) {     /* A is K x M: vectors with a tail per k */
+        kr->pack_rows(g->A + (size_t)g->pc * g->lda + r0, (size_t)g->lda, g->kc, h, dst,
+                      (size_t)MR);
     } else {                        /* A is K x M: column k of op(A) is contiguous */
         for (int k = 0; k < g->kc; k++)
             memcpy(dst + (size_t)k * MR, g->A + (size_t)(g->pc + k) * g->lda + r0,
@@ -213,21 +211,21 @@ static void pack_a_sliver(const GemmJob *g, int q)
  * dst[s*NR*kc + k*NR + j] = op(B)[pc + k][j0 + s*NR + j]. */
 static void pack_b_block(const GemmJob *g, int j0, int nc, float *dst)
 {
-    const int NR = g->kr->NR;
+    const GemmKernels *kr = g->kr;
+    const int NR = kr->NR, VL = kr->VL;
     for (int s = 0; s * NR < nc; s++, dst += (size_t)NR * g->kc) {
         int c0 = j0 + s * NR, w = nc - s * NR < NR ? nc - s * NR : NR;
-        if (g->tb == GEMM_N && g->isa == CPU_ISA_AVX512 && NR <= 32) {
-            gemm_pack_rows_avx512(g->B + (size_t)g->pc * g->ldb + c0, (size_t)g->ldb, g->kc, w,
-                                  dst, (size_t)NR);
+        if (g->tb == GEMM_N && kr->pack_rows) {
+            kr->pack_rows(g->B + (size_t)g->pc * g->ldb + c0, (size_t)g->ldb, g->kc, w, dst,
+                          (size_t)NR);
         } else if (g->tb == GEMM_N) {   /* B is K x N: row k contiguous in j */
             for (int k = 0; k < g->kc; k++)
                 memcpy(dst + (size_t)k * NR, g->B + (size_t)(g->pc + k) * g->ldb + c0,
                        (size_t)w * sizeof(float));
-        } else if (g->isa == CPU_ISA_AVX512) {
-            for (int j0 = 0; j0 < w; j0 += 16)
-                gemm_pack_transpose_avx512(g->B + (size_t)(c0 + j0) * g->ldb + g->pc,
-                                           (size_t)g->ldb, w - j0 < 16 ? w - j0 : 16, g->kc,
-                                           dst + j0, (size_t)NR);
+        } else if (kr->pack_transpose) {   /* VL columns of op(B) at a time */
+            for (int j0 = 0; j0 < w; j0 += VL)
+                kr->pack_transpose(g->B + (size_t)(c0 + j0) * g->ldb + g->pc, (size_t)g->ldb,
+                                   w - j0 < VL ? w - j0 : VL, g->kc, dst + j0, (size_t)NR);
         } else {                    /* B is N x K: column j of op(B) contiguous in k */
             for (int j = 0; j < w; j++) {
                 const float *src = g->B + (size_t)(c0 + j) * g->ldb + g->pc;
@@ -269,7 +267,7 @@ static void sliver_tiles(const GemmJob *g, int q, int first_sliver, int first_bl
         const float *b = b_in_place ? g->B + (size_t)g->pc * g->ldb + jc + jr : b_pack;
         size_t ldb_k = b_in_place ? (size_t)g->ldb : (size_t)NR;
         if (copy_a || copy_b)
-            gemm_kernel_avx512_copy(h, w, g->kc, copy_a ? a_ip : a, copy_a ? ip_rs : a_rs,
+            g->kr->kernel_copy(h, w, g->kc, copy_a ? a_ip : a, copy_a ? ip_rs : a_rs,
                                     copy_a ? ip_cs : a_cs, copy_a ? a_pack : NULL, b, ldb_k,
                                     copy_b ? b_pack : NULL, c, (size_t)g->ldc, g->alpha,
                                     g->beta);
@@ -353,9 +351,9 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
         scale_c(M, N, beta, C, ldc);
         return;
     }
-    if (isa > cpu_isa_detected()) isa = cpu_isa_detected();
+    isa = cpu_isa_clamp(isa);
     GemmJob g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .alpha = alpha, .A = A,
-                 .B = B, .lda = lda, .ldb = ldb, .C = C, .ldc = ldc, .kr = &KERNELS[isa], .isa = isa};
+                 .B = B, .lda = lda, .ldb = ldb, .C = C, .ldc = ldc, .kr = KERNELS[isa]};
     const int MR = g.kr->MR;
     block_sizes(g.kr, &g.KC, &g.NC);
     int kc0 = K < g.KC ? K : g.KC;
@@ -392,9 +390,9 @@ void gemm_isa(CpuIsa isa, GemmTrans ta, GemmTrans tb, int M, int N, int K, float
         g.mc = M - g.ic < MC ? M - g.ic : MC;
         g.n_sliv = (g.mc + MR - 1) / MR;
         g.direct_b = tb == GEMM_N && g.mc <= B_DIRECT_MAX_M;
-        g.fuse_b = tb == GEMM_N && !g.direct_b && !g.direct_a && isa == CPU_ISA_AVX512;
+        g.fuse_b = tb == GEMM_N && !g.direct_b && !g.direct_a && g.kr->kernel_copy;
         plan_parts(&g, T);
-        g.fuse_a = g.pack_a_in_task && !g.direct_a && isa == CPU_ISA_AVX512;
+        g.fuse_a = g.pack_a_in_task && !g.direct_a && g.kr->kernel_copy;
         for (g.pc = 0; g.pc < K; g.pc += g.KC) {
             g.kc = K - g.pc < g.KC ? K - g.pc : g.KC;
             g.beta = g.pc == 0 ? beta : 1.0f;

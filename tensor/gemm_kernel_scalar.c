@@ -1,15 +1,14 @@
-/* Portable C GEMM micro-kernel (4 x 16 tile), the path for CPUs without
- * AVX2 and the fallback of MELD_ISA=scalar. Contract in tensor/gemm_impl.h.
+/* Portable C GEMM micro-kernel (4 x 16 tile), the path for CPUs without a
+ * SIMD path and the fallback of MELD_ISA=scalar. Contract in tensor/gemm_impl.h.
  * The accumulators are a local array the compiler can keep in (SSE)
  * registers; the loops over rows and columns are the same as in the SIMD
  * kernels, so the arithmetic per element (one multiply-add per k, k in
  * order) is the same too, up to FMA contraction. */
 #include "tensor/gemm_impl.h"
 
-#define MR GEMM_SCALAR_MR
-#define NR GEMM_SCALAR_NR
+enum { MR = 4, NR = 16 };
 
-void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
+static void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, size_t a_cs,
                         const float *b, size_t ldb_k, float *c, size_t ldc, float alpha,
                         float beta)
 {
@@ -30,3 +29,6 @@ void gemm_kernel_scalar(int mr, int nr, int kc, const float *a, size_t a_rs, siz
             ci[j] = alpha * acc[i][j] + (beta == 0.0f ? 0.0f : beta * ci[j]);
     }
 }
+
+/* No fused or vector packing: gemm.c packs with plain loops. */
+const GemmKernels gemm_kernels_scalar = {"scalar", MR, NR, 1, gemm_kernel_scalar, NULL, NULL, NULL};

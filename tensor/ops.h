@@ -148,10 +148,6 @@ Tensor *rnn_mask_from_values(Arena *arena, const Tensor *x, float mask_value);
 /* Right-padded sequences: mask[b, t] = t < lengths[b], lengths in 0..T. */
 Tensor *rnn_mask_from_lengths(Arena *arena, const int *lengths, int B, int T);
 
-/* ---- the table (op_table.c) -------------------------------------------- */
-extern const OpDef *const OP_TABLE[];
-extern const int OP_TABLE_COUNT;
-/* The OpDef with this name, or NULL. */
-const OpDef *op_find(const char *name);
+/* The table of every op (OpId, OP_TABLE, op_find) is in op_table.h. */
 
 #endif

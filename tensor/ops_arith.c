@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 /* Index map of a broadcast: output shape and each input's strides (0 on a

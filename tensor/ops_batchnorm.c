@@ -34,7 +34,7 @@
 
 #include "tensor/eltwise.h"
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 #include "tensor/threadpool.h"
 

@@ -13,7 +13,7 @@
 
 #include "tensor/conv.h"
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 /* db[o] += sum of dy over the batch and the output plane. */

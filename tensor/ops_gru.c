@@ -21,7 +21,7 @@
 #include "tensor/eltwise.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 #include "tensor/rnn_cell.h"
 #include "tensor/rnn_op.h"

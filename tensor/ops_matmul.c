@@ -9,7 +9,7 @@
 
 #include "tensor/error.h"
 #include "tensor/gemm.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 /* Problem layout saved in args.i: [0]=batch, [1]=M, [2]=K, [3]=N,

@@ -14,7 +14,7 @@
 
 #include "tensor/conv.h"
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 static void maxpool2d_backward_rule(Tensor *y)

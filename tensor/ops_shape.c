@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 static void reshape_backward(Tensor *y)

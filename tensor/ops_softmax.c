@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "tensor/error.h"
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 
 /* Writes log_softmax of one row of C values into out. */

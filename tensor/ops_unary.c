@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "tensor/op_defs.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 #include "tensor/threadpool.h"
 

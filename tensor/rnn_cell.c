@@ -99,51 +99,34 @@ void gru_cell_backward_scalar(int B, int H, const float *dh, const float *save,
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+const RnnCellKernels rnn_cell_kernels_scalar = {
+    lstm_cell_forward_scalar, lstm_cell_backward_scalar,
+    gru_cell_forward_scalar,  gru_cell_backward_scalar,
+};
+
+static const RnnCellKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(rnn_cell_kernels);
+
 void lstm_cell_forward(int B, int H, const float *G, const float *c_prev,
                        float *c, float *h, float *acts, float *tc)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: lstm_cell_forward_avx512(B, H, G, c_prev, c, h, acts, tc); break;
-    case CPU_ISA_AVX2: lstm_cell_forward_avx2(B, H, G, c_prev, c, h, acts, tc); break;
-    default: lstm_cell_forward_scalar(B, H, G, c_prev, c, h, acts, tc);
-    }
+    KERNELS[cpu_isa()]->lstm_forward(B, H, G, c_prev, c, h, acts, tc);
 }
 
 void lstm_cell_backward(int B, int H, const float *dh, const float *dc,
                         const float *acts, const float *tc, const float *c_prev,
                         float *dG, float *dc_prev)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512:
-        lstm_cell_backward_avx512(B, H, dh, dc, acts, tc, c_prev, dG, dc_prev);
-        break;
-    case CPU_ISA_AVX2:
-        lstm_cell_backward_avx2(B, H, dh, dc, acts, tc, c_prev, dG, dc_prev);
-        break;
-    default: lstm_cell_backward_scalar(B, H, dh, dc, acts, tc, c_prev, dG, dc_prev);
-    }
+    KERNELS[cpu_isa()]->lstm_backward(B, H, dh, dc, acts, tc, c_prev, dG, dc_prev);
 }
 
 void gru_cell_forward(int B, int H, const float *gx, const float *gh,
                       const float *h_prev, float *h, float *save)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: gru_cell_forward_avx512(B, H, gx, gh, h_prev, h, save); break;
-    case CPU_ISA_AVX2: gru_cell_forward_avx2(B, H, gx, gh, h_prev, h, save); break;
-    default: gru_cell_forward_scalar(B, H, gx, gh, h_prev, h, save);
-    }
+    KERNELS[cpu_isa()]->gru_forward(B, H, gx, gh, h_prev, h, save);
 }
 
 void gru_cell_backward(int B, int H, const float *dh, const float *save,
                        const float *h_prev, float *dgx, float *dgh, float *dh_prev)
 {
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512:
-        gru_cell_backward_avx512(B, H, dh, save, h_prev, dgx, dgh, dh_prev);
-        break;
-    case CPU_ISA_AVX2:
-        gru_cell_backward_avx2(B, H, dh, save, h_prev, dgx, dgh, dh_prev);
-        break;
-    default: gru_cell_backward_scalar(B, H, dh, save, h_prev, dgx, dgh, dh_prev);
-    }
+    KERNELS[cpu_isa()]->gru_backward(B, H, dh, save, h_prev, dgx, dgh, dh_prev);
 }

@@ -1,6 +1,6 @@
 /* safetensors reader and writer; the format and the checks are described in
- * safetensors.h. Sections: byte order, UTF-8, a small JSON reader, the
- * header schema, the data layout, loading, writing. */
+ * safetensors.h. Sections: byte order, the header schema (read with
+ * tensor/json.h), the data layout, loading, writing. */
 #include "tensor/safetensors.h"
 
 #include <errno.h>
@@ -13,11 +13,11 @@
 
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
+#include "tensor/utf8.h"
+#include "tensor/input_file.h"
 
-enum {
-    HEADER_MAX = 100000000, /* the reference loader's limit, in bytes */
-    JSON_MAX_DEPTH = 64,
-};
+enum { HEADER_MAX = 100000000 }; /* the reference loader's limit, in bytes */
 static const char META_KEY[] = "__metadata__";
 
 /* ---- byte order: the file is little-endian whatever the host is ---- */
@@ -49,298 +49,11 @@ static void store_le_f32(uint8_t *p, float f)
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(u >> (8 * i));
 }
 
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at p (avail bytes readable), 0 if it is
- * not one: overlong forms, UTF-16 surrogates and code points past U+10FFFF
- * are invalid (RFC 3629). */
-static size_t utf8_len(const uint8_t *p, size_t avail)
-{
-    uint8_t c = p[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    uint32_t cp, min;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > avail) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
-static int utf8_valid(const char *s)
-{
-    const uint8_t *p = (const uint8_t *)s;
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(p + i, n - i);
-        if (!len) return 0;
-        i += len;
-    }
-    return 1;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* ---- a small JSON reader ----
- *
- * A cursor over the header bytes. Used twice: first jvalue() walks the whole
- * header to check the syntax (RFC 8259, strings must be UTF-8, depth <= 64)
- * and records the first problem with its byte position; then the schema
- * pass reads the now known-good text with the same primitives. */
-
-typedef struct {
-    const uint8_t *s;
-    size_t n, pos;
-    const char *problem; /* first syntax problem (static text), NULL if none */
-    size_t problem_pos;
-} Json;
-
-static int jfail(Json *j, const char *what)
-{
-    if (!j->problem) {
-        j->problem = j->pos >= j->n ? "unexpected end of header" : what;
-        j->problem_pos = j->pos;
-    }
-    return -1;
-}
-
-/* Next non-blank byte (not consumed), -1 at the end. */
-static int jpeek(Json *j)
-{
-    while (j->pos < j->n) {
-        uint8_t c = j->s[j->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return c;
-        j->pos++;
-    }
-    return -1;
-}
-
-static int jexpect(Json *j, int c, const char *what)
-{
-    if (jpeek(j) != c) return jfail(j, what);
-    j->pos++;
-    return 0;
-}
-
-static int hex4(const uint8_t *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        uint8_t c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        v = v << 4 | (uint32_t)d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* One "\uXXXX" escape at p (room bytes before the closing quote), with its
- * low surrogate when it is a high one. Returns the escape's length in bytes
- * and the code point, or 0 when malformed. */
-static size_t unicode_escape(const uint8_t *p, size_t room, uint32_t *cp)
-{
-    if (room < 6 || hex4(p + 2, cp)) return 0;
-    if (*cp >= 0xDC00 && *cp <= 0xDFFF) return 0; /* low surrogate first */
-    if (*cp < 0xD800 || *cp > 0xDBFF) return 6;
-    uint32_t lo;
-    if (room < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-        return 0;
-    *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-    return 12;
-}
-
-/* A string at the cursor. With out, the decoded text is returned as a new
- * NUL-terminated string (so "\u0000" is refused: C strings cannot hold it). */
-static int jstring(Json *j, char **out)
-{
-    if (jpeek(j) != '"') return jfail(j, "expected a string");
-    size_t end = j->pos + 1;
-    /* Find the closing quote first (an escape covers two bytes): the decoded
-     * text is never longer than the raw span, which bounds the allocation. */
-    while (end < j->n && j->s[end] != '"') end += j->s[end] == '\\' ? 2 : 1;
-    if (end >= j->n) return jfail(j, "unterminated string"); /* at the opening quote */
-    j->pos++;
-    char *buf = NULL;
-    size_t k = 0;
-    if (out && !(buf = meld_malloc(end - j->pos + 1, "JSON string"))) return jfail(j, "out of memory");
-    while (j->pos < end) {
-        const uint8_t *p = j->s + j->pos;
-        if (*p < 0x20) {
-            free(buf);
-            return jfail(j, "control character inside a string");
-        }
-        if (*p != '\\') {
-            size_t len = utf8_len(p, end - j->pos);
-            if (!len) {
-                free(buf);
-                return jfail(j, "invalid UTF-8 inside a string");
-            }
-            if (buf) memcpy(buf + k, p, len);
-            k += len;
-            j->pos += len;
-            continue;
-        }
-        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-        const char *hit = p[1] ? strchr(from, p[1]) : NULL;
-        if (hit) {
-            if (buf) buf[k] = to[hit - from];
-            k++;
-            j->pos += 2;
-            continue;
-        }
-        uint32_t cp;
-        size_t len = p[1] == 'u' ? unicode_escape(p, end - j->pos, &cp) : 0;
-        if (!len || cp == 0) {
-            free(buf);
-            return jfail(j, !len ? "bad escape sequence" : "\\u0000 inside a string is not supported");
-        }
-        char utf8[4];
-        size_t m = utf8_encode(cp, utf8);
-        if (buf) memcpy(buf + k, utf8, m);
-        k += m;
-        j->pos += len;
-    }
-    j->pos = end + 1;
-    if (buf) {
-        buf[k] = '\0';
-        *out = buf;
-    }
-    return 0;
-}
-
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-
-static int jnumber(Json *j)
-{
-    const uint8_t *s = j->s;
-    size_t p = j->pos, n = j->n;
-    if (p < n && s[p] == '-') p++;
-    if (p >= n || !is_digit(s[p])) return jfail(j, "bad number");
-    if (s[p] == '0') p++;
-    else while (p < n && is_digit(s[p])) p++;
-    if (p < n && s[p] == '.') {
-        if (++p >= n || !is_digit(s[p])) return jfail(j, "bad number");
-        while (p < n && is_digit(s[p])) p++;
-    }
-    if (p < n && (s[p] == 'e' || s[p] == 'E')) {
-        if (++p < n && (s[p] == '+' || s[p] == '-')) p++;
-        if (p >= n || !is_digit(s[p])) return jfail(j, "bad number");
-        while (p < n && is_digit(s[p])) p++;
-    }
-    j->pos = p;
-    return 0;
-}
-
-static int jliteral(Json *j, const char *word)
-{
-    size_t len = strlen(word);
-    if (j->n - j->pos < len || memcmp(j->s + j->pos, word, len) != 0)
-        return jfail(j, "unexpected character");
-    j->pos += len;
-    return 0;
-}
-
-static int jvalue(Json *j, int depth);
-
-static int jcontainer(Json *j, int depth, int close)
-{
-    j->pos++; /* the '{' or '[' */
-    if (jpeek(j) == close) {
-        j->pos++;
-        return 0;
-    }
-    for (;;) {
-        if (close == '}' && (jstring(j, NULL) || jexpect(j, ':', "expected ':' after a key")))
-            return -1;
-        if (jvalue(j, depth + 1)) return -1;
-        int c = jpeek(j);
-        if (c == ',') {
-            j->pos++;
-        } else if (c == close) {
-            j->pos++;
-            return 0;
-        } else {
-            return jfail(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-}
-
-/* Skips one value of any kind, checking its syntax. */
-static int jvalue(Json *j, int depth)
-{
-    if (depth > JSON_MAX_DEPTH) return jfail(j, "nesting deeper than 64 levels");
-    int c = jpeek(j);
-    switch (c) {
-    case -1: return jfail(j, "unexpected end of header");
-    case '{': return jcontainer(j, depth, '}');
-    case '[': return jcontainer(j, depth, ']');
-    case '"': return jstring(j, NULL);
-    case 't': return jliteral(j, "true");
-    case 'f': return jliteral(j, "false");
-    case 'n': return jliteral(j, "null");
-    default:
-        if (c == '-' || is_digit(c)) return jnumber(j);
-        return jfail(j, "unexpected character");
-    }
-}
-
-/* A non-negative integer that fits in 64 bits; 1 = it is not one. */
-static int juint(Json *j, uint64_t *out)
-{
-    int c = jpeek(j);
-    if (!is_digit(c)) return 1;
-    uint64_t v = 0;
-    while (j->pos < j->n && is_digit(j->s[j->pos])) {
-        unsigned d = j->s[j->pos++] - '0';
-        if (v > (UINT64_MAX - d) / 10) return 1;
-        v = v * 10 + d;
-    }
-    if (j->pos < j->n && strchr(".eE", j->s[j->pos])) return 1;
-    *out = v;
-    return 0;
-}
-
 /* ---- the header schema ---- */
 
 typedef struct {
     const char *label;       /* file name for messages */
-    Json j;
+    JsonReader j;
     uint64_t data_size;      /* bytes after the header */
     SafeTensors *st;
     uint64_t (*offsets)[2];  /* [BEGIN, END) of st->tensors[i] */
@@ -384,21 +97,21 @@ const char *st_shape_str(int ndim, const int64_t *shape, char *buf, size_t cap)
 static int parse_uint_list(Loader *L, const char *name, const char *field, uint64_t *out,
                            int max, int *count)
 {
-    Json *j = &L->j;
-    if (jpeek(j) != '[') return load_error(L, "tensor '%s': \"%s\" is not a list", name, field);
+    JsonReader *j = &L->j;
+    if (json_peek(j) != '[') return load_error(L, "tensor '%s': \"%s\" is not a list", name, field);
     j->pos++;
     *count = 0;
-    if (jpeek(j) == ']') {
+    if (json_peek(j) == ']') {
         j->pos++;
         return MELD_OK;
     }
     for (;;) {
         if (*count == max)
             return load_error(L, "tensor '%s': \"%s\" has more than %d entries", name, field, max);
-        if (juint(j, &out[*count]))
+        if (json_read_uint(j, &out[*count]))
             return load_error(L, "tensor '%s': \"%s\" must hold non-negative integers", name, field);
         ++*count;
-        int c = jpeek(j);
+        int c = json_peek(j);
         j->pos++;
         if (c == ']') return MELD_OK;
     }
@@ -437,7 +150,7 @@ static int check_entry_size(Loader *L, StTensor *t, const uint64_t off[2])
  * Takes ownership of name. */
 static int parse_entry(Loader *L, char *name)
 {
-    Json *j = &L->j;
+    JsonReader *j = &L->j;
     SafeTensors *st = L->st;
     if (grow((void **)&st->tensors, &st->cap_tensors, st->n_tensors + 1, sizeof *st->tensors, "tensor") ||
         grow((void **)&L->offsets, &L->cap_offsets, st->n_tensors + 1, sizeof *L->offsets, "offset")) {
@@ -448,12 +161,12 @@ static int parse_entry(Loader *L, char *name)
     memset(t, 0, sizeof *t);
     t->name = name;
     uint64_t *off = L->offsets[st->n_tensors - 1];
-    if (jpeek(j) != '{') return load_error(L, "tensor '%s': entry is not an object", name);
+    if (json_peek(j) != '{') return load_error(L, "tensor '%s': entry is not an object", name);
     j->pos++;
     int seen[3] = {0, 0, 0}; /* dtype, shape, data_offsets */
-    while (jpeek(j) == '"') {
-        char *field;
-        if (jstring(j, &field) || jexpect(j, ':', "expected ':'")) return MELD_ERR;
+    char *field;
+    int more;
+    while ((more = json_next_member(j, &field)) > 0) {
         int which = !strcmp(field, "dtype") ? 0 : !strcmp(field, "shape") ? 1
                   : !strcmp(field, "data_offsets") ? 2 : -1;
         int rc = MELD_OK;
@@ -461,8 +174,8 @@ static int parse_entry(Loader *L, char *name)
             rc = load_error(L, "tensor '%s': \"%s\" given twice", name, field);
         } else if (which == 0) {
             char *dtype = NULL;
-            if (jpeek(j) != '"') rc = load_error(L, "tensor '%s': dtype is not a string", name);
-            else if (jstring(j, &dtype)) rc = MELD_ERR;
+            if (json_peek(j) != '"') rc = load_error(L, "tensor '%s': dtype is not a string", name);
+            else if (json_read_string(j, &dtype)) rc = MELD_ERR;
             else if (strcmp(dtype, "F32") != 0)
                 rc = load_error(L, "tensor '%s': dtype \"%s\" not supported (only F32)", name, dtype);
             free(dtype);
@@ -477,14 +190,13 @@ static int parse_entry(Loader *L, char *name)
             int k;
             rc = parse_uint_list(L, name, "data_offsets", off, 2, &k);
             if (!rc && k != 2) rc = load_error(L, "tensor '%s': data_offsets must hold 2 integers", name);
-        } else if (jvalue(j, 2)) {
+        } else if (json_skip_value(j)) {
             rc = MELD_ERR; /* unknown field: skipped */
         }
         free(field);
         if (rc) return MELD_ERR;
-        if (jpeek(j) == ',') j->pos++;
     }
-    j->pos++; /* '}' */
+    if (more < 0) return MELD_ERR;
     static const char *const fields[3] = {"dtype", "shape", "data_offsets"};
     for (int f = 0; f < 3; f++)
         if (!seen[f]) return load_error(L, "tensor '%s': no \"%s\"", name, fields[f]);
@@ -494,19 +206,19 @@ static int parse_entry(Loader *L, char *name)
 /* "__metadata__": {"key": "value", ...} */
 static int parse_metadata(Loader *L)
 {
-    Json *j = &L->j;
+    JsonReader *j = &L->j;
     SafeTensors *st = L->st;
-    if (jpeek(j) != '{') return load_error(L, "__metadata__ is not an object");
+    if (json_peek(j) != '{') return load_error(L, "__metadata__ is not an object");
     j->pos++;
-    while (jpeek(j) == '"') {
-        char *key, *value;
-        if (jstring(j, &key)) return MELD_ERR;
-        if (jexpect(j, ':', "expected ':'") || jpeek(j) != '"') {
+    char *key, *value;
+    int more;
+    while ((more = json_next_member(j, &key)) > 0) {
+        if (json_peek(j) != '"') {
             int rc = load_error(L, "__metadata__ value of '%s' is not a string", key);
             free(key);
             return rc;
         }
-        if (jstring(j, &value)) {
+        if (json_read_string(j, &value)) {
             free(key);
             return MELD_ERR;
         }
@@ -517,10 +229,8 @@ static int parse_metadata(Loader *L)
         }
         st->meta[st->n_meta].key = key;
         st->meta[st->n_meta++].value = value;
-        if (jpeek(j) == ',') j->pos++;
     }
-    j->pos++; /* '}' */
-    return MELD_OK;
+    return more < 0 ? MELD_ERR : MELD_OK;
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -555,14 +265,13 @@ static int check_duplicates(const Loader *L)
 
 static int parse_header(Loader *L)
 {
-    Json *j = &L->j;
+    JsonReader *j = &L->j;
     j->pos = 0;
-    if (jpeek(j) != '{') return load_error(L, "header is not a JSON object");
+    if (json_peek(j) != '{') return load_error(L, "header is not a JSON object");
     j->pos++;
-    int seen_meta = 0;
-    while (jpeek(j) == '"') {
-        char *key;
-        if (jstring(j, &key) || jexpect(j, ':', "expected ':'")) return MELD_ERR;
+    int seen_meta = 0, more;
+    char *key;
+    while ((more = json_next_member(j, &key)) > 0) {
         int rc;
         if (!strcmp(key, META_KEY)) {
             free(key);
@@ -571,9 +280,8 @@ static int parse_header(Loader *L)
             rc = parse_entry(L, key);
         }
         if (rc) return MELD_ERR;
-        if (jpeek(j) == ',') j->pos++;
     }
-    return check_duplicates(L);
+    return more < 0 ? MELD_ERR : check_duplicates(L);
 }
 
 /* ---- the data layout ---- */
@@ -636,9 +344,8 @@ static int read_header(Loader *L, const uint8_t *head, uint64_t file_size)
         return load_error(L, "header length %" PRIu64 " is over the %d-byte limit", n, HEADER_MAX);
     if (n < 2) return load_error(L, "header length %" PRIu64 " is too small for a JSON object", n);
     L->data_size = file_size - 8 - n;
-    L->j = (Json){.s = head + 8, .n = (size_t)n};
-    if (jvalue(&L->j, 0) == 0 && jpeek(&L->j) != -1) jfail(&L->j, "text after the JSON object");
-    if (L->j.problem)
+    json_reader_init(&L->j, head + 8, (size_t)n);
+    if (json_check(&L->j))
         return load_error(L, "bad JSON in header at byte %zu: %s", L->j.problem_pos, L->j.problem);
     if (parse_header(L)) return MELD_ERR;
     return check_layout(L);
@@ -719,8 +426,8 @@ int st_load(SafeTensors *st, const char *path)
 {
     Loader L;
     loader_start(&L, st, path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return loader_finish(&L, meld_errorf("%s: cannot open: %s", path, strerror(errno)));
+    FILE *fp = input_file_fopen(path);
+    if (!fp) return loader_finish(&L, MELD_ERR);
     int rc = load_file(&L, fp);
     fclose(fp);
     return loader_finish(&L, rc);
@@ -760,7 +467,7 @@ static int add_tensor(SafeTensors *st, const char *name, int ndim, const int64_t
 {
     const char *src = source_of(st);
     if (!name || !name[0]) return meld_errorf("%s: empty tensor name", src);
-    if (!utf8_valid(name)) return meld_errorf("%s: tensor name is not valid UTF-8", src);
+    if (!utf8_valid(name, strlen(name))) return meld_errorf("%s: tensor name is not valid UTF-8", src);
     if (!strcmp(name, META_KEY)) return meld_errorf("%s: '%s' is reserved", src, META_KEY);
     if (st_find(st, name)) return meld_errorf("%s: tensor '%s' added twice", src, name);
     if (ndim < 0 || ndim > ST_MAX_DIMS)
@@ -805,7 +512,7 @@ int st_set_meta(SafeTensors *st, const char *key, const char *value)
 {
     const char *src = source_of(st);
     if (!key || !value) return meld_errorf("%s: NULL metadata key or value", src);
-    if (!utf8_valid(key) || !utf8_valid(value))
+    if (!utf8_valid(key, strlen(key)) || !utf8_valid(value, strlen(value)))
         return meld_errorf("%s: metadata '%s' is not valid UTF-8", src, key);
     char *v = dup_str(value);
     if (!v) return MELD_ERR;
@@ -858,94 +565,41 @@ int st_read_into(const SafeTensors *st, const char *name, int ndim, const int64_
 
 /* ---- writing ---- */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int oom;
-} Str;
-
-static void str_put(Str *b, const char *p, size_t n)
+/* The header text, JSON_MINIFIED as the reference writer's, in h->buf
+ * (h->len bytes). It is stored padded with spaces to *stored bytes, so
+ * that 8 + *stored is a multiple of 8: the data section then starts 8-byte
+ * aligned, as the reference writer does. */
+static int build_header(const SafeTensors *st, JsonWriter *h, size_t *stored)
 {
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void str_cat(Str *b, const char *s) { str_put(b, s, strlen(s)); }
-
-/* A JSON string literal: quote, backslash and control bytes escaped; the
- * rest is UTF-8 already (checked when added). */
-static void str_json(Str *b, const char *s)
-{
-    str_put(b, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\', esc[1] = (char)c;
-            str_put(b, esc, 2);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            str_put(b, esc, 6);
-        } else {
-            str_put(b, p, 1);
-        }
-    }
-    str_put(b, "\"", 1);
-}
-
-/* The header text, padded with spaces so that 8 + length is a multiple of 8
- * (the data section then starts 8-byte aligned, as the reference writer
- * does). */
-static int build_header(const SafeTensors *st, Str *h)
-{
-    char num[64];
-    *h = (Str){0};
-    str_cat(h, "{");
+    json_writer_init(h, JSON_MINIFIED, NULL);
+    json_begin_object(h, NULL);
     if (st->n_meta) {
-        str_json(h, META_KEY);
-        str_cat(h, ":{");
-        for (int i = 0; i < st->n_meta; i++) {
-            if (i) str_cat(h, ",");
-            str_json(h, st->meta[i].key);
-            str_cat(h, ":");
-            str_json(h, st->meta[i].value);
-        }
-        str_cat(h, "}");
+        json_begin_object(h, META_KEY);
+        for (int i = 0; i < st->n_meta; i++) json_string(h, st->meta[i].key, st->meta[i].value);
+        json_end_object(h);
     }
     uint64_t at = 0;
     for (int i = 0; i < st->n_tensors; i++) {
         const StTensor *t = &st->tensors[i];
-        if (i || st->n_meta) str_cat(h, ",");
-        str_json(h, t->name);
-        str_cat(h, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (int d = 0; d < t->ndim; d++) {
-            snprintf(num, sizeof num, "%s%" PRId64, d ? "," : "", t->shape[d]);
-            str_cat(h, num);
-        }
+        json_begin_object(h, t->name);
+        json_string(h, "dtype", "F32");
+        json_begin_array(h, "shape");
+        for (int d = 0; d < t->ndim; d++) json_int(h, NULL, t->shape[d]);
+        json_end_array(h);
         const uint64_t end = at + 4 * (uint64_t)t->numel;
-        snprintf(num, sizeof num, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", at, end);
-        str_cat(h, num);
+        json_begin_array(h, "data_offsets");
+        json_uint(h, NULL, at);
+        json_uint(h, NULL, end);
+        json_end_array(h);
+        json_end_object(h);
         at = end;
     }
-    str_cat(h, "}");
-    while ((8 + h->len) % 8) str_cat(h, " ");
-    if (h->oom) {
-        free(h->s);
-        return meld_errorf("out of memory building a safetensors header");
+    json_end_object(h);
+    if (json_writer_finish(h, "safetensors header")) {
+        json_writer_free(h);
+        return MELD_ERR;
     }
+    *stored = h->len + (8 - (8 + h->len) % 8) % 8;
     return MELD_OK;
 }
 
@@ -958,20 +612,22 @@ static uint64_t data_bytes(const SafeTensors *st)
 
 int st_serialize(const SafeTensors *st, uint8_t **out, size_t *size)
 {
-    Str h;
-    if (build_header(st, &h)) return MELD_ERR;
-    size_t total = 8 + h.len + (size_t)data_bytes(st);
+    JsonWriter h;
+    size_t hlen;
+    if (build_header(st, &h, &hlen)) return MELD_ERR;
+    size_t total = 8 + hlen + (size_t)data_bytes(st);
     uint8_t *b = meld_malloc(total, "safetensors bytes");
     if (!b) {
-        free(h.s);
+        json_writer_free(&h);
         return MELD_ERR;
     }
-    store_le64(b, h.len);
-    memcpy(b + 8, h.s, h.len);
-    uint8_t *p = b + 8 + h.len;
+    store_le64(b, hlen);
+    memcpy(b + 8, h.buf, h.len);
+    memset(b + 8 + h.len, ' ', hlen - h.len);
+    uint8_t *p = b + 8 + hlen;
     for (int i = 0; i < st->n_tensors; i++)
         for (size_t e = 0; e < st->tensors[i].numel; e++, p += 4) store_le_f32(p, st->tensors[i].data[e]);
-    free(h.s);
+    json_writer_free(&h);
     *out = b;
     *size = total;
     return MELD_OK;
@@ -992,16 +648,19 @@ static int write_data(AtomicFile *f, const StTensor *t)
 
 int st_save(const SafeTensors *st, const char *path)
 {
-    Str h;
-    if (build_header(st, &h)) return meld_error_context("%s", path);
+    JsonWriter h;
+    size_t hlen;
+    if (build_header(st, &h, &hlen)) return meld_error_context("%s", path);
     AtomicFile f;
     uint8_t len8[8];
-    store_le64(len8, h.len);
+    static const char spaces[8] = "        ";
+    store_le64(len8, hlen);
     int rc = atomic_file_open(&f, path);
     if (!rc) rc = atomic_file_write(&f, len8, 8);
-    if (!rc) rc = atomic_file_write(&f, h.s, h.len);
+    if (!rc) rc = atomic_file_write(&f, h.buf, h.len);
+    if (!rc) rc = atomic_file_write(&f, spaces, hlen - h.len);
     for (int i = 0; i < st->n_tensors && !rc; i++) rc = write_data(&f, &st->tensors[i]);
-    free(h.s);
+    json_writer_free(&h);
     if (rc) {
         if (f.fp) atomic_file_abort(&f);
         return MELD_ERR;

@@ -4,8 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "audio/resample.h"
@@ -145,6 +150,70 @@ static void upsampling_and_odd_ratios(void **state)
     free(y);
 }
 
+/* A 40 KB WAV declaring 2 Hz would become 160 million samples at 16 kHz
+ * (1.66 GB of features downstream): refused, at once. 16x is the most. */
+static void upsampling_is_bounded_by_the_input(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    float *x = calloc(N, sizeof(float)), *y = NULL;
+    size_t m = 7;
+    assert_int_equal(audio_resample(x, N, 2, 16000, &y, &m), MELD_ERR);
+    assert_null(y);
+    assert_int_equal(m, 0);
+    assert_non_null(strstr(meld_error(), "2 Hz is too low a sample rate to convert to 16000 Hz (at least 1000 Hz)"));
+    assert_int_equal(audio_resample(x, N, 999, 16000, &y, &m), MELD_ERR);
+    assert_int_equal(audio_resample(x, N, 1000, 16000, &y, &m), MELD_OK);
+    assert_int_equal(m, 16 * N);
+    free(y);
+    Audio a = {x, N, 1};
+    assert_int_equal(audio_to_16k(&a), MELD_ERR);
+    assert_ptr_equal(a.samples, x);   /* untouched */
+    free(x);
+}
+
+/* Ten samples declaring 650001 Hz: tabulating would fill 4096 rows of
+ * 4082 taps (over a second of CPU) for one output sample, so rows are
+ * computed per output instead. Ten such calls run in a child under a
+ * 3-second CPU limit, far above what the bounded work needs (a hang guard,
+ * not a timing): the tabulating code is killed by SIGXCPU. The values
+ * match the tabulated path on longer input. */
+static void few_samples_at_an_awkward_rate_cost_little(void **state)
+{
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit lim = {3, 3};
+        setrlimit(RLIMIT_CPU, &lim);
+        float x[10] = {0, 0.5f, 1, 0.5f, 0, -0.5f, -1, -0.5f, 0, 0.5f}, *y;
+        size_t m;
+        for (int i = 0; i < 10; i++) {
+            if (audio_resample(x, 10, 650001 + i, 16000, &y, &m) != MELD_OK || m != 1) _exit(1);
+            free(y);
+        }
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* Per-output rows give what the table gives (44101 Hz: 16000 phases,
+     * the table interpolates between 4096 rows). */
+    size_t n = 44101 / 10;
+    float *x = tone(n, 44101, 1000, 0.5), *few, *many;
+    size_t m_few, m_many;
+    assert_int_equal(audio_resample(x, 200, 44101, 16000, &few, &m_few), MELD_OK);       /* 73 outputs: per row */
+    assert_int_equal(audio_resample(x, n, 44101, 16000, &many, &m_many), MELD_OK);        /* 1600: table */
+    assert_int_equal(m_few, 73);
+    /* Outputs whose 280-tap window lies inside the 200 samples. */
+    for (size_t i = 0; i < 20; i++) assert_true(fabsf(few[i] - many[i]) < 1e-5f);
+    free(x);
+    free(few);
+    free(many);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +221,8 @@ int main(void)
         cmocka_unit_test(sweep_keeps_pass_band_and_kills_stop_band),
         cmocka_unit_test(lengths_and_pass_through),
         cmocka_unit_test(upsampling_and_odd_ratios),
+        cmocka_unit_test(upsampling_is_bounded_by_the_input),
+        cmocka_unit_test(few_samples_at_an_awkward_rate_cost_little),
     };
     return cmocka_run_group_tests_name("audio: resample", tests, NULL, NULL);
 }

@@ -221,6 +221,15 @@ static void malformed_files_are_clear_errors(void **state)
     memset(b + 24, 0, 4); /* 0 Hz */
     expect_error(b, n, "sample rate 0");
     memcpy(b, good, n);
+    /* A chunk before the data whose size runs past the end hides the
+     * data: the message says which chunk, not "no data chunk". */
+    uint8_t *list = malloc(n + 8);
+    memcpy(list, good, 36);
+    memcpy(list + 36, "LIST\xf0\xff\xff\x7f", 8);
+    memcpy(list + 44, good + 36, n - 36);
+    expect_error(list, n + 8, "chunk 'LIST' at byte 36 declares 2147483632 bytes but only");
+    free(list);
+    memcpy(b, good, n);
     b[16] = 0xF0; /* fmt chunk claims 240 bytes of a 444-byte file: parses, then runs out */
     b[17] = 0x01;
     expect_error(b, 200, "fmt chunk truncated");

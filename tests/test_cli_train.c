@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "tensor/json.h"
+
 static char root[64], out[32768];
 static const char *meld;
 
@@ -63,6 +65,53 @@ static void expect(const char *what)
     if (!strstr(out, what)) fail_msg("expected '%s' in output:\n%s", what, out);
 }
 
+/* Every line of text that starts with '{' is one valid JSON object; returns
+ * how many there are. */
+static int json_lines(const char *text)
+{
+    int n = 0;
+    for (const char *line = text; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (*line == '{') {
+            JsonReader j;
+            json_reader_init(&j, line, len);
+            if (json_check(&j)) fail_msg("invalid JSON (%s at byte %zu): %.*s", j.problem, j.problem_pos, (int)len, line);
+            n++;
+        }
+        line += len + (line[len] == '\n');
+    }
+    return n;
+}
+
+/* The string member `key` of the JSON object at the start of text (a new
+ * string), or NULL. */
+static char *json_member_string(const char *text, const char *key)
+{
+    JsonReader j;
+    json_reader_init(&j, text, strcspn(text, "\n"));
+    if (json_check(&j) || json_peek(&j) != '{') return NULL;
+    j.pos++;
+    char *k, *v = NULL;
+    while (!v && json_next_member(&j, &k) > 0) {
+        if (!strcmp(k, key)) json_read_string(&j, &v);
+        else json_skip_value(&j);
+        free(k);
+    }
+    return v;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *o = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(o);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, o), n);
+    fclose(in);
+    assert_int_equal(fclose(o), 0);
+}
+
 static void train_eval_predict(void **state)
 {
     (void)state;
@@ -80,6 +129,17 @@ static void train_eval_predict(void **state)
     expect("resumed after epoch 2");
     expect("epoch 3/3  loss ");
     expect("trained epoch 3 (resumed after epoch 2)");
+    char path[256], log[65536];
+    snprintf(path, sizeof path, "%s/run/log.jsonl", root);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    log[fread(log, 1, sizeof log - 1, f)] = '\0';
+    fclose(f);
+    /* Every record a valid object; one epoch record per epoch. */
+    int epochs = 0;
+    for (const char *p = log; (p = strstr(p, "\"event\": \"epoch\"")); p++) epochs++;
+    assert_int_equal(epochs, 3);
+    assert_true(json_lines(log) > epochs);   /* the start, resume and stop records too */
     assert_int_equal(run("eval run/best.safetensors --data corpus --split dev --html report.html"), 0);   /* CKPT */
     expect("dev split:");
     expect("precision");
@@ -87,12 +147,31 @@ static void train_eval_predict(void **state)
     assert_int_equal(run("eval --model-file run/best.safetensors --data corpus --json"), 0);
     expect("\"weighted_f1\"");
     expect("\"emotion_majority\"");
+    assert_int_equal(json_lines(out), 1);
     assert_int_equal(run("predict --model-file run/best.safetensors corpus/train_splits/dia0_utt0.wav "
                          "corpus/train_splits/dia0_utt1.wav"),
                      0);
     expect("dia0_utt1.wav: emotion ");
     assert_int_equal(run("predict --json --model-file run/best.safetensors -- corpus/train_splits/dia0_utt0.wav"), 0);
     expect("\"emotion_probs\"");
+    assert_int_equal(json_lines(out), 1);
+    /* A clip whose name has a tab and a byte that is not UTF-8: the line is
+     * still valid JSON and names the clip (the tab kept, the byte as
+     * U+FFFD); the printf-built line before dropped the tab and wrote the
+     * raw byte. */
+    static const char *const ext[2] = {"wav", "y4m"};
+    for (int e = 0; e < 2; e++) {
+        char from[256], to[256];
+        snprintf(from, sizeof from, "%s/corpus/train_splits/dia0_utt0.%s", root, ext[e]);
+        snprintf(to, sizeof to, "%s/corpus/odd\tname\xff.%s", root, ext[e]);
+        copy_file(from, to);
+    }
+    assert_int_equal(run("predict --json --model-file run/best.safetensors 'corpus/odd\tname\xff.wav'"), 0);
+    assert_int_equal(json_lines(out), 1);
+    char *clip = json_member_string(strchr(out, '{'), "clip");
+    assert_non_null(clip);
+    assert_string_equal(clip, "corpus/odd\tname\xef\xbf\xbd.wav");
+    free(clip);
 }
 
 static void models_and_summary(void **state)

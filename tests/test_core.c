@@ -19,6 +19,12 @@ static void error_message_is_kept_and_prefixed(void **state)
     assert_string_equal(meld_error(), "file x.wav: bad shape");
     meld_error_clear();
     assert_string_equal(meld_error(), "");
+    /* Names from outside cannot break the line. */
+    meld_errorf("%s: cannot open", "a\nb\tc\x1b[31m");
+    meld_error_context("in %s", "dir\r");
+    assert_string_equal(meld_error(), "in dir\\x0d: a\\nb\\tc\\x1b[31m: cannot open");
+    meld_warnf("odd name %s", "x\ny");
+    assert_string_equal(meld_take_warning(), "odd name x\\ny");
 }
 
 static void warnings_accumulate_and_clear(void **state)

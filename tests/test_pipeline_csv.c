@@ -15,6 +15,7 @@
 #include "pipeline/eda/eda.h"
 #include "tensor/error.h"
 #include "tensor/rng.h"
+#include "tensor/utf8.h"
 
 static void parse_ok(const char *data, CsvTable *t)
 {
@@ -158,16 +159,6 @@ static void double_mojibake_and_cp1252_bytes_are_repaired_by_the_reader(void **s
     assert_non_null(meld_take_warning());
 }
 
-static void utf8_validation(void **state)
-{
-    (void)state;
-    assert_true(csv_utf8_valid("abc\xE2\x80\x99\xF0\x9F\x98\x80", 10));
-    assert_false(csv_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
-    assert_false(csv_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
-    assert_false(csv_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
-    assert_false(csv_utf8_valid("\xE2\x80", 2));         /* truncated */
-}
-
 static void mojibake_fixture_file_is_repaired(void **state)
 {
     (void)state;
@@ -304,8 +295,8 @@ static void check_split(const Split *s, size_t rows)
         const Utterance *u = &s->utts[i];
         assert_true(u->emotion >= 0 && u->emotion < N_EMOTIONS);
         assert_true(u->sentiment >= 0 && u->sentiment < N_SENTIMENTS);
-        assert_true(csv_utf8_valid(u->text, strlen(u->text)));
-        assert_true(csv_utf8_valid(u->speaker, strlen(u->speaker)));
+        assert_true(utf8_valid(u->text, strlen(u->text)));
+        assert_true(utf8_valid(u->speaker, strlen(u->speaker)));
         if (i) {
             const Utterance *p = &s->utts[i - 1];
             assert_true(p->dialogue_id < u->dialogue_id ||
@@ -386,10 +377,10 @@ static void fuzzed_mojibake_repair_keeps_utf8_valid(void **state)
             len += strlen(b);
         }
         buf[len] = '\0';
-        int valid = csv_utf8_valid(buf, len);
+        int valid = utf8_valid(buf, len);
         csv_repair_mojibake(buf);
         assert_true(strlen(buf) <= len);
-        if (valid) assert_true(csv_utf8_valid(buf, strlen(buf)));
+        if (valid) assert_true(utf8_valid(buf, strlen(buf)));
     }
 }
 
@@ -402,7 +393,6 @@ int main(void)
         cmocka_unit_test(malformed_input_is_an_error_with_its_line),
         cmocka_unit_test(mojibake_is_repaired),
         cmocka_unit_test(double_mojibake_and_cp1252_bytes_are_repaired_by_the_reader),
-        cmocka_unit_test(utf8_validation),
         cmocka_unit_test(mojibake_fixture_file_is_repaired),
         cmocka_unit_test(random_tables_survive_a_round_trip),
         cmocka_unit_test(fuzzed_csv_never_crashes),

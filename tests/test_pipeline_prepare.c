@@ -14,11 +14,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "pipeline/data/cache.h"
 #include "pipeline/data/dataset.h"
+#include "pipeline/features/clip.h"
 #include "pipeline/features/prepare.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
+#include "tests/mp4_corpus.h"
 
 static char root[64], corpus[128];
 
@@ -100,9 +103,11 @@ static void same_bytes_with_one_or_two_threads(void **state)
     assert_int_not_equal(stat(partial, &st), 0);
 }
 
-/* Starts `meld prepare` on the corpus, kills it with SIGKILL once some
- * shards exist, checks no cache file looks complete, runs it again to the
- * end, and compares with an uninterrupted run. */
+/* Starts `meld prepare` on the corpus and kills it with SIGKILL after a
+ * delay, several times at different points (planning, decoding, writing
+ * shards, assembling); after each kill every cache file present must open
+ * and verify (nothing half-written looks complete). A last run to the end
+ * must give the same bytes as an uninterrupted run. */
 static void resumes_after_kill_9(void **state)
 {
     (void)state;
@@ -111,55 +116,90 @@ static void resumes_after_kill_9(void **state)
         skip();   /* needs the meld program (make test sets MELD_BIN) */
         return;
     }
-    char cache[160], ref[160], shards[200];
+    char cache[160], ref[160];
     snprintf(cache, sizeof cache, "%s/cache-killed", root);
     snprintf(ref, sizeof ref, "%s/cache1", root);
-    snprintf(shards, sizeof shards, "%s/partial/train", cache);
     if (prepare_into(ref, 1) != MELD_OK) fail_msg("%s", meld_error());
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
-        freopen("/dev/null", "w", stdout);
-        execl(meld, meld, "prepare", "--data", corpus, "--out", cache, "--frames", "2", "--size", "32", "--mels", "16",
-              "--cascade", "none", "--threads", "1", (char *)NULL);
-        _exit(127);
-    }
-    /* Wait for a few shards (at most 30 s), then kill -9. */
-    int killed = 0;
-    for (int i = 0; i < 3000 && !killed; i++) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "test $(ls %s 2>/dev/null | grep -c shard) -ge 5", shards);
-        if (system(cmd) == 0) {
-            kill(pid, SIGKILL);
-            killed = 1;
-        } else {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+    static const int delay_ms[] = {40, 250, 600, 150, 900, 1500};
+    int interrupted = 0;
+    for (size_t k = 0; k < sizeof delay_ms / sizeof delay_ms[0]; k++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            freopen("/dev/null", "w", stderr);
+            freopen("/dev/null", "w", stdout);
+            execl(meld, meld, "prepare", "--data", corpus, "--out", cache, "--frames", "2", "--size", "32", "--mels",
+                  "16", "--cascade", "none", "--threads", "2", (char *)NULL);
+            _exit(127);
+        }
+        struct timespec ts = {delay_ms[k] / 1000, (delay_ms[k] % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        interrupted += WIFSIGNALED(status);
+        static const char *splits[3] = {"train", "dev", "test"};
+        for (int s = 0; s < 3; s++) {
+            char path[240];
+            snprintf(path, sizeof path, "%s/%s.meldcache", cache, splits[s]);
+            Cache c;
+            if (access(path, F_OK) == 0 && cache_open(path, 0, &c, NULL) != MELD_OK)
+                fail_msg("after a kill at %d ms: %s", delay_ms[k], meld_error());
+            if (access(path, F_OK) == 0) cache_close(&c);
         }
     }
-    int status;
-    waitpid(pid, &status, 0);
-    if (!killed || !WIFSIGNALED(status)) {
-        skip();   /* prepare finished before it could be interrupted */
-        return;
-    }
-    char path[240];
-    snprintf(path, sizeof path, "%s/train.meldcache", cache);
-    struct stat st;
-    assert_int_not_equal(stat(path, &st), 0);   /* nothing that looks complete */
+    printf("  %d of 6 runs killed before they finished\n", interrupted);
+    assert_true(interrupted >= 2);
     assert_int_equal(sh("%s prepare --data %s --out %s --frames 2 --size 32 --mels 16 --cascade none > /dev/null 2>&1",
                         meld, corpus, cache),
                      0);
     assert_true(same_caches(cache, ref));
 }
 
+/* The work split for ranks: every clip to do in exactly one share, the
+ * same answer on every call, the shares' total sizes within one clip. */
+static void shares_partition_the_work(void **state)
+{
+    (void)state;
+    Dataset ds;
+    if (dataset_load(corpus, &ds, NULL)) fail_msg("%s", meld_error());
+    char cache[160];
+    snprintf(cache, sizeof cache, "%s/cache-shares", root);
+    PrepareOptions o = options(cache);
+    PreparePlan *p;
+    if (prepare_plan(&ds, &o, &p)) fail_msg("%s", meld_error());
+    int *all, n_all;
+    assert_int_equal(prepare_todo(p, &all, &n_all), MELD_OK);
+    assert_int_equal(n_all, (int)dataset_n_utterances(&ds));
+    int seen[4096] = {0}, total = 0;
+    for (int r = 0; r < 3; r++) {
+        int *mine, n, *again, n2;
+        assert_int_equal(prepare_share(p, r, 3, &mine, &n), MELD_OK);
+        assert_int_equal(prepare_share(p, r, 3, &again, &n2), MELD_OK);
+        assert_int_equal(n, n2);
+        assert_memory_equal(mine, again, sizeof(int) * (size_t)n);
+        for (int i = 0; i < n; i++) seen[mine[i]]++;
+        total += n;
+        free(mine);
+        free(again);
+    }
+    assert_int_equal(total, n_all);
+    for (int i = 0; i < n_all; i++) assert_int_equal(seen[all[i]], 1);
+    free(all);
+    prepare_plan_free(p);
+    dataset_free(&ds);
+}
+
 static char skip_reason[600];
 
-static void record_skip(void *ctx, const char *split, int dialogue, int utterance, const char *reason)
+static int skip_problem;
+
+static void record_skip(void *ctx, const char *split, int dialogue, int utterance, const char *clip_name, int problem,
+                        const char *reason)
 {
-    (void)ctx, (void)split, (void)dialogue, (void)utterance;
+    (void)ctx, (void)split, (void)dialogue, (void)utterance, (void)clip_name;
     snprintf(skip_reason, sizeof skip_reason, "%s", reason);
+    skip_problem = problem;
 }
 
 /* A MELD-like folder of MP4 clips: two good ones per split, one damaged. */
@@ -174,26 +214,7 @@ static void mp4_clips_with_a_damaged_one(void **state)
     char dir[160], cache[200];
     snprintf(dir, sizeof dir, "%s/mp4", root);
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    static const char *splits[3][2] = {{"train", "train_splits"}, {"dev", "dev_splits_complete"},
-                                       {"test", "output_repeated_splits_test"}};
-    for (int s = 0; s < 3; s++) {
-        assert_int_equal(sh("mkdir -p '%s/%s'", dir, splits[s][1]), 0);
-        char csv[300];
-        snprintf(csv, sizeof csv, "%s/%s_sent_emo.csv", dir, splits[s][0]);
-        FILE *f = fopen(csv, "w");
-        assert_non_null(f);
-        fprintf(f, "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime\n");
-        fprintf(f, "1,Hi,A,joy,positive,0,0,1,1,\"00:00:01,000\",\"00:00:02,000\"\n");
-        fprintf(f, "2,Oh no,B,sadness,negative,0,1,1,1,\"00:00:02,000\",\"00:00:03,000\"\n");
-        fprintf(f, "3,Well,A,neutral,neutral,0,2,1,1,\"00:00:03,000\",\"00:00:04,000\"\n");
-        fclose(f);
-        for (int u = 0; u < 3; u++)
-            assert_int_equal(sh("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=10:duration=1 "
-                                "-f lavfi -i sine=frequency=%d:sample_rate=44100:duration=1 -shortest "
-                                "-c:v libx264 -pix_fmt yuv420p -c:a aac '%s/%s/dia0_utt%d.mp4'",
-                                300 + 100 * u, dir, splits[s][1], u),
-                             0);
-    }
+    assert_int_equal(write_mp4_corpus(dir, 3), 0);
     /* Damage one train clip: keep its first 2 KB (no moov atom). */
     assert_int_equal(sh("head -c 2048 '%s/train_splits/dia0_utt1.mp4' > '%s/t' && mv '%s/t' '%s/train_splits/dia0_utt1.mp4'",
                         dir, dir, dir, dir),
@@ -201,12 +222,13 @@ static void mp4_clips_with_a_damaged_one(void **state)
     Dataset ds;
     if (dataset_load(dir, &ds, NULL)) fail_msg("%s", meld_error());
     PrepareOptions o = options(cache);
-    o.on_skip = record_skip;
     PrepareResult r;
     if (prepare_run(&ds, &o, &r) != MELD_OK) fail_msg("%s", meld_error());
     dataset_free(&ds);
+    assert_int_equal(prepare_list_skips(cache, record_skip, NULL), MELD_OK);
     printf("  damaged clip reported as: %s\n", skip_reason);
     assert_non_null(strstr(skip_reason, "dia0_utt1.mp4"));
+    assert_int_equal(skip_problem, CLIP_DAMAGED);
     assert_int_equal(r.done[SPLIT_TRAIN], 2);
     assert_int_equal(r.skipped[SPLIT_TRAIN], 1);
     assert_int_equal(r.done[SPLIT_DEV], 3);
@@ -218,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_bytes_with_one_or_two_threads),
         cmocka_unit_test(resumes_after_kill_9),
+        cmocka_unit_test(shares_partition_the_work),
         cmocka_unit_test(mp4_clips_with_a_damaged_one),
     };
     return cmocka_run_group_tests_name("pipeline: prepare", tests, setup, teardown);

@@ -18,15 +18,10 @@
 #include "tensor/rng.h"
 #include "tensor/rnn_cell.h"
 
-static const CpuIsa ISAS[] = {CPU_ISA_SCALAR, CPU_ISA_AVX2, CPU_ISA_AVX512};
-enum { N_ISAS = 3 };
-
 /* Runs the body once per ISA this CPU supports, with that ISA active. */
 #define FOR_EACH_ISA(isa)                                                   \
-    for (int isa_i_ = 0; isa_i_ < N_ISAS; isa_i_++)                         \
-        for (CpuIsa isa = ISAS[isa_i_];                                     \
-             isa <= cpu_isa_detected() && cpu_set_isa(isa) == isa;         \
-             isa = (CpuIsa)(N_ISAS + 1))
+    for (CpuIsa isa = CPU_ISA_SCALAR; isa < CPU_ISA_COUNT; isa = (CpuIsa)(isa + 1)) \
+        if (cpu_isa_supported(isa) && cpu_set_isa(isa) == isa)
 
 typedef void (*ArrayFn)(const float *, float *, size_t);
 

@@ -134,19 +134,22 @@ static double run_case(const Problem *p, CpuIsa isa, GemmTrans ta, GemmTrans tb,
     return worst;
 }
 
-static const CpuIsa ISAS[] = {CPU_ISA_SCALAR, CPU_ISA_AVX2, CPU_ISA_AVX512};
+/* Every path this CPU has. */
+#define FOR_EACH_ISA(isa)                                                                   \
+    for (CpuIsa isa = CPU_ISA_SCALAR; isa < CPU_ISA_COUNT; isa = (CpuIsa)(isa + 1))         \
+        if (cpu_isa_supported(isa))
 
 /* All ISAs x 4 transposes x the given alpha/beta on one problem. */
 static void check_problem(Problem *p, float alpha, float beta, int pad, int off)
 {
     compute_exact(p, alpha, beta);
-    for (int s = 0; s < 3 && ISAS[s] <= cpu_isa_detected(); s++)
+    FOR_EACH_ISA(isa)
         for (int t = 0; t < 4; t++) {
-            double w = run_case(p, ISAS[s], (GemmTrans)(t >> 1), (GemmTrans)(t & 1), alpha,
+            double w = run_case(p, isa, (GemmTrans)(t >> 1), (GemmTrans)(t & 1), alpha,
                                 beta, pad, off);
             if (w > 1.0)
                 fail_msg("%s %c%c M=%d N=%d K=%d alpha=%g beta=%g: error %.2f x bound",
-                         cpu_isa_name(ISAS[s]), "NT"[t >> 1], "NT"[t & 1], p->M, p->N, p->K,
+                         cpu_isa_name(isa), "NT"[t >> 1], "NT"[t & 1], p->M, p->N, p->K,
                          alpha, beta, w);
         }
 }
@@ -240,15 +243,15 @@ static void results_independent_of_thread_count(void **state)
     float *C1 = malloc((size_t)M * N * 4), *C2 = malloc((size_t)M * N * 4);
     for (int i = 0; i < M * K; i++) A[i] = rng_normal(&g);
     for (int i = 0; i < K * N; i++) B[i] = rng_normal(&g);
-    for (int s = 0; s < 3 && ISAS[s] <= cpu_isa_detected(); s++)
+    FOR_EACH_ISA(isa)
         for (int t = 0; t < 4; t++) {
             GemmTrans ta = (GemmTrans)(t >> 1), tb = (GemmTrans)(t & 1);
             int lda = ta == GEMM_N ? K : M, ldb = tb == GEMM_N ? N : K;
             threadpool_set_threads(1);
-            gemm_isa(ISAS[s], ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C1, N);
+            gemm_isa(isa, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C1, N);
             for (int th = 2; th <= 3; th++) {
                 threadpool_set_threads(th);
-                gemm_isa(ISAS[s], ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C2, N);
+                gemm_isa(isa, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C2, N);
                 assert_memory_equal(C1, C2, (size_t)M * N * 4);
             }
         }
@@ -283,7 +286,18 @@ static void isa_selection(void **state)
     assert_int_equal(cpu_isa_parse("avx2", &isa), 0);
     assert_int_equal(isa, CPU_ISA_AVX2);
     assert_int_equal(cpu_isa_parse("sse9", &isa), -1);
-    /* forcing a path never goes above the hardware */
+    assert_int_equal(cpu_isa_parse("neon", &isa), 0);
+    assert_int_equal(isa, CPU_ISA_NEON);
+    /* forcing a path never goes above the hardware or the request's level,
+     * and a path the CPU has is served as asked */
+    assert_true(cpu_isa_supported(cpu_isa_detected()));
+    for (CpuIsa want = CPU_ISA_SCALAR; want < CPU_ISA_COUNT; want = (CpuIsa)(want + 1)) {
+        CpuIsa got = cpu_isa_clamp(want);
+        assert_true(cpu_isa_supported(got));
+        assert_true(cpu_isa_level(got) <= cpu_isa_level(want));
+        assert_true(cpu_isa_level(got) <= cpu_isa_level(cpu_isa_detected()));
+        if (cpu_isa_supported(want)) assert_int_equal(got, want);
+    }
     assert_int_equal(cpu_set_isa(CPU_ISA_AVX512), cpu_isa_detected());
     assert_int_equal(cpu_set_isa(CPU_ISA_SCALAR), CPU_ISA_SCALAR);
     assert_int_equal(cpu_isa(), CPU_ISA_SCALAR);

@@ -1,11 +1,15 @@
-/* Finite-difference gradient checks of every op in tensor/ (op_table.c),
- * with random shapes, broadcasting cases and fixed seeds; plus a proof that
- * the checker catches a wrong backward rule.
+/* Finite-difference gradient checks of every op in the op table
+ * (tensor/op_table.c), with random shapes, broadcasting cases and fixed
+ * seeds. Each case names the op it covers, and
+ * every_op_in_the_table_has_a_case walks OP_TABLE, so an op added without
+ * a case fails the suite. Plus a proof that the checker catches a wrong
+ * backward rule.
  *
  * Tolerances: the default (eps 1e-3, tol 2e-3, see tests/gradcheck.h) for
  * smooth ops; log/div/sqrt get inputs in [0.5, 2] so the curvature term
- * eps^2 f''' stays small. relu/leaky_relu/max use inputs away from the kink.
- * Each case prints its max error (the issue's note lists them).
+ * eps^2 f''' stays small. relu/leaky_relu/max/maxpool2d use inputs away
+ * from the kink. The layers' tests check the same ops again in more
+ * configurations (tests/test_layers_*.c). Each case prints its max error.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -17,15 +21,18 @@
 #include <cmocka.h>
 
 #include "tensor/error.h"
+#include "tensor/op_table.h"
 #include "tensor/ops.h"
 #include "tests/gradcheck.h"
+
+enum { MAX_IN = 7 };
 
 typedef struct {
     const char *op;     /* table name this case covers */
     GradcheckFn f;
     int n_in;
-    int ndim[3];
-    int shape[3][4];
+    int ndim[MAX_IN];
+    int shape[MAX_IN][4];
     float lo, hi;       /* input range */
     double tol;
 } Case;
@@ -90,6 +97,62 @@ static Tensor *f_ce(Graph *g, Tensor *const *x, void *c)
     return op_cross_entropy(g, x[0], labels, cw, mask);
 }
 static Tensor *f_dropout(Graph *g, Tensor *const *x, void *c) { (void)c; return op_dropout(g, x[0], 0.4f); }
+static Tensor *f_dropout2d(Graph *g, Tensor *const *x, void *c) { (void)c; return op_dropout2d(g, x[0], 0.4f); }
+/* stride 1 with padding 1 all round; stride 2 with uneven padding, no bias */
+static Tensor *f_conv2d(Graph *g, Tensor *const *x, void *c) { (void)c; return op_conv2d(g, x[0], x[1], x[2], 1, 1, 1, 1, 1, 1); }
+static Tensor *f_conv2d_strided(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    return op_conv2d(g, x[0], x[1], NULL, 2, 2, 0, 1, 1, 0);
+}
+static Tensor *f_maxpool(Graph *g, Tensor *const *x, void *c) { (void)c; return op_maxpool2d(g, x[0], 2, 2, 2, 2, 0, 0); }
+static Tensor *f_maxpool_padded(Graph *g, Tensor *const *x, void *c) { (void)c; return op_maxpool2d(g, x[0], 3, 3, 2, 2, 1, 1); }
+/* batch statistics (training, no running statistics) */
+static Tensor *f_batchnorm(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    return op_batchnorm(g, x[0], x[1], x[2], NULL, NULL, 0.1f, 1e-5f);
+}
+
+/* The recurrent ops: x [3, 4, 3], H = 2; masks with right padding (an
+ * empty sequence included) and with holes. */
+static float RIGHT_PAD[12] = {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0};
+static float HOLES[12] = {0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0};
+static Tensor RIGHT_PAD_MASK = {.ndim = 2, .shape = {3, 4}, .size = 12, .data = RIGHT_PAD};
+static Tensor HOLES_MASK = {.ndim = 2, .shape = {3, 4}, .size = 12, .data = HOLES};
+
+static Tensor *f_lstm(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    return op_lstm(g, x[0], x[1], x[2], x[3], &RIGHT_PAD_MASK, false, true);
+}
+static Tensor *f_lstm_last(Graph *g, Tensor *const *x, void *c)   /* reverse, final state, no bias */
+{
+    (void)c;
+    return op_lstm(g, x[0], x[1], x[2], NULL, &HOLES_MASK, true, false);
+}
+static Tensor *f_lstm_bidir(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    Tensor *const w_ih[2] = {x[1], x[4]}, *const w_hh[2] = {x[2], x[5]}, *const bias[2] = {x[3], x[6]};
+    return op_lstm_bidir(g, x[0], w_ih, w_hh, bias, &HOLES_MASK, true);
+}
+static Tensor *f_gru(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    return op_gru(g, x[0], x[1], x[2], x[3], &HOLES_MASK, false, true);
+}
+static Tensor *f_gru_last(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    return op_gru(g, x[0], x[1], x[2], NULL, &RIGHT_PAD_MASK, true, false);
+}
+static Tensor *f_gru_bidir(Graph *g, Tensor *const *x, void *c)
+{
+    (void)c;
+    Tensor *const w_ih[2] = {x[1], x[4]}, *const w_hh[2] = {x[2], x[5]}, *const bias[2] = {x[3], x[6]};
+    return op_gru_bidir(g, x[0], w_ih, w_hh, bias, &RIGHT_PAD_MASK, false);
+}
 
 #define S1(a) {a}
 static const Case CASES[] = {
@@ -127,6 +190,18 @@ static const Case CASES[] = {
     {"log_softmax", f_log_softmax, 1, {3}, {{2, 2, 5}}, -2, 2, 0},
     {"cross_entropy", f_ce, 1, {2}, {{5, 4}}, -2, 2, 0},
     {"dropout", f_dropout, 1, {2}, {{4, 5}}, -1, 1, 0},
+    {"dropout2d", f_dropout2d, 1, {4}, {{2, 3, 2, 2}}, -1, 1, 0},
+    {"conv2d", f_conv2d, 3, {4, 4, 1}, {{2, 2, 4, 4}, {3, 2, 3, 3}, {3}}, -1, 1, 0},
+    {"conv2d", f_conv2d_strided, 2, {4, 4}, {{1, 2, 5, 4}, {2, 2, 2, 3}}, -1, 1, 0},
+    {"maxpool2d", f_maxpool, 1, {4}, {{2, 2, 4, 4}}, -1, 1, 0},
+    {"maxpool2d", f_maxpool_padded, 1, {4}, {{1, 2, 5, 5}}, -1, 1, 0},
+    {"batchnorm", f_batchnorm, 3, {3, 1, 1}, {{4, 3, 2}, {3}, {3}}, -1, 1, 0},
+    {"lstm", f_lstm, 4, {3, 2, 2, 1}, {{3, 4, 3}, {8, 3}, {8, 2}, {16}}, -1, 1, 0},
+    {"lstm", f_lstm_last, 3, {3, 2, 2}, {{3, 4, 3}, {8, 3}, {8, 2}}, -1, 1, 0},
+    {"lstm_bidir", f_lstm_bidir, 7, {3, 2, 2, 1, 2, 2, 1}, {{3, 4, 3}, {8, 3}, {8, 2}, {16}, {8, 3}, {8, 2}, {16}}, -1, 1, 0},
+    {"gru", f_gru, 4, {3, 2, 2, 1}, {{3, 4, 3}, {6, 3}, {6, 2}, {12}}, -1, 1, 0},
+    {"gru", f_gru_last, 3, {3, 2, 2}, {{3, 4, 3}, {6, 3}, {6, 2}}, -1, 1, 0},
+    {"gru_bidir", f_gru_bidir, 7, {3, 2, 2, 1, 2, 2, 1}, {{3, 4, 3}, {6, 3}, {6, 2}, {12}, {6, 3}, {6, 2}, {12}}, -1, 1, 0},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 
@@ -145,7 +220,7 @@ static void every_op_passes_gradcheck(void **state)
     int failures = 0;
     for (int c = 0; c < N_CASES; c++) {
         const Case *k = &CASES[c];
-        Tensor *in[3] = {0};
+        Tensor *in[MAX_IN] = {0};
         for (int i = 0; i < k->n_in; i++) {
             in[i] = gc_param(&r, k->ndim[i], k->shape[i], k->lo, k->hi);
             assert_non_null(in[i]);
@@ -161,20 +236,37 @@ static void every_op_passes_gradcheck(void **state)
     assert_int_equal(failures, 0);
 }
 
-/* Every op in tensor/'s part of the table has at least one case above. */
-static void every_tensor_op_is_covered(void **state)
+/* The op table itself: every entry present, every name once. */
+static void op_table_is_complete(void **state)
 {
     (void)state;
-    static const char *const tensor_ops[] = {
-        "add", "sub", "mul", "div", "neg", "scale", "add_scalar", "exp", "log", "sqrt", "tanh",
-        "sigmoid", "relu", "leaky_relu", "matmul", "linear", "reshape", "permute", "slice",
-        "concat", "gather_rows", "sum", "mean", "max", "masked_mean", "softmax", "log_softmax", "cross_entropy", "dropout"};
-    for (size_t i = 0; i < sizeof tensor_ops / sizeof tensor_ops[0]; i++) {
-        assert_non_null(op_find(tensor_ops[i]));
-        int found = 0;
-        for (int c = 0; c < N_CASES; c++) found |= !strcmp(CASES[c].op, tensor_ops[i]);
-        if (!found) fail_msg("op %s has no gradcheck case", tensor_ops[i]);
+    for (int i = 0; i < OP_COUNT; i++) {
+        if (!OP_TABLE[i]) fail_msg("OP_TABLE[%d] is empty", i);
+        assert_non_null(OP_TABLE[i]->backward);
+        assert_ptr_equal(op_find(OP_TABLE[i]->name), OP_TABLE[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(OP_TABLE[i]->name, OP_TABLE[j]->name)) fail_msg("op name %s twice", OP_TABLE[i]->name);
     }
+    assert_null(op_find("no such op"));
+}
+
+/* Every op in OP_TABLE has at least one finite-difference case above (by
+ * name), and every case names an op of the table. */
+static void every_op_in_the_table_has_a_case(void **state)
+{
+    (void)state;
+    int missing = 0;
+    for (int i = 0; i < OP_COUNT; i++) {
+        int found = 0;
+        if (!OP_TABLE[i]) fail_msg("OP_TABLE[%d] is empty", i);
+        for (int c = 0; c < N_CASES; c++) found |= !strcmp(CASES[c].op, OP_TABLE[i]->name);
+        if (!found) printf("  op %s (OP_TABLE[%d]) has no gradient check in tests/test_tensor_ops_grad.c\n",
+                           OP_TABLE[i]->name, i);
+        missing += !found;
+    }
+    for (int c = 0; c < N_CASES; c++)
+        if (!op_find(CASES[c].op)) fail_msg("a case for '%s', which is not in OP_TABLE", CASES[c].op);
+    assert_int_equal(missing, 0);
 }
 
 /* A deliberately wrong backward (d(x^2)/dx taken as 2.2x): the checker must fail. */
@@ -211,7 +303,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_op_passes_gradcheck),
-        cmocka_unit_test(every_tensor_op_is_covered),
+        cmocka_unit_test(op_table_is_complete),
+        cmocka_unit_test(every_op_in_the_table_has_a_case),
         cmocka_unit_test(checker_catches_a_wrong_backward),
     };
     return cmocka_run_group_tests_name("tensor: op gradients", tests, NULL, NULL);

@@ -361,7 +361,7 @@ static const Corrupt CORPUS[] = {
     {"len_huge", "{}", (long long)1 << 62, 0, "header length 4611686018427387904 exceeds the 2 bytes", 0},
     {"len_zero", "{}", 0, 0, "header length 0 is too small for a JSON object", 0},
     {"truncated_data", "{" T1("a", "[0,8]") "}", -1, 5, "tensor 'a': data_offsets [0, 8] run past the 5-byte data section", 0},
-    {"truncated_json", "{\"a\":{\"dtype\":\"F32\",", -1, 0, "bad JSON in header at byte 20: unexpected end of header", 0},
+    {"truncated_json", "{\"a\":{\"dtype\":\"F32\",", -1, 0, "bad JSON in header at byte 20: unexpected end of input", 0},
     {"unterminated_string", "{\"a", -1, 0, "bad JSON in header at byte 1: unterminated string", 0},
     {"trailing_comma", "{\"a\":1,}", -1, 0, "bad JSON in header at byte 7: expected a string", 0},
     {"missing_colon", "{\"a\" 1}", -1, 0, "bad JSON in header at byte 5: expected ':' after a key", 0},
@@ -373,7 +373,7 @@ static const Corrupt CORPUS[] = {
     {"control_char", "{\"a\nb\":1}", -1, 0, "bad JSON in header at byte 3: control character inside a string", 0},
     {"leading_zero", "{\"a\":01}", -1, 0, "bad JSON in header at byte 6: expected ',' or '}'", 0},
     {"bad_literal", "{\"a\":tru}", -1, 0, "bad JSON in header at byte 5: unexpected character", 0},
-    {"text_after", "{}  x", -1, 0, "bad JSON in header at byte 4: text after the JSON object", 0},
+    {"text_after", "{}  x", -1, 0, "bad JSON in header at byte 4: text after the JSON value", 0},
     {"not_object", "[1, 2]", -1, 0, "header is not a JSON object", 0},
     {"entry_not_object", "{\"a\":5}", -1, 0, "tensor 'a': entry is not an object", 0},
     {"overlap", "{" T1("a", "[0,8]") "," T1("b", "[4,12]") "}", -1, 12,
@@ -580,6 +580,23 @@ static size_t mutate_header(Rng *r, const uint8_t *valid, size_t n_valid, uint8_
     return 8 + n + n_data;
 }
 
+/* Found by tests/fuzz/fuzz_safetensors.c: a tensor name holding "\n" (a
+ * JSON escape) made the error message two lines. */
+static void names_with_newlines_keep_messages_one_line(void **state)
+{
+    (void)state;
+    static const char header[] = "{\"ste\\u00232\\none\":{\"dtype\":\"F32\",\"shaqe\":[0],\"data_oftypes\":[4,4]}}";
+    uint8_t file[8 + sizeof header + 4];
+    size_t n = sizeof header - 1;
+    for (int i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)n >> (8 * i));
+    memcpy(file + 8, header, n);
+    memset(file + 8 + n, 0, 4);
+    SafeTensors st;
+    assert_int_equal(st_parse(&st, file, 8 + n + 4, "fuzz.safetensors"), MELD_ERR);
+    assert_null(strchr(meld_error(), '\n'));
+    assert_non_null(strstr(meld_error(), "ste#2\\none"));
+}
+
 static void fuzzed_files_never_crash(void **state)
 {
     (void)state;
@@ -657,6 +674,7 @@ int main(void)
         cmocka_unit_test(missing_and_odd_paths),
         cmocka_unit_test(json_escapes_decode),
         cmocka_unit_test(fuzzed_files_never_crash),
+        cmocka_unit_test(names_with_newlines_keep_messages_one_line),
     };
     return cmocka_run_group_tests_name("tensor: safetensors", tests, make_tmpdir, remove_tmpdir);
 }

@@ -19,6 +19,7 @@
 #include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
 #include "video/image.h"
+#include "video/sample.h"
 #include "video/y4m.h"
 
 static char tmpdir[256];
@@ -84,10 +85,36 @@ static void runner_collects_a_second_output_on_fd3(void **state)
     assert_int_equal(ffmpeg_finish(&p, 0), MELD_OK);
     assert_int_equal(n, 3);
     assert_memory_equal(out, "abc", 3);
-    assert_int_equal(p.aux_len, 5);
-    assert_memory_equal(p.aux, "12345", 5);
+    assert_int_equal(p.sinks[0].len, 5);
+    assert_memory_equal(p.sinks[0].data, "12345", 5);
     free(out);
-    free(p.aux);
+    ffmpeg_free_sinks(&p);
+}
+
+/* 40 outputs at once, each on its own fd (3 .. 42), none mixed up. */
+static void runner_collects_many_sinks(void **state)
+{
+    (void)state;
+    const char *argv[] = {"bash", "-c", "for i in $(seq 3 42); do eval \"printf out$i >&$i\"; done", NULL};
+    size_t max[40];
+    for (int i = 0; i < 40; i++) max[i] = 16;
+    FfmpegProc p;
+    assert_int_equal(ffmpeg_start_sinks(&p, argv, "x", 10, max, 40), MELD_OK);
+    assert_int_equal(ffmpeg_finish(&p, 0), MELD_OK);
+    for (int i = 0; i < 40; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "out%d", i + 3);
+        assert_int_equal(p.sinks[i].len, strlen(want));
+        assert_memory_equal(p.sinks[i].data, want, strlen(want));
+    }
+    ffmpeg_free_sinks(&p);
+    /* an output over its limit fails the run, naming it */
+    size_t small = 2;
+    const char *chatty[] = {"sh", "-c", "printf 12345 >&3", NULL};
+    assert_int_equal(ffmpeg_start_sinks(&p, chatty, "y", 10, &small, 1), MELD_OK);
+    assert_int_equal(ffmpeg_finish(&p, 0), MELD_ERR);
+    assert_non_null(strstr(meld_error(), "y: ffmpeg output 3 is larger than 2 bytes"));
+    ffmpeg_free_sinks(&p);
 }
 
 static void runner_times_out(void **state)
@@ -176,6 +203,20 @@ static void mp4_frames_and_audio_match_what_was_encoded(void **state)
     clip_free(&c);
 }
 
+/* Every frame of a clip as packed 64x48 RGB, decoded by ffmpeg alone. */
+static uint8_t *full_decode_rgb(const char *mp4, const char *raw, long *n)
+{
+    const char *all[] = {"-i", mp4, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", raw};
+    run_ffmpeg(all, 9);
+    FILE *f = fopen(raw, "rb");
+    assert_non_null(f);
+    static uint8_t buf[1 << 22];
+    size_t bytes = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    *n = (long)(bytes / (64 * 48 * 3));
+    return buf;
+}
+
 /* The sampled frames are exactly frames 6, 18, 31, 43 of a full decode. */
 static void mp4_sampled_frames_are_the_right_ones(void **state)
 {
@@ -184,36 +225,159 @@ static void mp4_sampled_frames_are_the_right_ones(void **state)
         print_message("skipped: ffmpeg not on PATH (apt-get install ffmpeg)\n");
         skip();
     }
-    char mp4[512], y4m[512];
+    char mp4[512], raw[512];
     tmp_path(mp4, "testsrc.mp4");
-    tmp_path(y4m, "testsrc_all.y4m");
+    tmp_path(raw, "testsrc_all.rgb");
     const char *make[] = {"-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=2", "-c:v", "libx264",
                           "-pix_fmt", "yuv420p", mp4};
     run_ffmpeg(make, 9);
-    const char *all[] = {"-i", mp4, "-vsync", "passthrough", "-pix_fmt", "yuv420p", y4m};
-    run_ffmpeg(all, 7);
+    long n;
+    const uint8_t *all = full_decode_rgb(mp4, raw, &n);
+    assert_int_equal(n, 50);
     ClipOptions o = clip_default_options();
     o.want_audio = 0;
     Clip c;
     if (clip_load(mp4, &o, &c)) fail_msg("%s", meld_error());
-    Y4mReader r;
-    assert_int_equal(y4m_open(&r, y4m), MELD_OK);
-    Image f = {0}, next = {0};
-    int k = 0, differs_from_next = 0;
-    for (long i = 0; k < 4; i++) {
-        assert_int_equal(y4m_read_frame(&r, &f, 3), 1);
-        if (i == c.frame_index[k]) {
-            assert_memory_equal(f.pixels, c.frames[k].pixels, 64 * 48 * 3);
-            assert_int_equal(y4m_read_frame(&r, &next, 3), 1);   /* neighbours differ: the check can fail */
-            differs_from_next += memcmp(next.pixels, c.frames[k].pixels, 64 * 48 * 3) != 0;
-            i++;
-            k++;
-        }
+    const size_t fb = 64 * 48 * 3;
+    for (int k = 0; k < 4; k++) {
+        assert_memory_equal(all + c.frame_index[k] * fb, c.frames[k].pixels, fb);
+        /* neighbours differ: the check can fail */
+        assert_true(memcmp(all + (c.frame_index[k] + 1) * fb, c.frames[k].pixels, fb) != 0);
     }
-    assert_int_equal(differs_from_next, 4);
-    image_free(&f);
-    image_free(&next);
-    y4m_close(&r);
+    clip_free(&c);
+}
+
+/* What clip_load_many saw, per clip. */
+typedef struct {
+    ClipProblem problem[8];
+    char message[8][600];
+    Image frames[8][4];
+    int decodes[8], visits[8];
+} Seen;
+
+static int record_clip(void *ctx, int i, Clip *c, ClipProblem problem, const char *message)
+{
+    Seen *s = ctx;
+    s->visits[i]++;
+    s->problem[i] = problem;
+    snprintf(s->message[i], sizeof s->message[i], "%s", message);
+    if (c) {
+        s->decodes[i] = c->decodes;
+        for (int k = 0; k < 4; k++) s->frames[i][k] = c->frames[k], c->frames[k] = (Image){0};
+    }
+    return MELD_OK;
+}
+
+/* Lines of a file holding both needles. */
+static int count_lines(const char *path, const char *needle, const char *and_needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) n += strstr(line, needle) && strstr(line, and_needle);
+    if (f) fclose(f);
+    return n;
+}
+
+/* Six clips in one call: three good MP4s, one without audio, one damaged,
+ * one FIFO. ffmpeg (through a wrapper logging each run) runs once to list
+ * the packets and once to decode the three good clips together, and each
+ * problem is named. The frames are those clip_load gives for each alone. */
+static void many_clips_one_decode_each(void **state)
+{
+    (void)state;
+    if (!have_ffmpeg()) {
+        print_message("skipped: ffmpeg not on PATH (apt-get install ffmpeg)\n");
+        skip();
+    }
+    char paths[6][512], wrapper[512], log[512];
+    const char *names[6] = {"dia0_utt0.mp4", "dia0_utt1.mp4", "dia0_utt2.mp4", "silent.mp4", "broken.mp4", "fifo.mp4"};
+    for (int i = 0; i < 6; i++) tmp_path(paths[i], names[i]);
+    for (int i = 0; i < 4; i++) {
+        char src[80], dur[8];
+        snprintf(src, sizeof src, "testsrc=size=64x48:rate=%d:duration=1", 10 + 5 * i);
+        snprintf(dur, sizeof dur, "%d", 1);
+        const char *with_audio[] = {"-f", "lavfi", "-i", src, "-f", "lavfi", "-i", "sine=duration=1",
+                                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", paths[i]};
+        const char *silent[] = {"-f", "lavfi", "-i", src, "-c:v", "libx264", "-pix_fmt", "yuv420p", paths[i]};
+        if (i < 3) run_ffmpeg(with_audio, 16);
+        else run_ffmpeg(silent, 9);
+    }
+    FILE *f = fopen(paths[4], "wb");
+    assert_non_null(f);
+    fputs("not an mp4 at all", f);
+    fclose(f);
+    assert_int_equal(mkfifo(paths[5], 0600), 0);
+    tmp_path(log, "ffmpeg.log");
+    tmp_path(wrapper, "ffmpeg-logged");
+    f = fopen(wrapper, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho \"$*\" >> '%s'\nexec ffmpeg \"$@\"\n", log);
+    fclose(f);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+
+    ClipOptions o = clip_default_options();
+    o.ffmpeg = wrapper;
+    static Seen seen;
+    memset(&seen, 0, sizeof seen);
+    const char *list[6] = {paths[0], paths[1], paths[2], paths[3], paths[4], paths[5]};
+    if (clip_load_many(list, 6, &o, record_clip, &seen)) fail_msg("%s", meld_error());
+    for (int i = 0; i < 6; i++) assert_int_equal(seen.visits[i], 1);
+    const ClipProblem want[6] = {CLIP_OK, CLIP_OK, CLIP_OK, CLIP_NO_AUDIO, CLIP_DAMAGED, CLIP_UNREADABLE};
+    for (int i = 0; i < 6; i++)
+        if (seen.problem[i] != want[i]) fail_msg("%s: %s, expected %s (%s)", names[i], clip_problem_name(seen.problem[i]),
+                                                 clip_problem_name(want[i]), seen.message[i]);
+    assert_non_null(strstr(seen.message[3], "silent.mp4: no audio stream"));
+    assert_non_null(strstr(seen.message[4], "broken.mp4: ffmpeg failed: Invalid data"));
+    assert_non_null(strstr(seen.message[5], "fifo.mp4: is a FIFO, not a clip"));
+    /* runs: packet listings (the broken clip's failure, then the rest), one decode */
+    assert_int_equal(count_lines(log, "framecrc", ""), 2);
+    assert_int_equal(count_lines(log, "-filter_complex", ""), 1);
+    for (int i = 0; i < 6; i++) assert_int_equal(count_lines(log, "-filter_complex", names[i]), i < 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(seen.decodes[i], 1);
+        Clip c;
+        if (clip_load(paths[i], &o, &c)) fail_msg("%s", meld_error());
+        for (int k = 0; k < 4; k++) {
+            assert_int_equal(c.frames[k].width, seen.frames[i][k].width);
+            assert_memory_equal(c.frames[k].pixels, seen.frames[i][k].pixels, 64 * 48 * 3);
+            image_free(&seen.frames[i][k]);
+        }
+        clip_free(&c);
+    }
+}
+
+/* A clip cut with stream copy (ffmpeg -ss T -c copy) keeps the packets
+ * before the cut, which the decoder drops (an edit list): the container's
+ * count (100) is not what decodes (67). The clip is decoded again with the
+ * decoded count, and its frames are those of a plain full decode. */
+static void wrong_container_count_is_decoded_again(void **state)
+{
+    (void)state;
+    if (!have_ffmpeg()) {
+        print_message("skipped: ffmpeg not on PATH (apt-get install ffmpeg)\n");
+        skip();
+    }
+    char whole[512], cut[512], raw[512];
+    tmp_path(whole, "gop.mp4");
+    tmp_path(cut, "cut.mp4");
+    tmp_path(raw, "cut_all.rgb");
+    const char *make[] = {"-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=4", "-c:v", "libx264",
+                          "-g", "50", "-pix_fmt", "yuv420p", whole};
+    run_ffmpeg(make, 11);
+    const char *trim[] = {"-ss", "1.3", "-i", whole, "-c", "copy", cut};
+    run_ffmpeg(trim, 7);
+    long n;
+    const uint8_t *all = full_decode_rgb(cut, raw, &n);
+    ClipOptions o = clip_default_options();
+    o.want_audio = 0;
+    Clip c;
+    if (clip_load(cut, &o, &c)) fail_msg("%s", meld_error());
+    assert_int_equal(c.decodes, 2);
+    assert_int_equal(c.total_frames, n);
+    long idx[4];
+    frame_sample_indices(n, 4, idx);
+    for (int k = 0; k < 4; k++) assert_memory_equal(all + idx[k] * 64 * 48 * 3, c.frames[k].pixels, 64 * 48 * 3);
     clip_free(&c);
 }
 
@@ -383,7 +547,7 @@ static void still_image_is_a_one_frame_clip(void **state)
     assert_memory_equal(c.frames[3].pixels, c.frames[0].pixels, 170 * 200 * 3);
     clip_free(&c);
     assert_int_equal(clip_load("/nonexistent/x.mp4", &o, &c), MELD_ERR);
-    assert_non_null(strstr(meld_error(), "no such file"));
+    assert_non_null(strstr(meld_error(), "x.mp4: no such file"));
 }
 
 int main(void)
@@ -391,10 +555,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runner_reports_exit_status_and_last_line),
         cmocka_unit_test(runner_collects_a_second_output_on_fd3),
+        cmocka_unit_test(runner_collects_many_sinks),
         cmocka_unit_test(runner_times_out),
         cmocka_unit_test(runner_names_a_missing_program),
         cmocka_unit_test(mp4_frames_and_audio_match_what_was_encoded),
         cmocka_unit_test(mp4_sampled_frames_are_the_right_ones),
+        cmocka_unit_test(many_clips_one_decode_each),
+        cmocka_unit_test(wrong_container_count_is_decoded_again),
         cmocka_unit_test(truncated_mp4_and_appledouble_are_reported),
         cmocka_unit_test(wav_and_y4m_pair_without_ffmpeg),
         cmocka_unit_test(frame_folder_with_resampled_wav),

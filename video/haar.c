@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 #include "video/color.h"
 
 #define HAAR_MAX_FILE (64L << 20)
@@ -411,11 +412,8 @@ HaarCascade *haar_load_memory(const char *xml, size_t size, const char *name)
 
 HaarCascade *haar_load(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        meld_errorf("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    FILE *fp = input_file_fopen(path);
+    if (!fp) return NULL;
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HAAR_MAX_FILE) {
         fclose(fp);

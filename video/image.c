@@ -8,6 +8,7 @@
 
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 int image_check_size(int width, int height, int channels, const char *what)
 {
@@ -134,12 +135,12 @@ int pnm_read_memory(const uint8_t *data, size_t size, const char *name, Image *o
 int pnm_read(const char *path, Image *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = input_file_fopen(path);
+    if (!fp) return MELD_ERR;
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0) {
         fclose(fp);
-        return meld_errorf("%s: not a regular file", path);
+        return meld_errorf("%s: cannot stat: %s", path, strerror(errno));
     }
     /* The largest legal file: a header of a few hundred bytes plus the
      * largest raster. Anything bigger is refused before allocating. */

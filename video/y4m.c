@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 #include "video/color.h"
 
 /* Longest stream or frame header line we accept (real ones are < 100). */
@@ -201,11 +202,11 @@ int y4m_open_source(Y4mReader *r, Y4mReadFn read, void *ctx, const char *name)
 int y4m_open(Y4mReader *r, const char *path)
 {
     memset(r, 0, sizeof *r);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = input_file_fopen(path);
+    if (!fp) return MELD_ERR;
     struct stat st;
     r->fp = fp;
-    r->bytes_left = (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) ? (long long)st.st_size : -1;
+    r->bytes_left = fstat(fileno(fp), &st) == 0 ? (long long)st.st_size : -1;
     if (open_common(r, file_read, fp, path)) {
         y4m_close(r);
         return MELD_ERR;

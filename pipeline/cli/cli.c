@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pipeline/cli/commands.h"
+#include "pipeline/cli/messages.h"
 #include "pipeline/cli/version.h"
 
 const CommandSpec *const CLI_COMMANDS[] = {
@@ -19,7 +20,7 @@ static void usage(FILE *out)
     for (int i = 0; i < CLI_N_COMMANDS; i++) fprintf(out, "  %-9s %s\n", CLI_COMMANDS[i]->name, CLI_COMMANDS[i]->summary);
 }
 
-int cli_main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
@@ -35,10 +36,21 @@ int cli_main(int argc, char **argv)
     for (int i = 1; i < CLI_N_COMMANDS; i++)
         if (options_edit_distance(argv[1], CLI_COMMANDS[i]->name) < options_edit_distance(argv[1], CLI_COMMANDS[near]->name))
             near = i;
-    fprintf(stderr, "meld: unknown command '%s'", argv[1]);
-    if (options_edit_distance(argv[1], CLI_COMMANDS[near]->name) <= 2)
-        fprintf(stderr, " (did you mean %s?)", CLI_COMMANDS[near]->name);
-    fprintf(stderr, "\n");
+    bool near_enough = options_edit_distance(argv[1], CLI_COMMANDS[near]->name) <= 2;
+    cli_errorf(NULL, "unknown command '%s'%s%s%s", argv[1], near_enough ? " (did you mean " : "",
+               near_enough ? CLI_COMMANDS[near]->name : "", near_enough ? "?)" : "");
     usage(stderr);
     return 2;
+}
+
+/* Whatever a command printed must have reached stdout: `meld eval > FILE`
+ * on a full disk is a failure, not an exit 0 with nothing written. */
+int cli_main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+    const char *cmd = NULL;
+    for (int i = 0; argc >= 2 && i < CLI_N_COMMANDS; i++)
+        if (!strcmp(argv[1], CLI_COMMANDS[i]->name)) cmd = CLI_COMMANDS[i]->name;
+    if (cli_check_stdout(cmd) && status == 0) status = 1;
+    return status;
 }

@@ -6,6 +6,7 @@
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/eda/eda.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 typedef struct {
@@ -30,7 +31,8 @@ const CommandSpec CMD_EDA = {
     .summary = "exploratory analysis of the MELD annotations",
     .about = "Exploratory analysis of the MELD annotations, per split and overall: sizes,\n"
              "emotion and sentiment distributions, words per utterance, dialogue structure,\n"
-             "emotion shifts, durations, class weights, clips, and data issues.\n",
+             "emotion shifts, durations, class weights, clips, data issues, and which\n"
+             "utterances have MELD's released audio features when their pickles are there.\n",
     .run = run_eda,
     .options = OPTIONS,
     .n_options = OPT_COUNT(OPTIONS),
@@ -67,14 +69,17 @@ static int run_eda(int argc, char **argv)
     report_warnings(cmd);
 
     EdaReport report;
-    rc = 0;
-    if (eda_compute(&ds, &report) ||
+    MeldFeatures features[N_FEATURE_PICKLES] = {0};
+    rc = eda_compute(&ds, &report);
+    if (!rc) eda_add_features(&report, &loc, features);
+    if (rc ||
         (json ? eda_write_json(&report, stdout) : eda_write_text(&report, stdout)) ||
-        (html && eda_write_html(&report, html))) {
+        (html && (atomic_file_sweep(html), eda_write_html(&report, html)))) {
         rc = report_error(cmd);
     } else if (html) {
-        fprintf(stderr, "meld eda: wrote %s\n", html);
+        cli_errorf(cmd, "wrote %s", html);
     }
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) meld_features_free(&features[k]);
     dataset_free(&ds);
     return rc;
 }

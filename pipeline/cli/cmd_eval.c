@@ -14,7 +14,7 @@
 #include "tensor/threadpool.h"
 
 typedef struct {
-    const char *model_file, *data, *cache, *split, *html;
+    const char *model_file, *data, *cache, *split, *html, *features;
     int batch, threads;
     bool json;
 } EvalArgs;
@@ -26,6 +26,7 @@ static const Option OPTIONS[] = {
     {"--cache", OPT_TEXT, A(cache, const char *), "DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
     {"--split", OPT_CHOICE, A(split, const char *), "dev|test", .help = "split to evaluate", .def = "test"},
     {"--json", OPT_FLAG, A(json, bool), .help = "print one JSON object instead of the text report"},
+    {"--features", OPT_CHOICE, A(features, const char *), "clips|meld-pickle", .help = "the inputs the checkpoint must have been trained on: features computed from the clips, or MELD's released audio features (the checkpoint records which: optional)", .def_text = "what the checkpoint records"},
     {"--html", OPT_TEXT, A(html, const char *), "FILE", .help = "also write an HTML page: confusion matrices, training curves", .def_text = "none"},
     {"--batch", OPT_INT, A(batch, int), "N", .help = "batch size", .alias = "--batch-size", .lo = 1, .hi = 100000, .def = "32"},
     {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
@@ -43,7 +44,9 @@ const CommandSpec CMD_EVAL = {
     .about = "Per task: accuracy, weighted and macro F1, per-class precision/recall/F1/support\n"
              "(as sklearn's classification_report) and the confusion matrix, beside the\n"
              "majority-class and stratified-random baselines. --html writes a page with the\n"
-             "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n",
+             "confusion matrices and the training curves (log.jsonl beside the checkpoint).\n"
+             "The inputs are those the checkpoint was trained on: for --features meld-pickle,\n"
+             "MELD's released audio features of its task, found under --data.\n",
     .run = run_eval,
     .options = OPTIONS,
     .n_options = OPT_COUNT(OPTIONS),
@@ -52,18 +55,20 @@ const CommandSpec CMD_EVAL = {
     .args_size = sizeof(EvalArgs),
 };
 
-/* What the report's numbers are measured on: this corpus and cache, this
+/* What the report's numbers are measured on: this corpus and cache (corpus
+ * NULL: MELD's released features, read into memory from data), this
  * command and code; the model as the checkpoint names it. */
-static int measured_provenance(Provenance *p, const Corpus *c, const LoadedModel *lm, const SplitData *splits,
-                               const char *command)
+static int measured_provenance(Provenance *p, const Corpus *c, const char *data, const LoadedModel *lm,
+                               const SplitData *splits, const char *command)
 {
     provenance_init(p);
-    p->seed = c->synthetic ? c->seed : -1;
+    p->seed = c && c->synthetic ? c->seed : -1;
     const Cache *caches[N_SPLITS] = {&splits[0].cache, &splits[1].cache, &splits[2].cache};
     p->cache_hash = provenance_cache_hash(caches, N_SPLITS);
     const char *model = lm->provenance.model ? lm->provenance.model : lm->model->kind->name;
-    return provenance_set(&p->corpus, c->synthetic ? "synthetic" : "MELD") || provenance_set(&p->data, c->root) ||
-                   provenance_set(&p->cache, c->cache_dir) || provenance_set(&p->model, model) ||
+    const char *corpus = c && c->synthetic ? "synthetic" : "MELD";
+    return provenance_set(&p->corpus, corpus) || provenance_set(&p->data, c ? c->root : data) ||
+                   provenance_set(&p->cache, c ? c->cache_dir : NULL) || provenance_set(&p->model, model) ||
                    provenance_set(&p->command, command) || provenance_set(&p->version, meld_version_string())
                ? MELD_ERR
                : MELD_OK;
@@ -84,7 +89,6 @@ static char *log_beside(const char *checkpoint)
 
 static int open_splits(const char *cache_dir, uint64_t hash, SplitData *splits)
 {
-    memset(splits, 0, sizeof *splits * N_SPLITS);
     for (int s = 0; s < N_SPLITS; s++) {
         char *base = path_join(cache_dir, split_name(s));
         char *path = base ? meld_malloc(strlen(base) + 16, "path") : NULL;
@@ -92,23 +96,23 @@ static int open_splits(const char *cache_dir, uint64_t hash, SplitData *splits)
         if (path) sprintf(path, "%s.meldcache", base);
         if (rc == MELD_OK) rc = split_data_open(&splits[s], path, hash, NULL);
         free(base), free(path);
-        if (rc) {
-            for (int k = 0; k < s; k++) split_data_close(&splits[k]);
-            return MELD_ERR;
-        }
+        if (rc) return MELD_ERR;
     }
     return MELD_OK;
 }
 
-/* The report in the forms asked for. */
-static int report(const EvalArgs *a, const LoadedModel *lm, const Corpus *corpus, SplitData *splits, const char *command)
+/* The report in the forms asked for (corpus NULL: MELD's released
+ * features, from data). */
+static int report(const EvalArgs *a, const LoadedModel *lm, const Corpus *corpus, const char *data, SplitData *splits,
+                  const char *command)
 {
     const SplitData *eval = &splits[strcmp(a->split, "dev") ? SPLIT_TEST : SPLIT_DEV];
     EvalResult r;
     Baselines b;
     Provenance measured;
-    int rc = measured_provenance(&measured, corpus, lm, splits, command);
-    if (rc == MELD_OK) rc = evaluate_split(lm->model, eval, &lm->norm, a->batch, &r, NULL, NULL, NULL, NULL);
+    int rc = measured_provenance(&measured, corpus, data, lm, splits, command);
+    if (rc == MELD_OK && evaluate_split(lm->model, eval, &lm->norm, a->batch, &r, NULL, NULL, NULL, NULL))
+        rc = meld_error_context("%s on the %s split", a->model_file, a->split);
     if (rc == MELD_OK) rc = baselines_compute(&splits[SPLIT_TRAIN], eval, &b);
     ReportSource src = {.data = &measured, .model = &lm->provenance, .checkpoint = a->model_file, .epoch = lm->epoch};
     if (rc == MELD_OK && a->json) rc = report_eval_json(stdout, a->split, lm->model->cfg.task, &r, &b, &src);
@@ -120,11 +124,42 @@ static int report(const EvalArgs *a, const LoadedModel *lm, const Corpus *corpus
     if (status == 0 && a->html) {
         char *log = log_beside(a->model_file);
         status = log ? report_eval_html(a->html, a->split, lm->model->cfg.task, &r, &b, &src, log) : report_error("eval");
-        if (!status && !a->json) printf("wrote %s\n", a->html);
+        char shown[4096];
+        if (!status && !a->json) printf("wrote %s\n", cli_shown(a->html, shown, sizeof shown));
         free(log);
     }
     provenance_free(&measured);
     return status;
+}
+
+/* The checkpoint on the inputs it was trained on: MELD's released features
+ * or a feature cache of the corpus. */
+static int eval_model(const EvalArgs *a, CorpusRequest *req, const LoadedModel *lm, const char *command)
+{
+    int pickle = corpus_pickle_of_config(lm->cache_config), rc;
+    SplitData splits[N_SPLITS];
+    memset(splits, 0, sizeof splits);
+    req->quiet = a->json;
+    if (a->features && (pickle >= 0) != !strcmp(a->features, "meld-pickle")) {
+        cli_errorf("eval", "%s was trained on '%s', not on --features %s", a->model_file, lm->cache_config, a->features);
+        return 1;
+    }
+    if (pickle >= 0) {   /* MELD's released features, as the checkpoint records */
+        char config[128];
+        if (corpus_pickle_ready("eval", req, pickle, lm->cache_config, splits, config, sizeof config)) return 1;
+        rc = report(a, lm, NULL, a->data ? a->data : "MELD's released features", splits, command);
+        for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+        return rc;
+    }
+    Corpus corpus;
+    req->prep_fixed = true;
+    if (corpus_features_from_config(lm->cache_config, &req->prep)) return report_error("eval");
+    if (corpus_ready("eval", req, &corpus)) return 1;
+    if (open_splits(corpus.cache_dir, lm->cache_hash, splits)) rc = report_error("eval");
+    else rc = report(a, lm, &corpus, NULL, splits, command);
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+    corpus_release(&corpus);
+    return rc;
 }
 
 static int run_eval(int argc, char **argv)
@@ -144,21 +179,11 @@ static int run_eval(int argc, char **argv)
     }
     CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options(), .data = a.data, .cache = a.cache};
     LoadedModel lm;
-    Corpus corpus;
-    SplitData splits[N_SPLITS];
     if (checkpoint_load_model(a.model_file, &lm)) {
         free(command);
         return report_error("eval");
     }
-    req.quiet = a.json;
-    req.prep_fixed = true;
-    if (corpus_features_from_config(lm.cache_config, &req.prep)) rc = report_error("eval");
-    else if (corpus_ready("eval", &req, &corpus)) rc = 1;
-    else if (open_splits(corpus.cache_dir, lm.cache_hash, splits)) rc = report_error("eval");
-    else {
-        rc = report(&a, &lm, &corpus, splits, command);
-        for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
-    }
+    rc = eval_model(&a, &req, &lm, command);
     loaded_model_free(&lm);
     free(command);
     return rc;

@@ -13,6 +13,7 @@
 #include "audio/wav.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/messages.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 static const char *CMD = "features";
@@ -156,7 +157,8 @@ static int run_features(int argc, char **argv)
         audio_free(&a);
         return report_error(CMD);
     }
-    fprintf(stderr, "%s: %d-bit %s, %d channel%s, %d Hz, %.3f s%s\n", path, info.bits_per_sample,
+    char shown[4096];
+    fprintf(stderr, "%s: %d-bit %s, %d channel%s, %d Hz, %.3f s%s\n", cli_shown(path, shown, sizeof shown), info.bits_per_sample,
             format_name(&info), info.channels, info.channels == 1 ? "" : "s", rate_in,
             (double)info.n_frames / rate_in, rate_in == 16000 ? "" : " (resampled to 16 kHz)");
     float *m;
@@ -169,8 +171,9 @@ static int run_features(int argc, char **argv)
     }
     report_warnings(CMD);
     if (out) {
+        atomic_file_sweep(out);
         rc = npy_write_f32(out, m, rows, cols);
-        if (!rc) printf("wrote %s: %s, %zu x %zu float32\n", out, args.kind, rows, cols);
+        if (!rc) printf("wrote %s: %s, %zu x %zu float32\n", cli_shown(out, shown, sizeof shown), args.kind, rows, cols);
     } else {
         summary((Kind)kind, args.kind, m, rows, cols);
     }

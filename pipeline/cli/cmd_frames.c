@@ -13,6 +13,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/features/clip.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "video/face.h"
 #include "video/haar.h"
@@ -129,15 +130,17 @@ static int run_frames(int argc, char **argv)
     else snprintf(dir, sizeof dir, "runs/frames/%s", stem);
 
     rc = make_dirs(dir) ? 1 : 0;
+    if (rc == 0) atomic_file_sweep_folder(dir);
     Image *crops = calloc((size_t)clip.n_frames, sizeof(Image));
     FaceCropInfo *info = calloc((size_t)clip.n_frames, sizeof(FaceCropInfo));
     int centre = 0;
     if (rc == 0 && (!crops || !info)) rc = (meld_errorf("out of memory"), 1);
     if (rc == 0 && (centre = clip_face_crops(&clip, cascade, &face, crops, info)) < 0) rc = 1;
     if (rc == 0) {
-        printf("%s: %ld frames, %d sampled, %dx%d %s crops, %s\n", a.input, clip.total_frames, clip.n_frames,
-               face.size, face.size, face.channels == 3 ? "RGB" : "grey",
-               cascade ? cpath : "no face detection");
+        char input[4096], cascade_shown[4096];
+        printf("%s: %ld frames, %d sampled, %dx%d %s crops, %s\n", cli_shown(a.input, input, sizeof input),
+               clip.total_frames, clip.n_frames, face.size, face.size, face.channels == 3 ? "RGB" : "grey",
+               cascade ? cli_shown(cpath, cascade_shown, sizeof cascade_shown) : "no face detection");
     }
     for (int i = 0; rc == 0 && i < clip.n_frames; i++) {
         char path[1400];
@@ -147,13 +150,15 @@ static int run_frames(int argc, char **argv)
             break;
         }
         const FaceCropInfo *f = &info[i];
+        char shown[4096];
+        cli_shown(path, shown, sizeof shown);
         if (f->face_found)
             printf("frame %ld: face %dx%d at %d,%d (%d found), crop %dx%d at %d,%d -> %s\n", clip.frame_index[i],
                    f->face.width, f->face.height, f->face.x, f->face.y, f->n_faces, f->crop.width, f->crop.height,
-                   f->crop.x, f->crop.y, path);
+                   f->crop.x, f->crop.y, shown);
         else
             printf("frame %ld: no face, centre crop %dx%d at %d,%d -> %s\n", clip.frame_index[i], f->crop.width,
-                   f->crop.height, f->crop.x, f->crop.y, path);
+                   f->crop.height, f->crop.x, f->crop.y, shown);
     }
     if (rc == 0) printf("%d of %d frames without a face (centre crop)\n", centre, clip.n_frames);
     if (rc) report_error("frames");

@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "pipeline/cli/commands.h"
+#include "audio/functionals.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/export/model_io.h"
-#include "pipeline/train/json_out.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 #include "video/haar.h"
 
 typedef struct {
@@ -60,6 +61,7 @@ const CommandSpec CMD_PREDICT = {
 
 typedef struct {
     int json, full_precision;
+    const char *model_file;   /* named in errors */
 } Style;
 
 static bool finite_all(const float *v, int n)
@@ -76,49 +78,43 @@ static int argmax(const float *v, int n)
     return best;
 }
 
-/* One JSON object: clip, labels and probabilities (null when the model's
- * outputs are not finite, with a note). */
-static void print_clip_json(const char *label, const float *pe, const float *ps, const Style *st)
+/* One clip as one JSON line: clip, labels and probabilities (null when the
+ * model's outputs are not finite, with a note). MELD_OK or MELD_ERR (a
+ * write error). */
+static int print_clip_json(const char *label, const float *pe, const float *ps, const Style *st)
 {
     bool ok = finite_all(pe, N_EMOTIONS) && finite_all(ps, N_SENTIMENTS);
-    JsonOut j;
-    json_init(&j);
-    json_object_begin(&j);
-    json_key(&j, "clip"), json_string(&j, label);
-    json_key(&j, "emotion"), json_string(&j, ok ? emotion_name(argmax(pe, N_EMOTIONS)) : NULL);
-    json_key(&j, "sentiment"), json_string(&j, ok ? sentiment_name(argmax(ps, N_SENTIMENTS)) : NULL);
-    const float *probs[2] = {pe, ps};
-    const char *keys[2] = {"emotion_probs", "sentiment_probs"};
-    for (int t = 0; t < 2; t++) {
-        json_key(&j, keys[t]);
-        json_object_begin(&j);
-        for (int k = 0; k < (t ? N_SENTIMENTS : N_EMOTIONS); k++) {
-            json_key(&j, t ? sentiment_name(k) : emotion_name(k));
-            if (st->full_precision) json_real(&j, probs[t][k], 9);
-            else json_fixed(&j, probs[t][k], 4);
-        }
-        json_object_end(&j);
-    }
-    if (!ok) json_key(&j, "note"), json_string(&j, "the model's outputs are not finite: its weights are damaged");
-    json_object_end(&j);
-    if (json_ok(&j) == MELD_OK) printf("%s\n", j.text);
-    else fprintf(stderr, "meld predict: %s\n", meld_error());
-    json_free(&j);
+    const char *fmt = st->full_precision ? "%.9g" : "%.4f";
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, stdout);
+    json_begin_object(&j, NULL);
+    json_string(&j, "clip", label);
+    json_string(&j, "emotion", ok ? emotion_name(argmax(pe, N_EMOTIONS)) : NULL);
+    json_string(&j, "sentiment", ok ? sentiment_name(argmax(ps, N_SENTIMENTS)) : NULL);
+    json_begin_object(&j, "emotion_probs");
+    for (int k = 0; k < N_EMOTIONS; k++) json_real(&j, emotion_name(k), pe[k], fmt);
+    json_end_object(&j);
+    json_begin_object(&j, "sentiment_probs");
+    for (int k = 0; k < N_SENTIMENTS; k++) json_real(&j, sentiment_name(k), ps[k], fmt);
+    json_end_object(&j);
+    if (!ok) json_string(&j, "note", "the model's outputs are not finite: its weights are damaged");
+    json_end_object(&j);
+    putchar('\n');
+    return json_writer_finish(&j, "predict");
 }
 
-static void print_clip(const char *label, const float *pe, const float *ps, const Style *st)
+static int print_clip(const char *label, const float *pe, const float *ps, const Style *st)
 {
-    if (st->json) {
-        print_clip_json(label, pe, ps, st);
-        return;
-    }
+    if (st->json) return print_clip_json(label, pe, ps, st);
+    char shown[4096];
     if (!finite_all(pe, N_EMOTIONS) || !finite_all(ps, N_SENTIMENTS)) {
-        printf("%s: no prediction: the model's outputs are not finite (its weights are damaged)\n", label);
-        return;
+        printf("%s: no prediction: the model's outputs are not finite (its weights are damaged)\n",
+               cli_shown(label, shown, sizeof shown));
+        return MELD_OK;
     }
     int be = argmax(pe, N_EMOTIONS), bs = argmax(ps, N_SENTIMENTS);
     const char *num = st->full_precision ? "%.9g" : "%.2f";
-    printf("%s: emotion %s (", label, emotion_name(be));
+    printf("%s: emotion %s (", cli_shown(label, shown, sizeof shown), emotion_name(be));
     printf(num, pe[be]);
     printf("), sentiment %s (", sentiment_name(bs));
     printf(num, ps[bs]);
@@ -128,6 +124,7 @@ static void print_clip(const char *label, const float *pe, const float *ps, cons
         printf(num, pe[k]);
     }
     printf("]\n");
+    return MELD_OK;
 }
 
 /* The streams the model reads: audio (functionals or log-Mel), video (frames). */
@@ -153,9 +150,12 @@ static int predict_items(const LoadedModel *lm, const CacheConfig *cfg, const Ca
         fprintf(stderr, "meld predict: out of memory\n");
         status = 1;
     } else if (model_io_predict(lm->model, &lm->norm, cfg, items, n, pe, ps, save_inputs)) {
+        if (!strstr(meld_error(), st->model_file)) meld_error_context("%s", st->model_file);
         status = report_error("predict");
     } else {
-        for (int i = 0; i < n; i++) print_clip(labels[i], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, st);
+        for (int i = 0; i < n && !status; i++)
+            if (print_clip(labels[i], pe + (size_t)i * N_EMOTIONS, ps + (size_t)i * N_SENTIMENTS, st))
+                status = report_error("predict");
     }
     free(pe), free(ps);
     return status;
@@ -176,8 +176,7 @@ static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style
     int streams = model_streams(lm->model);
     for (int i = 0; i < n; i++) {
         if (clip_features_of(clips[i], &po, cascade, streams, &feat[m]) != MELD_OK) {
-            fprintf(stderr, "meld predict: %s (model %s reads %s)\n", meld_error(), lm->model->kind->name,
-                    streams_text(streams));
+            cli_errorf("predict", "%s (model %s reads %s)", meld_error(), lm->model->kind->name, streams_text(streams));
             status = 1;
             continue;
         }
@@ -185,7 +184,9 @@ static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style
                                .mel = feat[m].mel, .functional = feat[m].functional, .frames = feat[m].frames};
         labels[m++] = clips[i];
     }
-    CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = lm->model->cfg.func_dim, .n_frames = po.frames,
+    /* The features as computed, whatever the model expects: batch building
+     * refuses a mismatch. */
+    CacheConfig cfg = {.n_mels = po.n_mels, .functional_dim = functionals_dim(), .n_frames = po.frames,
                        .frame_size = po.size, .frame_channels = 3};
     snprintf(cfg.config, sizeof cfg.config, "%s", lm->cache_config);
     if (m > 0 && predict_items(lm, &cfg, items, m, labels, st, save_inputs)) status = 1;
@@ -229,7 +230,7 @@ static int run_predict(int argc, char **argv)
         fprintf(stderr, "meld predict: needs --model-file and either clips or --inputs (not both)\n");
         return 2;
     }
-    Style st = {a.json, a.full_precision};
+    Style st = {a.json, a.full_precision, a.model_file};
     LoadedModel lm;
     if (checkpoint_load_model(a.model_file, &lm)) return report_error("predict");
     int status = a.inputs ? predict_inputs(&lm, a.inputs, &st)

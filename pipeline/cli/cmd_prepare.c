@@ -5,6 +5,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
+#include "pipeline/features/clip.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
 
@@ -19,9 +20,9 @@ static const Option OPTIONS[] = {
     {"--data", OPT_TEXT, A(data, const char *), "DIR", .help = "folder holding MELD", .def_text = "$MELD_DATA, else MELD under ./data, ./MELD.Raw or ./MELD, else the built-in corpus in " BUILTIN_CORPUS_DIR},
     {"--out", OPT_TEXT, A(out, const char *), "CACHE_DIR", .help = "feature cache folder", .def_text = "the data folder's cache/"},
     {"--threads", OPT_INT, A(threads, int), "N", .help = "threads", .lo = 1, .hi = THREADPOOL_MAX_THREADS, .def_text = "$MELD_THREADS, else every online core"},
-    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance", .lo = 1, .hi = 64},
-    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops, pixels", .lo = 16, .hi = 1024},
-    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands", .lo = 1, .hi = 256},
+    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance", .lo = 1, .hi = CLIP_MAX_K},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops, pixels", .lo = 16, .hi = PREPARE_MAX_SIZE},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands", .lo = 1, .hi = PREPARE_MAX_MELS},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
 };
@@ -54,7 +55,9 @@ static int run_prepare(int argc, char **argv)
     if (a.threads && threadpool_set_threads(a.threads)) return report_error("prepare");
     Corpus corpus;
     if (corpus_ready("prepare", &req, &corpus)) return 1;
-    printf("cache %s is up to date (%s corpus %s, %d threads)\n", corpus.cache_dir,
-           corpus.synthetic ? "built-in synthetic" : "data", corpus.root, threadpool_threads());
+    char cache[4096], root[4096];
+    printf("cache %s is up to date (%s corpus %s, %d threads)\n", cli_shown(corpus.cache_dir, cache, sizeof cache),
+           corpus.synthetic ? "built-in synthetic" : "data", cli_shown(corpus.root, root, sizeof root),
+           threadpool_threads());
     return 0;
 }

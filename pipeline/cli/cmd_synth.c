@@ -73,8 +73,10 @@ static int run_synth(int argc, char **argv)
     report_warnings(cmd);
     double secs = wall_seconds() - prog.start;
     int total = st.n_utts[SYNTH_TRAIN] + st.n_utts[SYNTH_DEV] + st.n_utts[SYNTH_TEST];
+    char shown[4096];
     printf("wrote %d utterances in %d dialogues to %s (seed %llu)\n", total,
-           st.n_dialogues[SYNTH_TRAIN] + st.n_dialogues[SYNTH_DEV] + st.n_dialogues[SYNTH_TEST], out,
+           st.n_dialogues[SYNTH_TRAIN] + st.n_dialogues[SYNTH_DEV] + st.n_dialogues[SYNTH_TEST],
+           cli_shown(out, shown, sizeof shown),
            (unsigned long long)cfg.seed);
     static const char *const NAMES[SYNTH_N_SPLITS] = {"train", "dev", "test"};
     for (int s = 0; s < SYNTH_N_SPLITS; s++)

@@ -17,6 +17,7 @@
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
 #include "pipeline/cli/version.h"
+#include "pipeline/features/clip.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
 #include "tensor/threadpool.h"
@@ -86,7 +87,7 @@ static void default_weight_decay(char *buf, size_t cap)
 }
 
 typedef struct {
-    const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade, *schedule;
+    const char *data, *cache, *model, *task, *optim, *weights, *out, *audio, *cascade, *schedule, *features;
     float lr, clip_norm, weight_decay;
     int epochs, batch, patience, threads, seed, hidden, frames, size, mels;
     bool resume, overwrite, json, context, lenient;
@@ -116,11 +117,12 @@ static const Option OPTIONS[] = {
     {"--context", OPT_FLAG, A(context, bool), .help = "dialogue-level context: a BiLSTM over a dialogue's utterances", .only = ONLY_FUSION},
     {"--audio", OPT_CHOICE, A(audio, const char *), "functionals|mel", .help = "audio branch: the functional-vector MLP or the log-Mel LSTM", .def = "functionals", .only = ONLY_FUSION},
     {"--hidden", OPT_INT, A(hidden, int), "N", .help = "units of the recurrent layers; fusion: of its --audio mel LSTM", .lo = 1, .hi = 4096, .def_fn = default_hidden, .only = ONLY_GRU | ONLY_LSTM | ONLY_MELSTM | ONLY_FUSION},
-    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance in the cache", .lo = 1, .hi = 64},
-    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops in the cache, pixels", .lo = 16, .hi = 1024},
-    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = 256},
+    {"--frames", OPT_INT, A(frames, int), "K", .help = "face frames per utterance in the cache", .lo = 1, .hi = CLIP_MAX_K},
+    {"--size", OPT_INT, A(size, int), "N", .help = "side of the face crops in the cache, pixels", .lo = 16, .hi = PREPARE_MAX_SIZE},
+    {"--mels", OPT_INT, A(mels, int), "N", .help = "log-Mel bands in the cache", .lo = 1, .hi = PREPARE_MAX_MELS},
     {"--cascade", OPT_TEXT, A(cascade, const char *), "FILE|none", .help = "Haar face cascade for the cache, or none for centre crops", .def_text = "opencv-data's frontal-face cascade; none for the built-in corpus"},
     {"--lenient", OPT_FLAG, A(lenient, bool), .help = "skip malformed CSV rows instead of stopping"},
+    {"--features", OPT_CHOICE, A(features, const char *), "clips|meld-pickle", .help = "inputs: features computed from the clips, or (gru, lstm; one --task) MELD's released audio features, audio_embeddings_feature_selection_{emotion,sentiment}.pkl beside the CSVs under --data", .def = "clips"},
 };
 #undef A
 
@@ -295,28 +297,29 @@ static void print_trained(FILE *out, const TrainResult *res, int patience)
             res->best_path);
 }
 
-/* Corpus and command into the run's provenance. */
-static int fill_provenance(Provenance *p, const Corpus *c, const char *model, const char *command)
+/* Corpus and command into the run's provenance (c NULL: MELD's released
+ * features, read from data; no cache). */
+static int fill_provenance(Provenance *p, const Corpus *c, const char *data, const char *model, const char *command)
 {
     provenance_init(p);
-    p->seed = c->synthetic ? c->seed : -1;
-    return provenance_set(&p->corpus, c->synthetic ? "synthetic" : "MELD") || provenance_set(&p->data, c->root) ||
-                   provenance_set(&p->cache, c->cache_dir) || provenance_set(&p->model, model) ||
+    p->seed = c && c->synthetic ? c->seed : -1;
+    return provenance_set(&p->corpus, c && c->synthetic ? "synthetic" : "MELD") ||
+                   provenance_set(&p->data, c ? c->root : data) || provenance_set(&p->cache, c ? c->cache_dir : NULL) ||
+                   provenance_set(&p->model, model) ||
                    provenance_set(&p->command, command) || provenance_set(&p->version, meld_version_string())
                ? MELD_ERR
                : MELD_OK;
 }
 
-static int train_and_report(TrainOptions *o, const TrainArgs *a, const Corpus *corpus, int argc, char **argv)
+static int train_and_report(TrainOptions *o, const TrainArgs *a, const char *cache_config, int argc, char **argv)
 {
     TrainCtx ctx = {.epoch = 0, .json = a->json};
     o->cb_ctx = &ctx;
     o->on_start = on_start;
     o->on_batch = on_batch;
     o->on_epoch = on_epoch;
-    o->cache_dir = corpus->cache_dir;
-    o->cache_hash = cache_hash(corpus->config);
-    o->cache_config = corpus->config;
+    o->cache_hash = cache_hash(cache_config);
+    o->cache_config = cache_config;
     o->stop = &stop_request;
     TrainResult res;
     catch_signals(true);
@@ -388,7 +391,14 @@ static int run_train(int argc, char **argv)
         snprintf(hparams + strlen(hparams), sizeof hparams - strlen(hparams), "%sweight_decay=%.7g", a.lr > 0 ? "," : "",
                  (double)a.weight_decay);
     o.optim_hparams = hparams[0] ? hparams : NULL;
+    int pickle = corpus_pickle_choice("train", strcmp(a.features, "clips") ? a.features : NULL, o.cfg.task, o.model);
+    if (pickle == -2) {
+        free(command), free(run), free(typed);
+        return 2;
+    }
     model_variant_name(o.model, &o.cfg, variant, sizeof variant);
+    if (pickle >= 0)   /* a run of MELD's released features: runs/gru-pickle-emotion */
+        snprintf(variant, sizeof variant, "%s-pickle-%s", o.model, pickle == FEATURE_PICKLE_EMOTION ? "emotion" : "sentiment");
     char *default_out = a.out ? NULL : path_join("runs", variant);
     o.out_dir = a.out ? a.out : default_out;
     CorpusRequest req = {.allow_synthetic = true, .prep = prep, .data = a.data, .cache = a.cache, .lenient = a.lenient};
@@ -397,25 +407,43 @@ static int run_train(int argc, char **argv)
 
     RunFolder folder = {.lock_fd = -1};
     Corpus corpus;
+    memset(&corpus, 0, sizeof corpus);
+    SplitData splits[N_SPLITS];
+    memset(splits, 0, sizeof splits);
     Provenance prov;
     provenance_init(&prov);
     RunMode mode = a.resume ? RUN_RESUME : a.overwrite ? RUN_OVERWRITE : RUN_NEW;
+    bool have_corpus = false;
     if (!o.out_dir || (a.threads && threadpool_set_threads(a.threads)) ||
         run_folder_open(&folder, o.out_dir, mode, command)) {
         rc = report_error("train");
+    } else if (pickle >= 0) {   /* MELD's released features: in memory, no cache */
+        const char *data = a.data ? a.data : "MELD's released features";
+        if (corpus_pickle_ready("train", &req, pickle, NULL, splits, corpus.config, sizeof corpus.config)) rc = 1;
+        else if (fill_provenance(&prov, NULL, data, variant, run)) rc = report_error("train");
+        else o.splits = splits;
     } else if (corpus_ready("train", &req, &corpus)) {
         rc = 1;
-    } else if (fill_provenance(&prov, &corpus, variant, run)) {
-        rc = report_error("train");
     } else {
-        fprintf(stderr, "meld train: %s corpus %s (cache %s), model %s, run folder %s, %d threads\n",
-                corpus.synthetic ? "synthetic" : "MELD", corpus.root, corpus.cache_dir, variant, o.out_dir,
-                threadpool_threads());
+        have_corpus = true;
+        if (fill_provenance(&prov, &corpus, NULL, variant, run)) rc = report_error("train");
+        else o.cache_dir = corpus.cache_dir;
+    }
+    if (rc < 0) {
+        if (pickle >= 0)
+            cli_errorf("train", "MELD's released audio features, model %s, run folder %s, %d threads", variant, o.out_dir,
+                       threadpool_threads());
+        else
+            cli_errorf("train", "%s corpus %s (cache %s), model %s, run folder %s, %d threads",
+                       corpus.synthetic ? "synthetic" : "MELD", corpus.root, corpus.cache_dir, variant, o.out_dir,
+                       threadpool_threads());
         o.folder = &folder;
         o.provenance = &prov;
         o.command = command;
-        rc = train_and_report(&o, &a, &corpus, argc, typed);
+        rc = train_and_report(&o, &a, corpus.config, argc, typed);
     }
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+    if (have_corpus) corpus_release(&corpus);
     run_folder_close(&folder);
     provenance_free(&prov);
     free(default_out);

@@ -1,5 +1,6 @@
 #include "pipeline/cli/corpus.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,9 @@
 #include <unistd.h>
 
 #include "pipeline/cli/messages.h"
+#include "pipeline/data/meld_pickle.h"
+#include "pipeline/features/clip.h"
+#include "pipeline/models/models.h"
 #include "pipeline/synth/synth.h"
 #include "tensor/error.h"
 
@@ -130,7 +134,7 @@ static int ensure_builtin(const char *cmd, bool quiet)
     SynthConfig cfg;
     synth_config_default(&cfg);
     if (!quiet)
-        fprintf(stderr, "meld %s: writing the built-in synthetic corpus (%d dialogues, seed %llu) to %s/\n", cmd,
+        cli_errorf(cmd, "writing the built-in synthetic corpus (%d dialogues, seed %llu) to %s/",
                 cfg.n_dialogues, (unsigned long long)cfg.seed, BUILTIN_CORPUS_DIR);
     SynthCtx ctx = {.cmd = cmd};
     progress_init(&ctx.bar);
@@ -145,39 +149,121 @@ typedef struct {
     Progress bar;
     const char *cmd;
     bool quiet;
-    int skips_shown;
 } PrepCtx;
 
-static void prep_progress(void *ctx, const char *split, int done, int total, int skipped)
+static void prep_progress(void *ctx, int done, int total)
 {
     PrepCtx *c = ctx;
-    (void)skipped;
     if (c->quiet) return;
-    if (done == 0) {   /* a new split starts */
+    if (done == 0) {   /* the work starts */
         progress_init(&c->bar);
         return;
     }
-    char label[64];
-    snprintf(label, sizeof label, "prepare %s", split);
-    progress_update(&c->bar, label, done, total, NULL);
-    if (done == total) {
-        progress_end(&c->bar);
-        progress_init(&c->bar);
+    progress_update(&c->bar, "prepare", done, total, NULL);
+    if (done == total) progress_end(&c->bar);
+}
+
+static void prep_wait(void *ctx, const char *message)
+{
+    PrepCtx *c = ctx;
+    cli_errorf(c->cmd, "%s", message);
+}
+
+/* The clips left out of the caches, by kind, a few named of each. */
+enum { SKIPS_NAMED = 5 };
+typedef struct {
+    int count[CLIP_N_PROBLEMS + 1];
+    char named[CLIP_N_PROBLEMS + 1][SKIPS_NAMED][400];
+    int total;
+} Skips;
+
+static void collect_skip(void *ctx, const char *split, int dialogue, int utterance, const char *clip_name, int problem,
+                         const char *reason)
+{
+    Skips *k = ctx;
+    (void)clip_name;
+    int kind = problem > 0 && problem < CLIP_N_PROBLEMS ? problem : CLIP_N_PROBLEMS;
+    if (k->count[kind] < SKIPS_NAMED)
+        snprintf(k->named[kind][k->count[kind]], sizeof k->named[kind][0], "%s dia%d_utt%d: %s", split, dialogue,
+                 utterance, reason);
+    k->count[kind]++;
+    k->total++;
+}
+
+static void print_skips(const char *cmd, const char *cache_dir, size_t n_utts)
+{
+    Skips k;
+    memset(&k, 0, sizeof k);
+    if (prepare_list_skips(cache_dir, collect_skip, &k)) {
+        report_warnings(cmd);
+        cli_errorf(cmd, "cannot list the skipped clips: %s", meld_error());
+        return;
+    }
+    if (k.total == 0) {
+        cli_errorf(cmd, "all %zu utterances have features (no clip skipped)", n_utts);
+        return;
+    }
+    fprintf(stderr, "meld %s: %d of %zu utterances have no features and are left out of training and evaluation:\n",
+            cmd, k.total, n_utts);
+    for (int p = 1; p <= CLIP_N_PROBLEMS; p++) {
+        if (!k.count[p]) continue;
+        cli_errorf(cmd, "  %s: %d%s", p < CLIP_N_PROBLEMS ? clip_problem_name(p) : "other", k.count[p],
+                p == CLIP_NO_TOOL ? " (retried by the next run once the program is installed)" : "");
+        for (int i = 0; i < k.count[p] && i < SKIPS_NAMED; i++) cli_errorf(cmd, "    %s", k.named[p][i]);
+        if (k.count[p] > SKIPS_NAMED) cli_errorf(cmd, "    ... and %d more", k.count[p] - SKIPS_NAMED);
     }
 }
 
-static void prep_skip(void *ctx, const char *split, int dialogue, int utterance, const char *reason)
+static void print_prepared(const char *cmd, const PrepareOptions *po, const PrepareResult *res)
 {
-    PrepCtx *c = ctx;
-    if (c->skips_shown++ < 20)
-        fprintf(stderr, "meld %s: skipped %s dia%d_utt%d: %s\n", c->cmd, split, dialogue, utterance, reason);
-    else if (c->skips_shown == 21)
-        fprintf(stderr, "meld %s: (further skipped clips not listed; see the summary)\n", c->cmd);
+    int done = 0, skipped = 0;
+    for (int s = 0; s < N_SPLITS; s++) done += res->done[s], skipped += res->skipped[s];
+    const char *faces = res->cascade_used ? "face cascade used"
+                        : po->cascade && !*po->cascade ? "face detection off"
+                                                       : "face cascade not found";
+    fprintf(stderr,
+            "meld %s: prepared %d utterances (%d skipped; %d clips computed, %d reused) in %.1f s; cache %.1f MB; "
+            "%s, %d frames centre-cropped\n",
+            cmd, done, skipped, res->computed, res->reused, res->seconds, res->cache_bytes / 1e6, faces,
+            res->face_fallbacks);
+    if (res->decoded_twice)
+        cli_errorf(cmd, "%d clips were decoded twice: their container miscounts their frames",
+                res->decoded_twice);
+}
+
+/* Shared lock on a fresh cache, rebuilding it (under the exclusive lock,
+ * in prepare_run) as often as another process changes it meanwhile. */
+static int ensure_fresh(const char *cmd, const CorpusRequest *req, const Dataset *ds, PrepareOptions *po, Corpus *out)
+{
+    PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet};
+    po->cb_ctx = &ctx;
+    po->on_progress = prep_progress;
+    po->on_wait = prep_wait;
+    if (mkdir(out->cache_dir, 0777) != 0 && errno != EEXIST)
+        return meld_errorf("%s: cannot create the cache folder: %s", out->cache_dir, strerror(errno));
+    for (int attempt = 0; attempt < 3; attempt++) {
+        PrepareStatus st;
+        if (folder_lock(&out->lock, out->cache_dir, 0, prep_wait, &ctx) || prepare_status(ds, po, &st)) return MELD_ERR;
+        if (st.fresh) return MELD_OK;
+        folder_unlock(&out->lock);
+        if (req->cache && st.caches_found > 0 && st.same_corpus == 0)
+            return meld_errorf("%s holds the features of another corpus (%s); give another --cache folder, or delete "
+                               "%s to rebuild it there",
+                               out->cache_dir, st.why, out->cache_dir);
+        if (!req->quiet)
+            cli_errorf(cmd, "preparing features of %zu utterances from %s into %s/ (%s)",
+                    dataset_n_utterances(ds), ds->root, out->cache_dir, st.why);
+        PrepareResult res;
+        if (prepare_run(ds, po, &res)) return MELD_ERR;
+        if (!req->quiet && !res.up_to_date) print_prepared(cmd, po, &res);
+    }
+    return meld_errorf("%s: the cache keeps changing (another process is rebuilding it); try again", out->cache_dir);
 }
 
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
 {
     memset(out, 0, sizeof *out);
+    out->lock.fd = -1;
     DatasetLocation loc;
     const char *data = req->data;
     if (!data && !getenv("MELD_DATA") && req->allow_synthetic) {
@@ -217,50 +303,121 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
      * most of prepare's time) only adds false detections. Real clips get
      * the detector unless --cascade none. */
     if (out->synthetic && !po.cascade && !req->prep_fixed) po.cascade = "";
-    if (prepare_config(&po, out->config, sizeof out->config)) {
-        dataset_free(&ds);
+    int rc = prepare_config(&po, out->config, sizeof out->config);
+    if (rc == MELD_OK) rc = ensure_fresh(cmd, req, &ds, &po, out);
+    if (rc == MELD_OK && !req->quiet) print_skips(cmd, out->cache_dir, dataset_n_utterances(&ds));
+    dataset_free(&ds);
+    if (rc != MELD_OK) {
+        folder_unlock(&out->lock);
         return report_error(cmd);
     }
-    if (!prepare_is_fresh(&po)) {
-        if (!req->quiet)
-            fprintf(stderr, "meld %s: preparing features of %zu utterances from %s into %s/\n", cmd,
-                    dataset_n_utterances(&ds), ds.root, out->cache_dir);
-        PrepCtx ctx = {.cmd = cmd, .quiet = req->quiet};
-        progress_init(&ctx.bar);
-        po.cb_ctx = &ctx;
-        po.on_progress = prep_progress;
-        po.on_skip = prep_skip;
-        PrepareResult res;
-        int rc = prepare_run(&ds, &po, &res);
-        if (rc != MELD_OK) {
-            dataset_free(&ds);
-            return report_error(cmd);
-        }
-        if (!req->quiet) {
-            int done = 0, skipped = 0;
-            for (int s = 0; s < N_SPLITS; s++) done += res.done[s], skipped += res.skipped[s];
-            const char *faces = res.cascade_used ? "face cascade used"
-                                : po.cascade && !*po.cascade ? "face detection off"
-                                                             : "face cascade not found";
-            fprintf(stderr,
-                    "meld %s: prepared %d utterances (%d skipped) in %.1f s; cache %.1f MB; %s, "
-                    "%d frames centre-cropped\n",
-                    cmd, done, skipped, res.seconds, res.cache_bytes / 1e6, faces, res.face_fallbacks);
-        }
-    }
-    dataset_free(&ds);
     return 0;
+}
+
+void corpus_release(Corpus *c)
+{
+    folder_unlock(&c->lock);
 }
 
 /* Reads the "frames=K size=S" and "n_mels=M" of a cache configuration. */
 int corpus_features_from_config(const char *config, PrepareOptions *po)
 {
+    if (corpus_pickle_of_config(config) >= 0)
+        return meld_errorf("checkpoint: trained on MELD's released audio features (%s), not on features of clips; "
+                           "evaluate it with meld eval --data DIR",
+                           config);
     const char *m = strstr(config, "n_mels="), *fr = strstr(config, "frames="), *face = strstr(config, "face=");
     if (!m || !fr || !face || sscanf(m, "n_mels=%d", &po->n_mels) != 1 ||
         sscanf(fr, "frames=%d size=%d", &po->frames, &po->size) != 2)
         return meld_errorf("checkpoint: feature configuration '%s' is not understood", config);
     /* The cascade: the default one if the model was trained with one. */
     po->cascade = strncmp(face + 5, "none", 4) ? NULL : "";
+    if (prepare_options_check(po)) return meld_error_context("checkpoint: feature configuration");
     return MELD_OK;
 }
 
+/* ---- --features meld-pickle ---------------------------------------------- */
+
+static const char *const PICKLE_TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+
+int corpus_pickle_choice(const char *cmd, const char *features, int task, const char *model)
+{
+    if (!features) return -1;
+    const char *problem = NULL;
+    if (strcmp(features, "meld-pickle"))
+        problem = "--features takes meld-pickle (without it, features are computed from the clips)";
+    else if (task == TASK_BOTH)
+        problem = "--features meld-pickle needs --task emotion or sentiment (a file and a model per task)";
+    else if (strcmp(model, "gru") && strcmp(model, "lstm"))
+        problem = "--features meld-pickle has one vector per utterance: use --model gru or lstm";
+    if (!problem) return task == TASK_EMOTION ? FEATURE_PICKLE_EMOTION : FEATURE_PICKLE_SENTIMENT;
+    cli_errorf(cmd, "%s", problem);
+    return -2;
+}
+
+int corpus_pickle_of_config(const char *config)
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        char prefix[64];
+        int n = snprintf(prefix, sizeof prefix, "meld-pickle task=%s ", PICKLE_TASKS[k]);
+        if (!strncmp(config, prefix, (size_t)n)) return k;
+    }
+    return -1;
+}
+
+/* The three splits from the matched features; on error none is left open. */
+static int pickle_splits(MeldFeatures *f, const Dataset *ds, const char *config, SplitData split[N_SPLITS])
+{
+    for (int s = 0; s < N_SPLITS; s++) {
+        if (meld_features_split_data(f, &ds->split[s], s, config, &split[s]) == MELD_OK) continue;
+        for (int k = 0; k < s; k++) split_data_close(&split[k]);
+        return MELD_ERR;
+    }
+    return MELD_OK;
+}
+
+int corpus_pickle_ready(const char *cmd, const CorpusRequest *req, int which, const char *expected,
+                        SplitData split[N_SPLITS], char *config, size_t cap)
+{
+    DatasetLocation loc;
+    if (dataset_locate(req->data, &loc)) return report_error(cmd);
+    report_warnings(cmd);
+    const char *path = loc.feature_pickle[which];
+    if (!path[0]) {
+        fprintf(stderr, "meld %s: no %s under %s: --features meld-pickle reads MELD's released audio features, "
+                        "which go beside the CSVs\n", cmd, FEATURE_PICKLE_NAMES[which], loc.root);
+        return 1;
+    }
+    for (int s = 0; s < N_SPLITS; s++)
+        if (!loc.csv[s][0]) {
+            cli_errorf(cmd, "no %s split CSV under %s: the features are matched with all three",
+                    split_name(s), loc.root);
+            return 1;
+        }
+    Dataset ds;
+    DatasetOptions opt = {.lenient = req->lenient, .skip_clips = 1};
+    if (dataset_load_from(&loc, &ds, &opt)) return report_error(cmd);
+    report_warnings(cmd);
+    double t0 = wall_seconds();
+    MeldFeatures f;
+    int rc = meld_features_read(path, &ds, &f);
+    report_warnings(cmd);   /* missing and orphan utterances */
+    if (rc == MELD_OK) {
+        snprintf(config, cap, "meld-pickle task=%s dim=%d", PICKLE_TASKS[which], f.dim);
+        if (expected && strcmp(expected, config))
+            rc = meld_errorf("%s: the checkpoint was trained on '%s', this file gives '%s'", path, expected, config);
+    }
+    if (rc == MELD_OK) rc = pickle_splits(&f, &ds, config, split);
+    if (rc == MELD_OK && !req->quiet) {
+        char note[48] = "";
+        if (f.dim != MELD_PICKLE_RELEASED_DIM[which])
+            snprintf(note, sizeof note, " (MELD's release has %d)", MELD_PICKLE_RELEASED_DIM[which]);
+        fprintf(stderr, "meld %s: MELD's released audio features for %s: %s, %d values per utterance%s; "
+                        "%zu/%zu/%zu train/dev/test utterances have one (%zu masked); read in %.1f s\n",
+                cmd, PICKLE_TASKS[which], path, f.dim, note, f.n_present[0], f.n_present[1], f.n_present[2],
+                f.n_missing[0] + f.n_missing[1] + f.n_missing[2], wall_seconds() - t0);
+    }
+    meld_features_free(&f);
+    dataset_free(&ds);
+    return rc == MELD_OK ? 0 : report_error(cmd);
+}

@@ -4,7 +4,11 @@
 #define MELD_CLI_CORPUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "pipeline/data/batch.h"
+#include "pipeline/data/dataset.h"
+#include "pipeline/data/folder_lock.h"
 #include "pipeline/features/prepare.h"
 
 #define BUILTIN_CORPUS_DIR "data/synthetic"
@@ -25,16 +29,42 @@ typedef struct {
     char config[512];         /* cache configuration string */
     bool synthetic;           /* written by meld synth (its description found), or the built-in folder */
     long long seed;           /* the synthetic corpus's seed; -1: not synthetic, or unknown */
+    FolderLock lock;          /* shared lock on cache_dir while its caches are read */
 } Corpus;
 
-/* Locates (or synthesises) the data, runs prepare when the cache is missing
- * or stale, printing progress to stderr. Returns 0, or prints the error as
- * "meld CMD: ..." and returns 1. */
+/* Locates (or synthesises) the data, runs prepare when the cache is
+ * missing or out of date (pipeline/features/prepare.h: prepare_status),
+ * printing progress and the clips left out to stderr. Returns holding a
+ * shared lock on the cache folder, so no prepare replaces the caches while
+ * they are read (released by corpus_release or at exit). A --cache folder
+ * holding another corpus's caches is refused, not overwritten. Returns 0,
+ * or prints the error as "meld CMD: ..." and returns 1. */
 int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out);
+void corpus_release(Corpus *c);
 
 /* Sets frames, size, n_mels and the cascade choice of po from a cache
  * configuration string (as a checkpoint stores it). */
 int corpus_features_from_config(const char *config, PrepareOptions *po);
+
+/* --features meld-pickle: MELD's released audio features (pipeline/data/
+ * meld_pickle.h) instead of features computed from the clips. No cache and
+ * no prepare step: the vectors are read into memory.
+ *
+ * corpus_pickle_choice checks the options (features NULL: not asked; else
+ * "meld-pickle" with --task emotion or sentiment and model gru or lstm)
+ * and returns the FEATURE_PICKLE_* to read, -1 when not asked, or -2 after
+ * printing a usage error. corpus_pickle_of_config is the FEATURE_PICKLE_*
+ * a checkpoint's feature configuration names, or -1.
+ *
+ * corpus_pickle_ready reads the pickle found beside the CSVs (req->data,
+ * searched as dataset.h says) into the three splits, and sets config to
+ * what a checkpoint records ("meld-pickle task=emotion dim=1611"), which
+ * must equal `expected` (a checkpoint's) when given. Returns 0, or prints
+ * the error as "meld CMD: ..." and returns 1. */
+int corpus_pickle_choice(const char *cmd, const char *features, int task, const char *model);
+int corpus_pickle_of_config(const char *config);
+int corpus_pickle_ready(const char *cmd, const CorpusRequest *req, int which, const char *expected,
+                        SplitData split[N_SPLITS], char *config, size_t cap);
 
 /* Progress on stderr: on a terminal one line redrawn in place, cut to the
  * terminal's width (no escape codes otherwise); elsewhere (a log file) a

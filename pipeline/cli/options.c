@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/messages.h"
 #include "pipeline/cli/version.h"
 
 /* ---- finding an option ---------------------------------------------------- */
@@ -163,7 +164,7 @@ static int bad_value(const char *cmd, const Option *o, const char *text)
         snprintf(range, sizeof range, "a non-negative integer below 2^64");
     else
         snprintf(range, sizeof range, "a number in [%g, %g]", o->lo, o->hi);
-    fprintf(stderr, "meld %s: %s expects %s, got '%s'\n", cmd, o->name, range, text);
+    cli_errorf(cmd, "%s expects %s, got '%s'", o->name, range, text);
     return OPTIONS_USAGE;
 }
 
@@ -176,10 +177,9 @@ static int bad_choice(const char *cmd, const Option *o, const char *text)
         int d = options_edit_distance(text, choice_word(o->metavar, k, word, sizeof word));
         if (d < best_d) best_d = d, best = k;
     }
-    fprintf(stderr, "meld %s: unknown %s '%s' (%s)", cmd, o->name, text, list);
-    if (best >= 0 && close_enough(text, best_d))
-        fprintf(stderr, "; did you mean %s?", choice_word(o->metavar, best, word, sizeof word));
-    fputc('\n', stderr);
+    bool near = best >= 0 && close_enough(text, best_d);
+    cli_errorf(cmd, "unknown %s '%s' (%s)%s%s%s", o->name, text, list, near ? "; did you mean " : "",
+               near ? choice_word(o->metavar, best, word, sizeof word) : "", near ? "?" : "");
     return OPTIONS_USAGE;
 }
 
@@ -229,9 +229,8 @@ static int unknown_option(const CommandSpec *cmd, const char *arg, size_t len)
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)len, arg);
     const char *near = nearest_option(cmd, word);
-    fprintf(stderr, "meld %s: unknown option '%s'", cmd->name, word);
-    if (near) fprintf(stderr, " (did you mean %s?)", near);
-    fputc('\n', stderr);
+    cli_errorf(cmd->name, "unknown option '%s'%s%s%s", word, near ? " (did you mean " : "", near ? near : "",
+               near ? "?)" : "");
     return OPTIONS_USAGE;
 }
 
@@ -268,8 +267,7 @@ static int check_variant(const CommandSpec *cmd, const void *args, const bool *g
         if (!given[k] || !o->only || (o->only >> *variant & 1u)) continue;
         char list[256];
         variant_words(vo, o->only, ", ", list, sizeof list);
-        fprintf(stderr, "meld %s: %s does not apply to %s %s (only to %s)\n", cmd->name, o->name,
-                vo->name, chosen, list);
+        cli_errorf(cmd->name, "%s does not apply to %s %s (only to %s)", o->name, vo->name, chosen, list);
         return OPTIONS_USAGE;
     }
     return OPTIONS_OK;
@@ -289,14 +287,14 @@ static int place_positionals(const CommandSpec *cmd, char **pos, int n, void *ar
         }
         int k = ps->same_as ? options_find(cmd, ps->same_as) : -1;
         if (k >= 0 && given[k]) {
-            fprintf(stderr, "meld %s: both %s '%s' and %s '%s' given: one only\n", cmd->name, ps->same_as,
-                    *(const char *const *)((const char *)args + cmd->options[k].field), ps->metavar, pos[used]);
+            cli_errorf(cmd->name, "both %s '%s' and %s '%s' given: one only", ps->same_as,
+                       *(const char *const *)((const char *)args + cmd->options[k].field), ps->metavar, pos[used]);
             return OPTIONS_USAGE;
         }
         *(const char **)field = pos[used++];
     }
     if (used < n) {
-        fprintf(stderr, "meld %s: unexpected argument '%s'\n", cmd->name, pos[used]);
+        cli_errorf(cmd->name, "unexpected argument '%s'", pos[used]);
         return OPTIONS_USAGE;
     }
     return OPTIONS_OK;
@@ -323,7 +321,7 @@ static int parse_args(const CommandSpec *cmd, int argc, char **argv, void *args,
         const Option *o = &cmd->options[k];
         const char *value = eq ? eq + 1 : NULL;
         if (o->type == OPT_FLAG && value) {
-            fprintf(stderr, "meld %s: %s takes no value (got '%s')\n", cmd->name, o->name, a);
+            cli_errorf(cmd->name, "%s takes no value (got '%s')", o->name, a);
             return OPTIONS_USAGE;
         }
         if (o->type != OPT_FLAG && !value) {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "pipeline/data/dataset.h"
-#include "pipeline/train/json_out.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 
 typedef const char *(*NameFn)(int);
 
@@ -79,82 +79,74 @@ void report_eval_text(FILE *out, const char *split, int task, const EvalResult *
     if (task != 1) task_text(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
 }
 
-/* ---- JSON ------------------------------------------------------------------------- */
+/* ---- JSON (tensor/json.h, one line) ---------------------------------------- */
 
-static void short_json(JsonOut *j, const Metrics *m)
+static void metrics_json(JsonWriter *j, const char *key, const Metrics *m, NameFn name)
 {
-    json_object_begin(j);
-    json_key(j, "accuracy"), json_fixed(j, m->accuracy, 6);
-    json_key(j, "weighted_f1"), json_fixed(j, m->weighted_f1, 6);
-    json_key(j, "macro_f1"), json_fixed(j, m->macro_f1, 6);
-}
-
-static void metrics_json(JsonOut *j, const Metrics *m, NameFn name)
-{
-    short_json(j, m);
-    json_key(j, "classes");
-    json_object_begin(j);
+    json_begin_object(j, key);
+    json_real(j, "accuracy", m->accuracy, "%.6f");
+    json_real(j, "weighted_f1", m->weighted_f1, "%.6f");
+    json_real(j, "macro_f1", m->macro_f1, "%.6f");
+    json_begin_object(j, "classes");
     for (int c = 0; c < m->n_classes; c++) {
-        json_key(j, name(c));
-        json_object_begin(j);
-        json_key(j, "precision"), json_fixed(j, m->precision[c], 6);
-        json_key(j, "recall"), json_fixed(j, m->recall[c], 6);
-        json_key(j, "f1"), json_fixed(j, m->f1[c], 6);
-        json_key(j, "support"), json_int(j, m->support[c]);
-        json_object_end(j);
+        json_begin_object(j, name(c));
+        json_real(j, "precision", m->precision[c], "%.6f");
+        json_real(j, "recall", m->recall[c], "%.6f");
+        json_real(j, "f1", m->f1[c], "%.6f");
+        json_int(j, "support", m->support[c]);
+        json_end_object(j);
     }
-    json_object_end(j);
-    json_key(j, "confusion");
-    json_array_begin(j);
+    json_end_object(j);
+    json_begin_array(j, "confusion");
     for (int t = 0; t < m->n_classes; t++) {
-        json_array_begin(j);
-        for (int p = 0; p < m->n_classes; p++) json_int(j, m->confusion[t][p]);
-        json_array_end(j);
+        json_begin_array(j, NULL);
+        for (int p = 0; p < m->n_classes; p++) json_int(j, NULL, m->confusion[t][p]);
+        json_end_array(j);
     }
-    json_array_end(j);
-    json_object_end(j);
+    json_end_array(j);
+    json_end_object(j);
 }
 
-static void task_json(JsonOut *j, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+static void short_json(JsonWriter *j, const char *key, const Metrics *m)
 {
-    char k[64];
-    json_key(j, key);
-    metrics_json(j, m, name);
-    if (!maj || !rnd) return;
-    snprintf(k, sizeof k, "%s_majority", key);
-    json_key(j, k);
-    short_json(j, maj);
-    json_object_end(j);
-    snprintf(k, sizeof k, "%s_stratified_random", key);
-    json_key(j, k);
-    short_json(j, rnd);
-    json_object_end(j);
+    json_begin_object(j, key);
+    json_real(j, "accuracy", m->accuracy, "%.6f");
+    json_real(j, "weighted_f1", m->weighted_f1, "%.6f");
+    json_real(j, "macro_f1", m->macro_f1, "%.6f");
+    json_end_object(j);
+}
+
+static void task_json(JsonWriter *j, const char *key, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
+{
+    metrics_json(j, key, m, name);
+    if (maj && rnd) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_majority", key);
+        short_json(j, k, maj);
+        snprintf(k, sizeof k, "%s_stratified_random", key);
+        short_json(j, k, rnd);
+    }
 }
 
 int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b,
                      const ReportSource *src)
 {
-    JsonOut j;
-    json_init(&j);
-    json_object_begin(&j);
-    json_key(&j, "provenance");
-    provenance_json(&j, src->data);
-    json_key(&j, "model");
-    json_object_begin(&j);
-    json_key(&j, "checkpoint"), json_string(&j, src->checkpoint);
-    json_key(&j, "epoch"), json_int(&j, src->epoch);
-    json_key(&j, "provenance");
-    provenance_json(&j, src->model);
-    json_object_end(&j);
-    json_key(&j, "split"), json_string(&j, split);
-    json_key(&j, "utterances"), json_int(&j, r->n);
-    json_key(&j, "loss"), json_fixed(&j, r->loss, 6);
-    if (!isfinite(r->loss)) json_key(&j, "loss_note"), json_string(&j, "not finite: the weights are damaged");
+    JsonWriter j;
+    json_writer_init(&j, JSON_LINE, out);
+    json_begin_object(&j, NULL);
+    provenance_json(&j, "provenance", src->data);
+    json_begin_object(&j, "model");
+    json_string(&j, "checkpoint", src->checkpoint);
+    json_int(&j, "epoch", src->epoch);
+    provenance_json(&j, "provenance", src->model);
+    json_end_object(&j);
+    json_string(&j, "split", split);
+    json_int(&j, "utterances", r->n);
+    json_real(&j, "loss", r->loss, "%.6f");
+    if (!isfinite(r->loss)) json_string(&j, "loss_note", "not finite: the weights are damaged");
     if (task != 2) task_json(&j, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
     if (task != 1) task_json(&j, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
-    json_object_end(&j);
-    int rc = json_ok(&j);
-    if (rc == MELD_OK) fprintf(out, "%s\n", j.text);
-    json_free(&j);
-    return rc;
+    json_end_object(&j);
+    fputc('\n', out);
+    return json_writer_finish(&j, "eval");
 }

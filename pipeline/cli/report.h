@@ -25,7 +25,8 @@ typedef struct {
 void report_provenance_text(FILE *out, const ReportSource *src);
 void report_eval_text(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b);
 /* One JSON object on one line: "provenance", "model", "split", the metrics.
- * MELD_ERR (error set) when it cannot be built. */
+ * MELD_OK, or MELD_ERR with the library error set (it cannot be built, or
+ * a write error). */
 int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b,
                      const ReportSource *src);
 /* log_jsonl may be NULL (no curves). Returns 0, or 1 after printing an error. */

@@ -12,15 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
 #include "pipeline/data/dataset.h"
-#include "pipeline/train/json_out.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/html.h"
+#include "tensor/input_file.h"
+#include "tensor/json.h"
+#include "tensor/utf8.h"
 
 typedef const char *(*NameFn)(int);
 
-/* s as HTML text (also safe inside quoted attributes). */
+/* s as HTML text (also safe inside quoted attributes), made valid UTF-8. */
 static void html_text(FILE *f, const char *s)
 {
     if (!s) return;
@@ -28,16 +32,7 @@ static void html_text(FILE *f, const char *s)
     char *clean = malloc(need);
     if (!clean) return;
     utf8_sanitize(s, clean, need);
-    for (const char *c = clean; *c; c++) {
-        switch (*c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*c, f);
-        }
-    }
+    html_write_text(f, clean);
     free(clean);
 }
 
@@ -143,16 +138,54 @@ static void curves_free(Curves *c)
     memset(c, 0, sizeof *c);
 }
 
-/* The number after "key": in a JSON line; NaN when absent or null. */
-static double field(const char *line, const char *key)
+/* One log.jsonl line: whether it is an epoch record (also those written
+ * before records had an "event": they have "train_loss"), its epoch, best
+ * flag and curve values (NaN where absent or null). False when the line is
+ * not a JSON object. */
+typedef struct {
+    bool epoch_record, best;
+    double epoch, v[N_CURVES];
+} LogRecord;
+
+static bool log_record_read(const char *line, LogRecord *rec)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(line, pat);
-    if (!p) return NAN;
-    char *end;
-    double v = strtod(p + strlen(pat), &end);
-    return end == p + strlen(pat) ? NAN : v;
+    JsonReader j;
+    json_reader_init(&j, line, strlen(line));
+    if (json_check(&j) || json_peek(&j) != '{') return false;
+    j.pos++;
+    bool has_event = false, has_train_loss = false;
+    rec->epoch_record = rec->best = false;
+    rec->epoch = NAN;
+    for (int k = 0; k < N_CURVES; k++) rec->v[k] = NAN;
+    char *key;
+    int more;
+    while ((more = json_next_member(&j, &key)) > 0) {
+        int k = 0;
+        while (k < N_CURVES && strcmp(key, CURVE_KEYS[k])) k++;
+        int c = json_peek(&j);
+        bool number = c == '-' || (c >= '0' && c <= '9');
+        int rc = 0;
+        if (!strcmp(key, "event") && c == '"') {
+            char *event;
+            rc = json_read_string(&j, &event);
+            if (rc == 0) has_event = true, rec->epoch_record = !strcmp(event, "epoch"), free(event);
+        } else if (!strcmp(key, "best") && c == 't') {
+            rec->best = true;
+            rc = json_skip_value(&j);
+        } else if (!strcmp(key, "epoch") && number) {
+            rc = json_read_number(&j, &rec->epoch);
+        } else if (k < N_CURVES && number) {
+            has_train_loss |= k == TRAIN_LOSS;
+            rc = json_read_number(&j, &rec->v[k]);
+        } else {
+            has_train_loss |= k == TRAIN_LOSS;
+            rc = json_skip_value(&j);
+        }
+        free(key);
+        if (rc) return false;
+    }
+    if (!has_event) rec->epoch_record = has_train_loss;
+    return more == 0;
 }
 
 static bool grow(Curves *c, int n)
@@ -173,18 +206,18 @@ static bool grow(Curves *c, int n)
 static bool curves_read(const char *path, Curves *c)
 {
     memset(c, 0, sizeof *c);
-    FILE *in = fopen(path, "r");
+    FILE *in = input_file_fopen(path);
     if (!in) return false;
     char *line = NULL;
     size_t cap = 0;
+    LogRecord rec;
     while (getline(&line, &cap, in) > 0) {
-        bool epoch_record = strstr(line, "\"event\": \"epoch\"") || (!strstr(line, "\"event\"") && strstr(line, "\"train_loss\""));
-        double e = field(line, "epoch");
-        if (!epoch_record || !(e >= 1 && e <= MAX_EPOCHS_PLOTTED)) continue;
-        int i = (int)e - 1;
+        if (!log_record_read(line, &rec) || !rec.epoch_record || !(rec.epoch >= 1 && rec.epoch <= MAX_EPOCHS_PLOTTED))
+            continue;
+        int i = (int)rec.epoch - 1;
         if (i >= c->n && !grow(c, i + 1)) break;
-        for (int k = 0; k < N_CURVES; k++) c->v[k][i] = field(line, CURVE_KEYS[k]);
-        if (strstr(line, "\"best\": true")) c->best = i + 1;
+        for (int k = 0; k < N_CURVES; k++) c->v[k][i] = rec.v[k];
+        if (rec.best) c->best = i + 1;
     }
     free(line);
     fclose(in);
@@ -366,10 +399,8 @@ int report_eval_html(const char *path, const char *split, int task, const EvalRe
                      const ReportSource *src, const char *log)
 {
     AtomicFile af;
-    if (atomic_file_open(&af, path)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
+    atomic_file_sweep(path);
+    if (atomic_file_open(&af, path)) return report_error("eval");
     FILE *f = af.fp;
     const char *model = src->model->model ? src->model->model : "model";
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>meld-c: ");
@@ -389,9 +420,6 @@ int report_eval_html(const char *path, const char *split, int task, const EvalRe
     if (task != TASK_EMOTION) metrics_table(f, "Sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
     if (log) training_curves(f, log, task);
     fprintf(f, "</body></html>\n");
-    if (atomic_file_commit(&af)) {
-        fprintf(stderr, "meld eval: %s\n", meld_error());
-        return 1;
-    }
+    if (atomic_file_commit(&af)) return report_error("eval");
     return 0;
 }

@@ -1,15 +1,15 @@
 #include "pipeline/data/batch.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tensor/error.h"
 
-int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale)
+/* Entries are sorted by (dialogue, utterance): each dialogue is a run. */
+static int index_dialogues(SplitData *s)
 {
-    memset(s, 0, sizeof *s);
-    if (cache_open(path, expected_hash, &s->cache, stale)) return MELD_ERR;
     int n = s->cache.n;
     s->dia_first = meld_malloc(sizeof(int) * (size_t)(n + 1), "dialogue index");
     s->dia_len = meld_malloc(sizeof(int) * (size_t)(n + 1), "dialogue index");
@@ -17,7 +17,6 @@ int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int 
         split_data_close(s);
         return MELD_ERR;
     }
-    /* Entries are sorted by (dialogue, utterance): group consecutive runs. */
     for (int i = 0; i < n; i++) {
         if (i == 0 || s->cache.entries[i].dialogue_id != s->cache.entries[i - 1].dialogue_id) {
             s->dia_first[s->n_dialogues] = i;
@@ -26,6 +25,29 @@ int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int 
         s->dia_len[s->n_dialogues - 1]++;
     }
     return MELD_OK;
+}
+
+int split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale)
+{
+    memset(s, 0, sizeof *s);
+    if (cache_open(path, expected_hash, &s->cache, stale)) return MELD_ERR;
+    return index_dialogues(s);
+}
+
+int split_data_from_vectors(SplitData *s, CacheEntry *entries, int n, float *vectors, int dim, const char *config)
+{
+    memset(s, 0, sizeof *s);
+    Cache *c = &s->cache;
+    c->base = (const uint8_t *)vectors;
+    c->size = sizeof(float) * (size_t)n * (size_t)dim;
+    c->in_memory = true;
+    c->n = n;
+    c->entries = entries;
+    c->cfg.functional_dim = dim;
+    snprintf(c->cfg.config, sizeof c->cfg.config, "%s", config);
+    c->hash = cache_hash(config);
+    for (int i = 0; i < n; i++) entries[i].functional_offset = sizeof(float) * (uint64_t)i * (uint64_t)dim;
+    return index_dialogues(s);
 }
 
 void split_data_close(SplitData *s)
@@ -40,7 +62,8 @@ void split_data_close(SplitData *s)
 static int fit_columns(int dim, float **mean, float **std, const SplitData *t,
                        const float *(*row)(const Cache *, int, int), int (*rows_of)(const Cache *, int))
 {
-    double *s1 = calloc((size_t)dim, sizeof *s1), *s2 = calloc((size_t)dim, sizeof *s2);
+    /* + 1: a split without log-Mel frames has dim 0 here */
+    double *s1 = calloc((size_t)dim + 1, sizeof *s1), *s2 = calloc((size_t)dim + 1, sizeof *s2);
     *mean = meld_malloc(sizeof(float) * (size_t)dim, "normaliser");
     *std = meld_malloc(sizeof(float) * (size_t)dim, "normaliser");
     if (!s1 || !s2 || !*mean || !*std) {
@@ -225,11 +248,34 @@ static int fill_frames(Graph *g, const SplitData *s, const BatchSpec *spec, Rng 
     return MELD_OK;
 }
 
+/* One feature size as the model, the normaliser and the cache have it. */
+static int same_size(const char *what, int model, int norm, int cache)
+{
+    if (model == cache && norm == cache) return MELD_OK;
+    return meld_errorf("the model reads %d %s, its normaliser %d, but the feature cache holds %d: the checkpoint and the "
+                       "cache were made with different feature settings", model, what, norm, cache);
+}
+
+static int check_sizes(const SplitData *s, const Normaliser *norm, const BatchSpec *spec)
+{
+    const CacheConfig *c = &s->cache.cfg;
+    if ((spec->needs & NEED_FUNC) &&
+        same_size("functionals per utterance", spec->func_dim, norm->func_dim, c->functional_dim))
+        return MELD_ERR;
+    if ((spec->needs & NEED_MEL) && same_size("log-Mel bands", spec->n_mels, norm->n_mels, c->n_mels)) return MELD_ERR;
+    if ((spec->needs & NEED_FRAMES) && (spec->frame_size != c->frame_size || spec->frame_channels != c->frame_channels))
+        return meld_errorf("the model reads %dx%dx%d face frames but the feature cache holds %dx%dx%d: the checkpoint "
+                           "and the cache were made with different feature settings", spec->frame_size, spec->frame_size,
+                           spec->frame_channels, c->frame_size, c->frame_size, c->frame_channels);
+    if ((spec->needs & NEED_FRAMES) && c->n_frames < 1) return meld_errorf("the feature cache holds no face frames");
+    return MELD_OK;
+}
+
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
                 const int *items, int count, Rng *rng, Batch *out)
 {
     memset(out, 0, sizeof *out);
-    if (layout(g, s, spec, items, count, out)) return MELD_ERR;
+    if (check_sizes(s, norm, spec) || layout(g, s, spec, items, count, out)) return MELD_ERR;
     if ((spec->needs & NEED_FUNC) && fill_func(g, s, norm, out)) return MELD_ERR;
     if ((spec->needs & NEED_MEL) && fill_mel(g, s, norm, spec, out)) return MELD_ERR;
     if ((spec->needs & NEED_FRAMES) && fill_frames(g, s, spec, rng, out)) return MELD_ERR;

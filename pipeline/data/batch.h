@@ -47,6 +47,10 @@ typedef struct {
     int mel_pool, mel_max_frames;
     int frames_used;              /* frames per utterance fed to the CNN (<= cache K) */
     bool augment;                 /* random crop/flip/brightness (training only) */
+    /* The feature sizes the model was built for; batch_build refuses a
+     * cache (or a normaliser) that holds others, rather than read past
+     * the end of its rows. */
+    int func_dim, n_mels, frame_size, frame_channels;
 } BatchSpec;
 
 typedef struct {
@@ -60,6 +64,13 @@ typedef struct {
 } Batch;
 
 int  split_data_open(SplitData *s, const char *path, uint64_t expected_hash, int *stale);
+/* A split held in memory instead of a cache file, for features that need
+ * no prepare step (MELD's released vectors, pipeline/data/meld_pickle.h):
+ * n utterances sorted by (dialogue, utterance), each with one functional
+ * vector of dim floats (row i of vectors; functional_offset is set here)
+ * and no mel frames or face frames. config names the features (its hash
+ * is the split's). Takes ownership of entries and vectors, also on error. */
+int  split_data_from_vectors(SplitData *s, CacheEntry *entries, int n, float *vectors, int dim, const char *config);
 void split_data_close(SplitData *s);
 
 /* Mean and standard deviation of every feature over the training split
@@ -68,7 +79,9 @@ int  normaliser_fit(Normaliser *n, const SplitData *train);
 void normaliser_free(Normaliser *n);
 
 /* Builds a batch from `count` items: dialogue indices when dialogue-level,
- * utterance (entry) indices otherwise. rng drives augmentation. */
+ * utterance (entry) indices otherwise. rng drives augmentation. Fails
+ * (nothing read) when the cache or the normaliser does not have the
+ * feature sizes spec asks for. */
 int batch_build(Graph *g, const SplitData *s, const Normaliser *norm, const BatchSpec *spec,
                 const int *items, int count, Rng *rng, Batch *out);
 

@@ -1,55 +1,42 @@
 /* The feature cache: one file per split holding, for every usable
  * utterance, its labels, its log-Mel frame sequence, its utterance
- * functional vector and K face frames. `meld prepare` writes it; training
- * reads it through mmap, so the whole of MELD never has to fit in memory.
+ * functional vector and K face frames, and what the file was built from.
+ * `meld prepare` writes it; training reads it through mmap, so the whole of
+ * MELD never has to fit in memory.
  *
- * File format, version 1 (all integers little-endian; x86-64 and every
- * other little-endian machine read it as is):
+ * The format (version 2) is specified byte by byte in docs/CACHE.md. In
+ * short, all integers little-endian:
+ *   header (64 bytes: magic "MELDCACH", version, sizes, config hash, CSV hash)
+ *   configuration string
+ *   source table: one 40-byte row per CSV row of the split, used or not:
+ *     clip file name, size and mtime, and why it was skipped (ClipProblem
+ *     of pipeline/features/clip.h), with a string pool for names and reasons
+ *   index: one 64-byte entry per usable utterance, sorted by (dialogue,
+ *     utterance): labels, lengths, offsets, and the XXH64 of its record
+ *   records, each 64-aligned: mel | functional | frames, back to back
+ *   tail: XXH64 of everything before the records, then the file size
  *
- *   offset size  field
- *   0      8     magic "MELDCACH"
- *   8      4     u32 version = 1
- *   12     4     u32 n_utterances (N)
- *   16     8     u64 config_hash: FNV-1a 64 of the configuration string
- *   24     4     u32 n_mels            (columns of every log-Mel matrix)
- *   28     4     u32 functional_dim    (length of every functional vector)
- *   32     4     u32 n_frames (K)      face frames per utterance
- *   36     4     u32 frame_size (S)    frames are S x S
- *   40     4     u32 frame_channels    (3: RGB)
- *   44     4     u32 config_len (L)
- *   48     L     the configuration string (ASCII, no NUL), e.g.
- *                "meld-cache v1 sr=16000 n_fft=400 hop=160 n_mels=40 ..."
- *   48+L   pad   zeros up to a multiple of 64
- *   I      N*48  the index, one 48-byte record per utterance, sorted by
- *                (dialogue_id, utterance_id):
- *                  i32 dialogue_id, i32 utterance_id,
- *                  i32 emotion (0..6), i32 sentiment (0..2),
- *                  u32 n_mel_frames (T), u32 speaker (index in its dialogue),
- *                  u64 mel_offset, u64 functional_offset, u64 frames_offset
- *                offsets are from the start of the file, each 64-aligned:
- *                  mel:        T * n_mels float32, row-major (frame, mel)
- *                  functional: functional_dim float32
- *                  frames:     K * S * S * C uint8, each frame HWC
- *   ...    8     u64 end marker = the file size, written last
+ * Trust: the writer builds the file under a temporary name, reads it back
+ * and checks it completely (every checksum, the counts asked) before it is
+ * renamed into place, so a cache that exists is complete. The reader checks
+ * everything again: structure, offsets, labels, the metadata checksum and
+ * every record's checksum, and names the file and the first problem (a
+ * damaged record by its dialogue and utterance). A cache whose config_hash
+ * differs from the requested configuration is "stale".
  *
- * Nothing machine- or time-dependent is stored (no paths, no dates), so the
- * same corpus and configuration give byte-identical files.
- *
- * Integrity: the file is written to a temporary name and renamed into place
- * (tensor/atomic_file.h), so a cache that exists is complete. The reader
- * still checks everything (magic, version, sizes, every offset and length
- * inside the file, labels in range, the end marker) and names the file and
- * the first problem. A cache whose config_hash differs from the requested
- * configuration is "stale": the caller rebuilds it rather than misread it.
+ * Nothing machine-dependent is stored but the clips' sizes and mtimes: no
+ * paths, no dates of writing, so the same corpus files and configuration
+ * give byte-identical caches however the work was split or interrupted.
  */
 #ifndef MELD_CACHE_H
 #define MELD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CACHE_MAGIC "MELDCACH"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u
 
 typedef struct {
     int dialogue_id, utterance_id;
@@ -57,12 +44,33 @@ typedef struct {
     int n_mel_frames;
     int speaker;
     uint64_t mel_offset, functional_offset, frames_offset;
+    uint64_t checksum;         /* XXH64 of the record's bytes */
+    int source;                /* its row in the source table */
+    int damaged;               /* salvage mode only: checksum mismatch */
 } CacheEntry;
 
 typedef struct {
     int n_mels, functional_dim, n_frames, frame_size, frame_channels;
     char config[512];   /* the configuration string; its hash identifies it */
 } CacheConfig;
+
+/* One CSV row of the split and what became of its clip. */
+typedef struct {
+    int dialogue_id, utterance_id;
+    uint64_t clip_size;        /* bytes; 0 when there is no clip */
+    int64_t clip_mtime_ns;     /* modification time, ns since the epoch; 0 when none */
+    int problem;               /* ClipProblem: 0 = used (in the index) */
+    const char *clip_name;     /* the clip's file name, "" when none */
+    const char *reason;        /* why it was skipped, "" when used */
+    int record;                /* reader only: its index entry, -1 when skipped */
+} CacheSource;
+
+/* What a split cache is built from. */
+typedef struct {
+    uint64_t csv_hash;         /* XXH64 (seed 0) of the split's CSV file */
+    const CacheSource *rows;   /* n_rows, sorted by (dialogue, utterance) */
+    int n_rows;
+} CacheProvenance;
 
 /* One utterance's features, as handed to the writer. */
 typedef struct {
@@ -73,24 +81,40 @@ typedef struct {
     const uint8_t *frames;     /* n_frames x S x S x C */
 } CacheItem;
 
-/* A cache open for reading (mmap). */
+/* A cache open for reading (mmap), or a split built in memory
+ * (split_data_from_vectors in batch.h: no file, malloc'd base). */
 typedef struct {
     const uint8_t *base;
     size_t size;
+    bool in_memory;        /* base is malloc'd, not mapped */
     int n;
     CacheConfig cfg;
     uint64_t hash;
-    CacheEntry *entries;   /* decoded index, n entries */
+    uint64_t csv_hash;
+    CacheEntry *entries;       /* decoded index, n entries */
+    CacheSource *sources;      /* decoded source table (strings point into the map) */
+    int n_sources;
+    int n_damaged;             /* salvage mode: entries with damaged = 1 */
 } Cache;
 
+/* FNV-1a 64 of a configuration string (what checkpoints record). */
 uint64_t cache_hash(const char *config);
 
-/* Writes items (any order: sorted here by dialogue, utterance) atomically. */
-int cache_write(const char *path, const CacheConfig *cfg, const CacheItem *items, int n);
+/* Writes items (any order: sorted here by dialogue, utterance) and their
+ * provenance atomically: built under a temporary name, read back and
+ * verified, then renamed. Every item must have a used row in src->rows
+ * and every used row an item. */
+int cache_write(const char *path, const CacheConfig *cfg, const CacheProvenance *src, const CacheItem *items, int n);
 
-/* Opens and validates. expected_hash 0 accepts any configuration; otherwise a
- * different hash fails with "stale" in the message and *stale set to 1. */
+/* Opens and validates everything, record checksums included. expected_hash
+ * 0 accepts any configuration; otherwise a different hash fails with
+ * "stale" in the message and *stale set to 1. */
 int cache_open(const char *path, uint64_t expected_hash, Cache *c, int *stale);
+
+/* The same, but records whose checksum fails are marked damaged (counted
+ * in n_damaged) instead of failing the open: for reusing what is intact. */
+int cache_open_salvage(const char *path, Cache *c);
+
 void cache_close(Cache *c);
 
 static inline const float *cache_mel(const Cache *c, int i)

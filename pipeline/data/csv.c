@@ -3,14 +3,20 @@
 #include "pipeline/data/csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "pipeline/data/checksum.h"
 #include "tensor/error.h"
+#include "tensor/utf8.h"
+#include "tensor/input_file.h"
 
-/* ---- UTF-8 and cp1252 ------------------------------------------------- */
+/* ---- cp1252 (UTF-8 itself: tensor/utf8.h) ------------------------------- */
 
 /* cp1252 bytes 0x80..0x9F and the characters they stand for. 0 marks the
  * five bytes cp1252 leaves undefined; decoders pass those through as the
@@ -40,72 +46,6 @@ static int unicode_to_cp1252(uint32_t cp)
     return -1;
 }
 
-/* Length (1..4) of the valid UTF-8 sequence at p (n >= 1 bytes available),
- * or 0 if it is not one. Lead bytes C0, C1, F5..FF never occur; the second
- * byte's range is narrowed after E0 (no overlongs), ED (no surrogates),
- * F0 (no overlongs) and F4 (nothing above U+10FFFF). */
-static size_t utf8_valid_at(const unsigned char *p, size_t n)
-{
-    unsigned char b0 = p[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (b0 < 0x80) return 1;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        len = 3;
-        if (b0 == 0xE0) lo = 0xA0;
-        if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        len = 4;
-        if (b0 == 0xF0) lo = 0x90;
-        if (b0 == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi) return 0;
-    for (size_t k = 2; k < len; k++)
-        if (p[k] < 0x80 || p[k] > 0xBF) return 0;
-    return len;
-}
-
-/* Code point of a valid sequence of length len. */
-static uint32_t utf8_decode(const unsigned char *p, size_t len)
-{
-    static const unsigned char lead_mask[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
-    uint32_t cp = p[0] & lead_mask[len];
-    for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[k] & 0x3F);
-    return cp;
-}
-
-/* Writes cp (< 0x10000 here) as UTF-8; returns the byte count. */
-static size_t utf8_encode_bmp(uint32_t cp, unsigned char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    out[0] = (unsigned char)(0xE0 | (cp >> 12));
-    out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 3;
-}
-
-int csv_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_valid_at(p + i, n - i);
-        if (!l) return 0;
-        i += l;
-    }
-    return 1;
-}
-
 /* Tries to undo one mojibake sequence at p: k characters whose cp1252
  * bytes are a UTF-8 lead byte and k-1 continuation bytes forming one valid
  * sequence. Returns that sequence's length (2..4) in out and the input
@@ -115,7 +55,7 @@ static size_t unmangle_at(const unsigned char *p, size_t n, unsigned char out[4]
     size_t pos = 0, need = 1;
     for (size_t k = 0; k < need; k++) {
         if (pos >= n) return 0;
-        size_t l = utf8_valid_at(p + pos, n - pos);
+        size_t l = utf8_sequence(p + pos, n - pos);
         if (!l) return 0;
         int b = unicode_to_cp1252(utf8_decode(p + pos, l));
         if (b < 0) return 0;
@@ -130,7 +70,7 @@ static size_t unmangle_at(const unsigned char *p, size_t n, unsigned char out[4]
         out[k] = (unsigned char)b;
         pos += l;
     }
-    if (utf8_valid_at(out, need) != need) return 0;
+    if (utf8_sequence(out, need) != need) return 0;
     *used = pos;
     return need;
 }
@@ -151,7 +91,7 @@ size_t csv_repair_mojibake(char *s)
             repaired++;
             continue;
         }
-        size_t l = utf8_valid_at(p + r, n - r);
+        size_t l = utf8_sequence(p + r, n - r);
         if (!l) l = 1;
         memmove(p + w, p + r, l);
         w += l;
@@ -177,13 +117,13 @@ static int to_utf8(const char *data, size_t len, const char *name, char **out, s
     for (size_t i = start; i < len;) {
         if (p[i] == 0) return meld_errorf("%s: line %ld: NUL byte in text", name, line);
         if (p[i] == '\n') line++;
-        size_t l = utf8_valid_at(p + i, len - i);
+        size_t l = utf8_sequence(p + i, len - i);
         if (l) {
             size += l;
             i += l;
         } else {
-            unsigned char tmp[3];
-            size += utf8_encode_bmp(cp1252_to_unicode(p[i]), tmp);
+            char tmp[4];
+            size += utf8_encode(cp1252_to_unicode(p[i]), tmp);
             bad++;
             i++;
         }
@@ -194,13 +134,13 @@ static int to_utf8(const char *data, size_t len, const char *name, char **out, s
     /* Pass 2: copy / convert. */
     unsigned char *w = (unsigned char *)buf;
     for (size_t i = start; i < len;) {
-        size_t l = utf8_valid_at(p + i, len - i);
+        size_t l = utf8_sequence(p + i, len - i);
         if (l) {
             memcpy(w, p + i, l);
             w += l;
             i += l;
         } else {
-            w += utf8_encode_bmp(cp1252_to_unicode(p[i]), w);
+            w += utf8_encode(cp1252_to_unicode(p[i]), (char *)w);
             i++;
         }
     }
@@ -346,6 +286,7 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
     char *buf = NULL;
     size_t n = 0;
     if (to_utf8(data, len, name, &buf, &n, &out->cp1252_bytes)) return MELD_ERR;
+    out->source_hash = checksum_xxh64(data, len, 0);
     /* Repair rounds; each one can only shorten the text. */
     for (int round = 0; round < 3; round++) {
         size_t k = csv_repair_mojibake(buf);
@@ -368,42 +309,10 @@ int csv_parse(const char *data, size_t len, const char *name, CsvTable *out)
 int csv_read_file(const char *path, CsvTable *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return meld_errorf("%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *data = meld_malloc(cap, "CSV file");
-    if (!data) {
-        fclose(fp);
-        return MELD_ERR;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > CSV_MAX_BYTES) {
-                free(data);
-                fclose(fp);
-                return meld_errorf("%s: larger than the %zu bytes a CSV may have", path, CSV_MAX_BYTES);
-            }
-            char *bigger = realloc(data, cap * 2);
-            if (!bigger) {
-                free(data);
-                fclose(fp);
-                return meld_errorf("%s: out of memory reading the file", path);
-            }
-            data = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(data + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(fp);
-    int saved = errno;
-    fclose(fp);
-    if (bad) {
-        free(data);
-        return meld_errorf("%s: read failed: %s", path, strerror(saved));
-    }
-    int rc = csv_parse(data, n, path, out);
+    uint8_t *data;
+    size_t n;
+    if (input_file_read_all(path, CSV_MAX_BYTES, &data, &n)) return MELD_ERR;
+    int rc = csv_parse((const char *)data, n, path, out);
     free(data);
     return rc;
 }

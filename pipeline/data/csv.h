@@ -46,13 +46,15 @@ typedef struct {
     size_t n_rows;        /* rows including the header row 0 */
     size_t mojibake_repairs; /* mojibake sequences repaired (step 2) */
     size_t cp1252_bytes;     /* non-UTF-8 bytes converted from cp1252 (step 1) */
+    unsigned long long source_hash; /* XXH64 (pipeline/data/checksum.h) of the bytes parsed */
 } CsvTable;
 
 /* Parses len bytes (not necessarily NUL-terminated). name is used in error
  * messages ("name: line 7: quoted field never closed (opened on line 5)").
  * On success *out owns its memory (csv_free); on error *out is empty. */
 int csv_parse(const char *data, size_t len, const char *name, CsvTable *out);
-/* Reads and parses a whole file. */
+/* Reads and parses a whole file. Anything but a regular file (a FIFO, a
+ * device, a folder) is refused before it is read, so nothing blocks. */
 int csv_read_file(const char *path, CsvTable *out);
 void csv_free(CsvTable *t);
 
@@ -68,7 +70,5 @@ int csv_find_column(const CsvTable *t, const char *name);
  * (one round, see above); the string can only get shorter. Returns the
  * number of sequences repaired. Invalid UTF-8 is left as it is. */
 size_t csv_repair_mojibake(char *s);
-/* 1 if the n bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int csv_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 
 /* ---- labels, times -------------------------------------------------- */
 
@@ -318,13 +319,14 @@ int dataset_is_clip_name(const char *name)
     return 0;
 }
 
-/* A clip is usable when it opens and is a non-empty regular file. */
+/* A clip is usable when it opens and is a non-empty regular file.
+ * O_NONBLOCK: a FIFO opened for reading would wait for a writer forever. */
 static int clip_readable(const char *path)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return 0;
+    int fd;
+    if (input_file_open(path, &fd)) return 0;
     struct stat st;
-    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    int ok = fstat(fd, &st) == 0 && st.st_size > 0;
     close(fd);
     return ok;
 }
@@ -472,6 +474,24 @@ void split_free(Split *s)
 void dataset_free(Dataset *ds)
 {
     for (int s = 0; s < N_SPLITS; s++) split_free(&ds->split[s]);
+}
+
+void dataset_speaker_indices(const Split *s, int *speaker)
+{
+    for (size_t d = 0; d < s->n_dialogues; d++) {
+        const Dialogue *dia = &s->dialogues[d];
+        for (int k = 0; k < dia->n_utts; k++) {
+            const char *name = s->utts[dia->first + (size_t)k].speaker;
+            int idx = -1;
+            for (int j = 0; j < k && idx < 0; j++)
+                if (!strcmp(s->utts[dia->first + (size_t)j].speaker, name)) idx = speaker[dia->first + (size_t)j];
+            if (idx < 0) {
+                idx = 0;
+                for (int j = 0; j < k; j++) idx = speaker[dia->first + (size_t)j] + 1 > idx ? speaker[dia->first + (size_t)j] + 1 : idx;
+            }
+            speaker[dia->first + (size_t)k] = idx;
+        }
+    }
 }
 
 size_t dataset_n_utterances(const Dataset *ds)

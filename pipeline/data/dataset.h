@@ -30,7 +30,10 @@
  *     MELD.Raw/train_sent_emo.csv  MELD.Raw/train/train_splits/dia0_utt0.mp4 ...
  *     DIR/train_sent_emo.csv       DIR/train/dia0_utt0.wav ...
  *   A split whose CSV is missing is absent (present == 0) with a warning;
- *   no CSV at all is an error naming every place searched.
+ *   no CSV at all is an error naming every place searched. The same walk
+ *   notes MELD's released audio features if they are there (the shallowest
+ *   copy of each): audio_embeddings_feature_selection_emotion.pkl and
+ *   ..._sentiment.pkl (pipeline/data/meld_pickle.h reads them).
  *
  * Clips: for utterance (D, U) the clip folder is checked for
  * dia{D}_utt{U}.mp4, .wav and .y4m. A clip that is present but empty, not
@@ -156,12 +159,16 @@ typedef struct {
     int skip_clips;              /* do not look for clips */
 } DatasetOptions;
 
-/* Where the CSVs and clip folders are. csv[s] / clip_dir[s] are "" when
- * not found. */
+/* MELD's released audio features: one pickle per task. */
+enum { FEATURE_PICKLE_EMOTION = 0, FEATURE_PICKLE_SENTIMENT = 1, N_FEATURE_PICKLES = 2 };
+extern const char *const FEATURE_PICKLE_NAMES[N_FEATURE_PICKLES];
+
+/* Where the CSVs, clip folders and feature pickles are; "" when not found. */
 typedef struct {
     char root[DATASET_PATH_MAX];
     char csv[N_SPLITS][DATASET_PATH_MAX];
     char clip_dir[N_SPLITS][DATASET_PATH_MAX];
+    char feature_pickle[N_FEATURE_PICKLES][DATASET_PATH_MAX];
 } DatasetLocation;
 
 /* Finds the data (see above). data_dir may be NULL. Fails when no CSV is
@@ -190,6 +197,10 @@ int dataset_clip_path(const Split *s, const Utterance *u, unsigned kind, char *b
 
 /* 1 if name is "dia<digits>_utt<digits>.mp4|.wav|.y4m". */
 int dataset_is_clip_name(const char *name);
+
+/* Speaker index of every utterance within its dialogue, in order of first
+ * appearance (0, 1, 2, ...): speaker[i] for s->utts[i]. */
+void dataset_speaker_indices(const Split *s, int *speaker);
 
 /* Utterances in the whole dataset, over the splits present. */
 size_t dataset_n_utterances(const Dataset *ds);

@@ -10,6 +10,10 @@
 #include "tensor/error.h"
 
 static const char *const CSV_NAMES[N_SPLITS] = {"train_sent_emo.csv", "dev_sent_emo.csv", "test_sent_emo.csv"};
+const char *const FEATURE_PICKLE_NAMES[N_FEATURE_PICKLES] = {
+    "audio_embeddings_feature_selection_emotion.pkl",
+    "audio_embeddings_feature_selection_sentiment.pkl",
+};
 /* Clip folder names: the official MELD.Raw name first, then the plain one. */
 static const char *const CLIP_DIRS[N_SPLITS][2] = {
     {"train_splits", "train"},
@@ -32,6 +36,7 @@ typedef struct {
 typedef struct {
     Candidate csv[N_SPLITS];
     Candidate clips[N_SPLITS];
+    Candidate pickle[N_FEATURE_PICKLES];
     size_t dirs;
     int truncated;
 } Walk;
@@ -42,8 +47,8 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* CSV: the shallowest copy, then the first path in byte order. */
-static void offer_csv(Candidate *c, const char *path, int depth)
+/* CSV or pickle: the shallowest copy, then the first path in byte order. */
+static void offer_shallowest(Candidate *c, const char *path, int depth)
 {
     c->copies++;
     if (c->path[0] && (depth > c->depth || (depth == c->depth && strcmp(path, c->path) >= 0))) return;
@@ -125,7 +130,9 @@ static int walk(const char *dir, const char *base, int depth, Walk *w)
             continue;
         }
         for (int s = 0; s < N_SPLITS; s++)
-            if (!strcmp(name, CSV_NAMES[s])) offer_csv(&w->csv[s], path, depth);
+            if (!strcmp(name, CSV_NAMES[s])) offer_shallowest(&w->csv[s], path, depth);
+        for (int k = 0; k < N_FEATURE_PICKLES; k++)
+            if (!strcmp(name, FEATURE_PICKLE_NAMES[k])) offer_shallowest(&w->pickle[k], path, depth);
     }
     closedir(d);
     for (int s = 0; clips && s < N_SPLITS; s++)
@@ -190,6 +197,7 @@ int dataset_locate(const char *data_dir, DatasetLocation *loc)
             meld_warnf("found %d copies of %s under %s; using %s", w->csv[s].copies, CSV_NAMES[s], loc->root,
                        w->csv[s].path);
     }
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) strcpy(loc->feature_pickle[k], w->pickle[k].path);
     if (w->truncated)
         meld_warnf("%s: stopped searching after %d folders", loc->root, MAX_DIRS_VISITED);
     size_t dirs = w->dirs;

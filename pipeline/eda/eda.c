@@ -247,3 +247,16 @@ int eda_compute(const Dataset *ds, EdaReport *out)
     finish(&out->all);
     return MELD_OK;
 }
+
+void eda_add_features(EdaReport *r, const DatasetLocation *loc, MeldFeatures storage[N_FEATURE_PICKLES])
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        EdaFeatures *e = &r->features[k];
+        memset(&storage[k], 0, sizeof storage[k]);
+        snprintf(e->path, sizeof e->path, "%s", loc->feature_pickle[k]);
+        if (!e->path[0]) continue;
+        if (meld_features_read(e->path, r->ds, &storage[k]) == MELD_OK) e->features = &storage[k];
+        else snprintf(e->error, sizeof e->error, "%s", meld_error());
+        (void)meld_take_warning();   /* the report lists what the warnings would */
+    }
+}

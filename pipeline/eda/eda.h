@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "pipeline/data/dataset.h"
+#include "pipeline/data/meld_pickle.h"
 
 #define EDA_WORD_BINS 101      /* words 0..99 exactly; bin 100 = 100 or more */
 #define EDA_DIALOGUE_BINS 65   /* lengths 0..63 exactly; bin 64 = 64 or more */
@@ -76,14 +77,27 @@ typedef struct {
     int64_t duration_ms_max;
 } EdaStats;
 
+/* MELD's released audio features, when found beside the CSVs: which
+ * utterances have a vector (pipeline/data/meld_pickle.h). */
+typedef struct {
+    char path[DATASET_PATH_MAX];       /* "" when not found */
+    const MeldFeatures *features;      /* NULL when not found or unreadable */
+    char error[300];                   /* why it could not be read */
+} EdaFeatures;
+
 typedef struct {
     const Dataset *ds;                 /* borrowed: the writers list issues from it */
     EdaStats split[N_SPLITS];
     EdaStats all;
+    EdaFeatures features[N_FEATURE_PICKLES];
 } EdaReport;
 
 /* Computes every statistic. ds must outlive the report. */
 int eda_compute(const Dataset *ds, EdaReport *out);
+/* Reads the feature pickles loc found (each into storage[k], which must
+ * outlive the report; free with meld_features_free) and notes them in the
+ * report. A file that cannot be read is noted with its error, not failed. */
+void eda_add_features(EdaReport *r, const DatasetLocation *loc, MeldFeatures storage[N_FEATURE_PICKLES]);
 
 /* Whitespace tokens in s (definition above). */
 int eda_count_words(const char *s);
@@ -104,6 +118,9 @@ void eda_text_summary(const EdaReport *r, FILE *fp);
 void eda_text_classes(const EdaReport *r, FILE *fp, int emotion);
 void eda_text_crosstab(const EdaReport *r, FILE *fp);
 void eda_text_issues(const EdaReport *r, FILE *fp);
+/* Which utterances have one of MELD's released feature vectors; prints
+ * nothing when no feature pickle was found. */
+void eda_text_features(const EdaReport *r, FILE *fp);
 
 /* Writers. Text and JSON go to fp (checked: a failed write is an error);
  * the HTML page is written atomically to path. */

@@ -7,30 +7,18 @@
  * (SVG <title>). The tables and the data issues are the text report's
  * sections, preformatted. */
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/eda/eda.h"
+#include "tensor/html.h"
 #include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 static const char *const SPLIT_COLORS[N_SPLITS] = {"#4e79a7", "#f28e2b", "#59a14f"};
-
-/* Writes s with &, <, >, " escaped. */
-static void html_text(FILE *fp, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", fp); break;
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        default: fputc(*s, fp);
-        }
-    }
-}
 
 /* A grouped bar chart. value and count are [series][category], flattened. */
 typedef struct {
@@ -69,7 +57,7 @@ static void bar_chart(FILE *fp, const BarChart *c)
 
     fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                 "role=\"img\">\n<text x=\"%d\" y=\"20\" class=\"t\">", CH_W, CH_H, CH_W, CH_H, CH_L);
-    html_text(fp, c->title);
+    html_write_text(fp, c->title);
     fputs("</text>\n", fp);
     /* y grid and tick labels */
     for (double y = 0; y <= ymax + step / 2; y += step) {
@@ -87,17 +75,17 @@ static void bar_chart(FILE *fp, const BarChart *c)
             fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>", x,
                     CH_T + ph - h, bw > 1.5 ? bw - 0.5 : bw, h, c->colors[s]);
             if (c->n_series > 1) {
-                html_text(fp, c->series[s]);
+                html_write_text(fp, c->series[s]);
                 fputc(' ', fp);
             }
-            html_text(fp, c->cats[k]);
+            html_write_text(fp, c->cats[k]);
             fprintf(fp, ": %zu", c->count[s * c->n_cats + k]);
             if (c->percent) fprintf(fp, " (%.1f%%)", v);
             fputs("</title></rect>\n", fp);
         }
         if ((k + c->label_offset) % c->label_every == 0) {
             fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", CH_L + (k + 0.5) * slot, CH_T + (int)ph + 16);
-            html_text(fp, c->cats[k]);
+            html_write_text(fp, c->cats[k]);
             fputs("</text>\n", fp);
         }
     }
@@ -108,7 +96,7 @@ static void bar_chart(FILE *fp, const BarChart *c)
         double x = CH_W - CH_R - 70.0 * (c->n_series - s);
         fprintf(fp, "<rect x=\"%.1f\" y=\"10\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%.1f\" y=\"20\">",
                 x, c->colors[s], x + 16);
-        html_text(fp, c->series[s]);
+        html_write_text(fp, c->series[s]);
         fputs("</text>\n", fp);
     }
     fputs("</svg>\n", fp);
@@ -219,7 +207,7 @@ static int pre_section(FILE *fp, const EdaReport *r, void (*section)(const EdaRe
         return meld_errorf("eda: formatting a report section failed");
     }
     fputs("<pre>", fp);
-    html_text(fp, text);
+    html_write_text(fp, text);
     fputs("</pre>\n", fp);
     free(text);
     return MELD_OK;
@@ -246,7 +234,7 @@ static int write_page(FILE *fp, const EdaReport *r)
                 "<title>MELD exploratory analysis</title>\n<style>\n%s</style>\n</head>\n<body>\n"
                 "<h1>MELD exploratory analysis</h1>\n<p class=\"note\">Annotations under ",
             STYLE);
-    html_text(fp, r->ds->root[0] ? r->ds->root : "(memory)");
+    html_write_text(fp, r->ds->root[0] ? r->ds->root : "(memory)");
     fputs(". Written by <code>meld eda --html</code>; hover a bar or cell for its count.</p>\n", fp);
 
     fputs("<h2>Summary</h2>\n", fp);
@@ -277,6 +265,12 @@ static int write_page(FILE *fp, const EdaReport *r)
 
     fputs("<h2>Data issues</h2>\n", fp);
     if (pre_section(fp, r, eda_text_issues)) return MELD_ERR;
+    bool features = false;
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) features |= r->features[k].path[0] != '\0';
+    if (features) {
+        fputs("<h2>Audio features</h2>\n", fp);
+        if (pre_section(fp, r, eda_text_features)) return MELD_ERR;
+    }
     fputs("<p class=\"note\">Lists are cut short here; <code>meld eda --json</code> has them in full.</p>\n"
           "</body>\n</html>\n",
           fp);

@@ -1,12 +1,14 @@
 /* The text and JSON forms of the EDA report. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/eda/eda.h"
 #include "tensor/error.h"
+#include "tensor/json.h"
 
 /* How many entries of a long list the text report shows. */
 #define TEXT_LIST_MAX 10
@@ -249,6 +251,47 @@ void eda_text_issues(const EdaReport *r, FILE *fp)
     if (!any) fprintf(fp, "  none\n");
 }
 
+static bool any_features(const EdaReport *r)
+{
+    for (int k = 0; k < N_FEATURE_PICKLES; k++)
+        if (r->features[k].path[0]) return true;
+    return false;
+}
+
+void eda_text_features(const EdaReport *r, FILE *fp)
+{
+    if (!any_features(r)) return;
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    fprintf(fp, "MELD's released audio features (one vector per utterance)\n");
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) fprintf(fp, "  %s: %s not found\n", TASKS[k], FEATURE_PICKLE_NAMES[k]);
+        else if (!f) fprintf(fp, "  %s: unreadable: %s\n", TASKS[k], e->error);
+        if (!f) continue;
+        fprintf(fp, "  %s: %s, %d values per vector\n%-36s", TASKS[k], e->path, f->dim, "");
+        for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10s", split_name(s));
+        const struct {
+            const char *label;
+            const size_t *n;
+        } rows[] = {{"utterances with a vector", f->n_present},
+                    {"without (masked in training)", f->n_missing},
+                    {"vectors with no CSV row (unused)", f->n_orphans}};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            fprintf(fp, "\n    %-32s", rows[i].label);
+            for (int s = 0; s < N_SPLITS; s++) fprintf(fp, "%10zu", rows[i].n[s]);
+        }
+        fputc('\n', fp);
+        for (int s = 0; s < N_SPLITS; s++) {
+            if (!f->n_missing[s]) continue;
+            char ids[200];
+            meld_features_missing_ids(f, &r->ds->split[s], s, 10, ids, sizeof ids);
+            fprintf(fp, "    %s without a vector: %s\n", split_name(s), ids);
+        }
+    }
+    fputc('\n', fp);
+}
+
 int eda_write_text(const EdaReport *r, FILE *fp)
 {
     text_sources(r, fp);
@@ -260,119 +303,57 @@ int eda_write_text(const EdaReport *r, FILE *fp)
     text_histogram(fp, "dialogue length in utterances (all splits)", r->all.dialogue_len_hist, EDA_DIALOGUE_BINS, 1, 4);
     fprintf(fp, "data issues\n");
     eda_text_issues(r, fp);
+    if (any_features(r)) fputc('\n', fp);
+    eda_text_features(r, fp);
     if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the report failed: %s", strerror(errno));
     return MELD_OK;
 }
 
-/* ---- JSON ----------------------------------------------------------- */
+/* ---- JSON (tensor/json.h, JSON_PRETTY) ----------------------------------- */
 
-typedef struct {
-    FILE *fp;
-    int depth;
-    int need_comma;
-} Json;
-
-static void json_string(FILE *fp, const char *s)
+/* Non-finite numbers (an empty class's mean, an infinite ratio) are
+ * written as null by the writer. */
+static void j_num(JsonWriter *j, const char *key, double v)
 {
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(fp, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", fp);
-        else if (ch == '\r') fputs("\\r", fp);
-        else if (ch == '\t') fputs("\\t", fp);
-        else if (ch < 0x20 || ch == 0x7F) fprintf(fp, "\\u%04x", ch);
-        else fputc(ch, fp); /* UTF-8 passes through: the CSV reader made it valid */
-    }
-    fputc('"', fp);
-}
-
-/* Starts the next member: comma, new line, indentation, and the key. */
-static void j_key(Json *j, const char *key)
-{
-    if (j->need_comma) fputc(',', j->fp);
-    fprintf(j->fp, "\n%*s", 2 * j->depth, "");
-    if (key) {
-        json_string(j->fp, key);
-        fputs(": ", j->fp);
-    }
-    j->need_comma = 1;
-}
-
-static void j_open(Json *j, const char *key, char bracket)
-{
-    j_key(j, key);
-    fputc(bracket, j->fp);
-    j->depth++;
-    j->need_comma = 0;
-}
-
-static void j_close(Json *j, char bracket)
-{
-    j->depth--;
-    if (j->need_comma) fprintf(j->fp, "\n%*s%c", 2 * j->depth, "", bracket);
-    else fputc(bracket, j->fp); /* empty: [] or {} */
-    j->need_comma = 1;
-}
-
-static void j_int(Json *j, const char *key, long long v)
-{
-    j_key(j, key);
-    fprintf(j->fp, "%lld", v);
-}
-
-/* Non-finite numbers (an empty class's mean, an infinite ratio) are null. */
-static void j_num(Json *j, const char *key, double v)
-{
-    j_key(j, key);
-    if (isfinite(v)) fprintf(j->fp, "%.10g", v);
-    else fputs("null", j->fp);
-}
-
-static void j_str(Json *j, const char *key, const char *s)
-{
-    j_key(j, key);
-    if (s) json_string(j->fp, s);
-    else fputs("null", j->fp);
+    json_real(j, key, v, "%.10g");
 }
 
 /* A whole array of counts on one line. */
-static void j_counts(Json *j, const char *key, const size_t *v, int n)
+static void j_counts(JsonWriter *j, const char *key, const size_t *v, int n)
 {
-    j_key(j, key);
-    fputc('[', j->fp);
-    for (int i = 0; i < n; i++) fprintf(j->fp, "%s%zu", i ? ", " : "", v[i]);
-    fputc(']', j->fp);
+    json_begin_array_inline(j, key);
+    for (int i = 0; i < n; i++) json_uint(j, NULL, v[i]);
+    json_end_array(j);
 }
 
 /* Histogram trimmed after its last non-empty bin. */
-static void j_hist(Json *j, const char *key, const size_t *v, int n)
+static void j_hist(JsonWriter *j, const char *key, const size_t *v, int n)
 {
     int last = n;
     while (last > 0 && v[last - 1] == 0) last--;
     j_counts(j, key, v, last);
 }
 
-static void j_class_counts(Json *j, const char *key, const size_t *count, int k, int emotion)
+static void j_class_counts(JsonWriter *j, const char *key, const size_t *count, int k, int emotion)
 {
-    j_open(j, key, '{');
-    for (int c = 0; c < k; c++) j_int(j, emotion ? emotion_name(c) : sentiment_name(c), (long long)count[c]);
-    j_close(j, '}');
+    json_begin_object(j, key);
+    for (int c = 0; c < k; c++) json_uint(j, emotion ? emotion_name(c) : sentiment_name(c), count[c]);
+    json_end_object(j);
 }
 
-static void j_class_nums(Json *j, const char *key, const double *v, int k, int emotion)
+static void j_class_nums(JsonWriter *j, const char *key, const double *v, int k, int emotion)
 {
-    j_open(j, key, '{');
+    json_begin_object(j, key);
     for (int c = 0; c < k; c++) j_num(j, emotion ? emotion_name(c) : sentiment_name(c), v[c]);
-    j_close(j, '}');
+    json_end_object(j);
 }
 
-static void json_stats(Json *j, const EdaStats *st)
+static void json_stats(JsonWriter *j, const EdaStats *st)
 {
-    j_int(j, "utterances", (long long)st->utterances);
-    j_int(j, "dialogues", (long long)st->dialogues);
-    j_int(j, "speakers", (long long)st->speakers);
-    j_int(j, "max_dialogue_length", st->max_dialogue_length);
+    json_uint(j, "utterances", st->utterances);
+    json_uint(j, "dialogues", st->dialogues);
+    json_uint(j, "speakers", st->speakers);
+    json_int(j, "max_dialogue_length", st->max_dialogue_length);
     j_class_counts(j, "emotion", st->emotion, N_EMOTIONS, 1);
     j_class_counts(j, "sentiment", st->sentiment, N_SENTIMENTS, 0);
     double share_e[N_EMOTIONS], share_s[N_SENTIMENTS];
@@ -381,150 +362,193 @@ static void json_stats(Json *j, const EdaStats *st)
         share_s[s] = st->utterances ? (double)st->sentiment[s] / (double)st->utterances : NAN;
     j_class_nums(j, "emotion_share", share_e, N_EMOTIONS, 1);
     j_class_nums(j, "sentiment_share", share_s, N_SENTIMENTS, 0);
-    j_open(j, "sentiment_emotion", '{');
+    json_begin_object(j, "sentiment_emotion");
     for (int s = 0; s < N_SENTIMENTS; s++)
         j_class_counts(j, sentiment_name(s), st->sentiment_emotion[s], N_EMOTIONS, 1);
-    j_close(j, '}');
+    json_end_object(j);
     j_num(j, "mean_words", st->mean_words);
-    j_int(j, "max_words", st->max_words);
+    json_int(j, "max_words", st->max_words);
     j_hist(j, "words_histogram", st->words_hist, EDA_WORD_BINS);
     j_class_nums(j, "mean_words_per_emotion", st->mean_words_emotion, N_EMOTIONS, 1);
     j_class_nums(j, "mean_words_per_sentiment", st->mean_words_sentiment, N_SENTIMENTS, 0);
     j_num(j, "mean_emotions_per_dialogue", st->mean_emotions_per_dialogue);
     j_hist(j, "dialogue_length_histogram", st->dialogue_len_hist, EDA_DIALOGUE_BINS);
-    j_int(j, "emotion_shifts", (long long)st->emotion_shifts);
-    j_int(j, "same_speaker_pairs", (long long)st->same_speaker_pairs);
+    json_uint(j, "emotion_shifts", st->emotion_shifts);
+    json_uint(j, "same_speaker_pairs", st->same_speaker_pairs);
     j_num(j, "mean_duration_s", st->mean_duration_s);
     j_num(j, "max_duration_s", st->max_duration_s);
-    j_int(j, "duration_issues", (long long)st->durations_bad);
-    j_int(j, "gap_dialogues", (long long)st->gap_dialogues);
-    j_int(j, "missing_utterance_ids", (long long)st->missing_utterance_ids);
-    j_int(j, "missing_dialogue_ids", (long long)st->missing_dialogue_ids);
-    j_open(j, "imbalance_ratio", '{');
+    json_uint(j, "duration_issues", st->durations_bad);
+    json_uint(j, "gap_dialogues", st->gap_dialogues);
+    json_uint(j, "missing_utterance_ids", st->missing_utterance_ids);
+    json_uint(j, "missing_dialogue_ids", st->missing_dialogue_ids);
+    json_begin_object(j, "imbalance_ratio");
     j_num(j, "emotion", st->imbalance_emotion);
     j_num(j, "sentiment", st->imbalance_sentiment);
-    j_close(j, '}');
-    j_open(j, "class_weights", '{');
+    json_end_object(j);
+    json_begin_object(j, "class_weights");
     j_class_nums(j, "emotion", st->weight_emotion, N_EMOTIONS, 1);
     j_class_nums(j, "sentiment", st->weight_sentiment, N_SENTIMENTS, 0);
-    j_close(j, '}');
+    json_end_object(j);
     if (st->has_clips) {
-        j_open(j, "clips", '{');
-        j_int(j, "found", (long long)st->clips_found);
-        j_int(j, "missing", (long long)st->clips_missing);
-        j_int(j, "unreadable", (long long)st->clips_unreadable);
-        j_int(j, "orphans", (long long)st->clips_orphan);
-        j_close(j, '}');
+        json_begin_object(j, "clips");
+        json_uint(j, "found", st->clips_found);
+        json_uint(j, "missing", st->clips_missing);
+        json_uint(j, "unreadable", st->clips_unreadable);
+        json_uint(j, "orphans", st->clips_orphan);
+        json_end_object(j);
     } else {
-        j_str(j, "clips", NULL);
+        json_null(j, "clips");
     }
-    j_int(j, "skipped_rows", (long long)st->skipped_rows);
-    j_int(j, "mojibake_repairs", (long long)st->mojibake_repairs);
-    j_int(j, "cp1252_bytes", (long long)st->cp1252_bytes);
+    json_uint(j, "skipped_rows", st->skipped_rows);
+    json_uint(j, "mojibake_repairs", st->mojibake_repairs);
+    json_uint(j, "cp1252_bytes", st->cp1252_bytes);
 }
 
 /* Lists of ids in JSON are cut at this length (the counts are exact). */
 #define JSON_ID_LIST_MAX 1000
 
-static void json_id_list(Json *j, const char *key, const int *ids, size_t n)
+static void json_id_list(JsonWriter *j, const char *key, const int *ids, size_t n)
 {
-    j_key(j, key);
-    fputc('[', j->fp);
-    for (size_t i = 0; i < n && i < JSON_ID_LIST_MAX; i++) fprintf(j->fp, "%s%d", i ? ", " : "", ids[i]);
-    fputc(']', j->fp);
+    json_begin_array_inline(j, key);
+    for (size_t i = 0; i < n && i < JSON_ID_LIST_MAX; i++) json_int(j, NULL, ids[i]);
+    json_end_array(j);
 }
 
-static void json_clip_list(Json *j, const char *key, const Split *sp, int unreadable)
+static void json_clip_list(JsonWriter *j, const char *key, const Split *sp, int unreadable)
 {
-    j_open(j, key, '[');
+    json_begin_array(j, key);
     for (size_t i = 0; i < sp->n_utts; i++) {
         const Utterance *u = &sp->utts[i];
         if (u->clips || (unreadable != (u->bad_clips != 0))) continue;
         char name[48];
         snprintf(name, sizeof name, "dia%d_utt%d", u->dialogue_id, u->utterance_id);
-        j_str(j, NULL, name);
+        json_string(j, NULL, name);
     }
-    j_close(j, ']');
+    json_end_array(j);
 }
 
-static int json_issues(Json *j, const Split *sp)
+static int json_issues(JsonWriter *j, const Split *sp)
 {
     int *ids = meld_calloc(JSON_ID_LIST_MAX, sizeof *ids, "id list");
     if (!ids) return MELD_ERR;
     char t1[32], t2[32];
-    j_open(j, "data_issues", '{');
-    j_open(j, "skipped_rows", '[');
+    json_begin_object(j, "data_issues");
+    json_begin_array(j, "skipped_rows");
     for (size_t i = 0; i < sp->n_skipped; i++) {
-        j_open(j, NULL, '{');
-        j_int(j, "line", sp->skipped[i].line);
-        j_str(j, "reason", sp->skipped[i].reason);
-        j_close(j, '}');
+        json_begin_object(j, NULL);
+        json_int(j, "line", sp->skipped[i].line);
+        json_string(j, "reason", sp->skipped[i].reason);
+        json_end_object(j);
     }
-    j_close(j, ']');
-    j_open(j, "durations", '[');
+    json_end_array(j);
+    json_begin_array(j, "durations");
     for (size_t i = 0; i < sp->n_utts; i++) {
         const Utterance *u = &sp->utts[i];
         if (!eda_duration_is_issue(u)) continue;
         dataset_format_time(u->start_ms, t1, sizeof t1);
         dataset_format_time(u->end_ms, t2, sizeof t2);
-        j_open(j, NULL, '{');
-        j_int(j, "line", u->line);
-        j_int(j, "dialogue", u->dialogue_id);
-        j_int(j, "utterance", u->utterance_id);
-        j_str(j, "start", t1);
-        j_str(j, "end", t2);
+        json_begin_object(j, NULL);
+        json_int(j, "line", u->line);
+        json_int(j, "dialogue", u->dialogue_id);
+        json_int(j, "utterance", u->utterance_id);
+        json_string(j, "start", t1);
+        json_string(j, "end", t2);
         j_num(j, "duration_s", (u->end_ms - u->start_ms) / 1000.0);
-        j_close(j, '}');
+        json_end_object(j);
     }
-    j_close(j, ']');
-    j_open(j, "utterance_id_gaps", '[');
+    json_end_array(j);
+    json_begin_array(j, "utterance_id_gaps");
     for (size_t k = 0; k < sp->n_dialogues; k++) {
         const Dialogue *d = &sp->dialogues[k];
         if (!d->n_missing_ids) continue;
         size_t n = eda_missing_utterance_ids(sp, d, ids, JSON_ID_LIST_MAX);
-        j_open(j, NULL, '{');
-        j_int(j, "dialogue", d->id);
-        j_int(j, "n_missing", (long long)n);
+        json_begin_object(j, NULL);
+        json_int(j, "dialogue", d->id);
+        json_uint(j, "n_missing", n);
         json_id_list(j, "missing", ids, n);
-        j_close(j, '}');
+        json_end_object(j);
     }
-    j_close(j, ']');
+    json_end_array(j);
     size_t n = eda_missing_dialogue_ids(sp, ids, JSON_ID_LIST_MAX);
     json_id_list(j, "missing_dialogue_ids", ids, n);
     if (sp->clip_dir[0]) {
         json_clip_list(j, "missing_clips", sp, 0);
         json_clip_list(j, "unreadable_clips", sp, 1);
     }
-    j_close(j, '}');
+    json_end_object(j);
     free(ids);
     return MELD_OK;
 }
 
+/* "audio_features": per task null (not found) or file, values per vector
+ * (null and "error" when unreadable) and per split the counts and the ids
+ * of the utterances without a vector. */
+static void json_features(JsonWriter *j, const EdaReport *r)
+{
+    static const char *const TASKS[N_FEATURE_PICKLES] = {"emotion", "sentiment"};
+    json_begin_object(j, "audio_features");
+    for (int k = 0; k < N_FEATURE_PICKLES; k++) {
+        const EdaFeatures *e = &r->features[k];
+        const MeldFeatures *f = e->features;
+        if (!e->path[0]) {
+            json_null(j, TASKS[k]);
+            continue;
+        }
+        json_begin_object(j, TASKS[k]);
+        json_string(j, "file", e->path);
+        json_string(j, "error", f ? NULL : e->error);
+        if (f) {
+            json_int(j, "values_per_vector", f->dim);
+            json_begin_object(j, "splits");
+            for (int s = 0; s < N_SPLITS; s++) {
+                const Split *sp = &r->ds->split[s];
+                json_begin_object(j, split_name(s));
+                json_int(j, "with_vector", (long long)f->n_present[s]);
+                json_int(j, "without_vector", (long long)f->n_missing[s]);
+                json_int(j, "vectors_without_row", (long long)f->n_orphans[s]);
+                json_begin_array(j, "without_vector_ids");
+                for (size_t i = 0; i < sp->n_utts && f->row[s]; i++) {
+                    if (f->row[s][i] >= 0) continue;
+                    char id[32];
+                    snprintf(id, sizeof id, "%d_%d", sp->utts[i].dialogue_id, sp->utts[i].utterance_id);
+                    json_string(j, NULL, id);
+                }
+                json_end_array(j);
+                json_end_object(j);
+            }
+            json_end_object(j);
+        }
+        json_end_object(j);
+    }
+    json_end_object(j);
+}
+
 int eda_write_json(const EdaReport *r, FILE *fp)
 {
-    Json j = {fp, 0, 0};
-    fputc('{', fp);
-    j.depth = 1;
-    j_str(&j, "data_dir", r->ds->root[0] ? r->ds->root : NULL);
-    j_open(&j, "splits", '{');
+    JsonWriter j;
+    json_writer_init(&j, JSON_PRETTY, fp);
+    json_begin_object(&j, NULL);
+    json_string(&j, "data_dir", r->ds->root[0] ? r->ds->root : NULL);
+    json_begin_object(&j, "splits");
     for (int s = 0; s < N_SPLITS; s++) {
         const Split *sp = &r->ds->split[s];
         if (!sp->present) continue;
-        j_open(&j, split_name(s), '{');
-        j_str(&j, "csv", sp->csv_path[0] ? sp->csv_path : NULL);
-        j_str(&j, "clip_dir", sp->clip_dir[0] ? sp->clip_dir : NULL);
+        json_begin_object(&j, split_name(s));
+        json_string(&j, "csv", sp->csv_path[0] ? sp->csv_path : NULL);
+        json_string(&j, "clip_dir", sp->clip_dir[0] ? sp->clip_dir : NULL);
         json_stats(&j, &r->split[s]);
         if (json_issues(&j, sp)) return MELD_ERR;
-        j_close(&j, '}');
+        json_end_object(&j);
     }
-    j_close(&j, '}');
-    j_open(&j, "all", '{');
+    json_end_object(&j);
+    json_begin_object(&j, "all");
     json_stats(&j, &r->all);
-    j_close(&j, '}');
-    j_open(&j, "meld_baseline_class_weights", '{');
+    json_end_object(&j);
+    json_begin_object(&j, "meld_baseline_class_weights");
     j_class_nums(&j, "emotion", MELD_BASELINE_EMOTION_WEIGHTS, N_EMOTIONS, 1);
-    j_close(&j, '}');
-    fputs("\n}\n", fp);
-    if (fflush(fp) != 0 || ferror(fp)) return meld_errorf("eda: writing the JSON failed: %s", strerror(errno));
-    return MELD_OK;
+    json_end_object(&j);
+    if (any_features(r)) json_features(&j, r);
+    json_end_object(&j);
+    fputc('\n', fp);
+    return json_writer_finish(&j, "eda");
 }

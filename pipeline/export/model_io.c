@@ -335,6 +335,14 @@ void model_input_items_free(ModelInputItems *in)
     memset(in, 0, sizeof *in);
 }
 
+/* Orders source rows by (dialogue, utterance), as the cache's table is. */
+static int cmp_source(const void *a, const void *b)
+{
+    const CacheSource *x = a, *y = b;
+    if (x->dialogue_id != y->dialogue_id) return x->dialogue_id < y->dialogue_id ? -1 : 1;
+    return (x->utterance_id > y->utterance_id) - (x->utterance_id < y->utterance_id);
+}
+
 int model_io_predict(MeldModel *m, const Normaliser *norm, const CacheConfig *cfg, const CacheItem *items, int n,
                      float *prob_emotion, float *prob_sentiment, const char *save_inputs)
 {
@@ -346,7 +354,15 @@ int model_io_predict(MeldModel *m, const Normaliser *norm, const CacheConfig *cf
     snprintf(path, sizeof path, "%s/utterances.meldcache", dir);
     SplitData s;
     EvalResult r;
-    int rc = cache_write(path, cfg, items, n);
+    /* The cache's source table: one row per utterance, from no CSV. */
+    CacheSource *rows = meld_calloc((size_t)(n ? n : 1), sizeof *rows, "source table");
+    for (int i = 0; rows && i < n; i++)
+        rows[i] = (CacheSource){.dialogue_id = items[i].dialogue_id, .utterance_id = items[i].utterance_id,
+                                .clip_name = "", .reason = ""};
+    if (rows) qsort(rows, (size_t)n, sizeof *rows, cmp_source);
+    CacheProvenance src = {.rows = rows, .n_rows = n};
+    int rc = rows ? cache_write(path, cfg, &src, items, n) : MELD_ERR;
+    free(rows);
     if (rc == MELD_OK && (rc = split_data_open(&s, path, 0, NULL)) == MELD_OK) {
         rc = evaluate_split(m, &s, norm, 32, &r, NULL, NULL, prob_emotion, prob_sentiment);
         if (rc == MELD_OK && save_inputs) rc = model_inputs_save(save_inputs, m, &s);

@@ -2,15 +2,19 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audio/resample.h"
+#include "pipeline/features/decode.h"
 #include "pipeline/features/ffmpeg.h"
 #include "tensor/error.h"
+#include "tensor/input_file.h"
 #include "video/color.h"
 #include "video/sample.h"
 #include "video/y4m.h"
@@ -21,6 +25,16 @@
 ClipOptions clip_default_options(void)
 {
     return (ClipOptions){.k = 4, .want_audio = 1, .sample_rate = 16000, .timeout_s = 120.0, .ffmpeg = "ffmpeg"};
+}
+
+const char *clip_problem_name(int problem)
+{
+    static const char *const names[CLIP_N_PROBLEMS] = {
+        [CLIP_OK] = "usable",           [CLIP_NO_FILE] = "no clip file",       [CLIP_UNREADABLE] = "unreadable clip",
+        [CLIP_DAMAGED] = "damaged clip", [CLIP_NO_VIDEO] = "no video stream",   [CLIP_NO_AUDIO] = "no audio stream",
+        [CLIP_ZERO_LENGTH] = "zero length", [CLIP_NO_TOOL] = "missing tool",
+    };
+    return problem >= 0 && problem < CLIP_N_PROBLEMS ? names[problem] : "?";
 }
 
 void clip_free(Clip *c)
@@ -34,7 +48,7 @@ void clip_free(Clip *c)
 
 int clip_is_appledouble(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = input_file_fopen(path);
     if (!fp) return 0;
     unsigned char m[4];
     int is = fread(m, 1, 4, fp) == 4 && m[0] == 0x00 && m[1] == 0x05 && m[2] == 0x16 && m[3] == 0x07;
@@ -50,10 +64,12 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_file(const char *p)
+/* A companion file (x.y4m beside x.wav) that is there but not a folder:
+ * the reader then refuses it by name if it is not a regular file. */
+static int is_present(const char *p)
 {
     struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
 static const char *extension(const char *path)
@@ -77,9 +93,19 @@ static int is_image_name(const char *name)
     return !strcasecmp(e, ".pgm") || !strcasecmp(e, ".ppm") || !strcasecmp(e, ".pnm");
 }
 
+int clip_is_regular_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return meld_errorf("%s: %s", path, errno == ENOENT ? "no such file" : strerror(errno)), 0;
+    if (S_ISREG(st.st_mode)) return 1;
+    meld_errorf("%s: is %s, not a clip", path, input_file_kind(st.st_mode));
+    return 0;
+}
+
 /* ---- output buffers ---------------------------------------------------------- */
 
-static int alloc_frames(Clip *c, int k)
+int clip_alloc_frames(Clip *c, int k)
 {
     c->frames = meld_calloc((size_t)k, sizeof(Image), "clip frames");
     c->frame_index = meld_calloc((size_t)k, sizeof(long), "clip frame indices");
@@ -90,7 +116,7 @@ static int alloc_frames(Clip *c, int k)
 
 /* When the source ran short of frames (it ended before the last chosen
  * index), repeat the last frame read; with none at all, fail. */
-static int fill_missing(Clip *c, int got, const char *path)
+int clip_fill_missing(Clip *c, int got, const char *path)
 {
     if (got == 0) return meld_errorf("%s: no video frames decoded", path);
     if (got < c->n_frames)
@@ -105,7 +131,7 @@ static int fill_missing(Clip *c, int got, const char *path)
 /* ---- audio ------------------------------------------------------------------- */
 
 /* 16-bit little-endian PCM -> float in [-1, 1). */
-static int pcm16_to_audio(const uint8_t *b, size_t bytes, int rate, Audio *a)
+int clip_audio_from_pcm16(const uint8_t *b, size_t bytes, int rate, Audio *a)
 {
     size_t n = bytes / 2;
     a->samples = meld_malloc(sizeof(float) * (n ? n : 1), "clip audio");
@@ -116,16 +142,14 @@ static int pcm16_to_audio(const uint8_t *b, size_t bytes, int rate, Audio *a)
     return MELD_OK;
 }
 
-static const char *file_url(char *buf, size_t cap, const char *path)
-{
-    snprintf(buf, cap, "file:%s", path);
-    return buf;
-}
-
 /* A .wav file, resampled (audio/resample.h) when its rate is not the one asked. */
 static int load_wav(const char *wav, const ClipOptions *opt, Clip *c)
 {
     if (wav_read(wav, &c->audio)) return MELD_ERR;
+    /* The cap ffmpeg's output has (CLIP_MAX_SECONDS), for WAVs too. */
+    if (c->audio.n_samples / (size_t)c->audio.sample_rate > CLIP_MAX_SECONDS)
+        return meld_errorf("%s: %zu s of audio, longer than a clip may be (%d s)", wav,
+                           c->audio.n_samples / (size_t)c->audio.sample_rate, CLIP_MAX_SECONDS);
     if (opt->sample_rate <= 0 || c->audio.sample_rate == opt->sample_rate) return MELD_OK;
     float *y;
     size_t n;
@@ -149,7 +173,7 @@ static int load_y4m(const char *path, int k, Clip *c)
     if (n < 0) return MELD_ERR;
     if (n == 0) return meld_errorf("%s: no frames", path);
     c->total_frames = n;
-    if (alloc_frames(c, k)) return MELD_ERR;
+    if (clip_alloc_frames(c, k)) return MELD_ERR;
     frame_sample_indices(n, k, c->frame_index);
     if (y4m_open(&r, path)) return MELD_ERR;
     /* walk the stream once; a frame chosen twice (n < k) is copied */
@@ -160,7 +184,7 @@ static int load_y4m(const char *path, int k, Clip *c)
         if (rc <= 0) {
             image_free(&cur);
             y4m_close(&r);
-            return rc < 0 ? MELD_ERR : fill_missing(c, got, path);
+            return rc < 0 ? MELD_ERR : clip_fill_missing(c, got, path);
         }
         while (got < k && c->frame_index[got] == i) {
             if (image_copy(&c->frames[got], &cur)) {
@@ -268,7 +292,7 @@ static int load_folder(const char *dir, int k, Clip *c)
     int n = 0;
     if (list_frames(dir, &names, &n)) return MELD_ERR;
     c->total_frames = n;
-    int rc = alloc_frames(c, k);
+    int rc = clip_alloc_frames(c, k);
     if (rc == MELD_OK) rc = frame_sample_indices(n, k, c->frame_index);
     for (int i = 0; i < k && rc == MELD_OK; i++) {
         char path[CLIP_PATH_MAX];
@@ -283,134 +307,61 @@ static int load_folder(const char *dir, int k, Clip *c)
 static int load_single_image(const char *path, int k, Clip *c)
 {
     c->total_frames = 1;
-    if (alloc_frames(c, k) || load_image_rgb(path, &c->frames[0])) return MELD_ERR;
+    if (clip_alloc_frames(c, k) || load_image_rgb(path, &c->frames[0])) return MELD_ERR;
     /* every sample is frame 0 */
     for (int i = 1; i < k; i++)
         if (image_copy(&c->frames[i], &c->frames[0])) return MELD_ERR;
     return MELD_OK;
 }
 
-/* ---- frames (and audio) through ffmpeg ------------------------------------------- */
+/* ---- dispatch ----------------------------------------------------------------------- */
 
-/* ffmpeg's "Stream map '0:a:0' matches no streams" in our own words. */
-static int missing_stream(const char *path)
+int clip_needs_ffmpeg(const char *path)
 {
-    const char *e = meld_error();
-    if (strstr(e, "'0:a:0' matches no streams")) return meld_errorf("%s: the clip has no audio stream (video only)", path);
-    if (strstr(e, "'0:v:0' matches no streams")) return meld_errorf("%s: the clip has no video stream (audio only)", path);
+    const char *ext = extension(path);
+    return !is_dir(path) && strcasecmp(ext, ".wav") && strcasecmp(ext, ".y4m") && !is_image_name(path);
+}
+
+/* Sets *why and returns MELD_ERR (the message is already set). */
+static int fail_as(ClipProblem *why, ClipProblem problem)
+{
+    *why = problem;
     return MELD_ERR;
 }
 
-/* Run 1: audio on stdout (if asked), one grey pixel per frame on fd 3. */
-static int ffmpeg_probe_run(const char *path, const ClipOptions *opt, Clip *c)
+/* The frames of X.wav: X.y4m, else the folder X/. */
+static int load_wav_companion_frames(const char *path, int k, Clip *c, ClipProblem *why)
 {
-    char url[CLIP_PATH_MAX + 8], ar[16];
-    int rate = opt->sample_rate > 0 ? opt->sample_rate : 16000;
-    snprintf(ar, sizeof ar, "%d", rate);
-    const char *argv[40];
-    int a = 0;
-    const char *head[] = {opt->ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "error",
-                          "-i", file_url(url, sizeof url, path)};
-    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) argv[a++] = head[i];
-    if (opt->want_audio) {
-        const char *audio[] = {"-map", "0:a:0", "-ac", "1", "-ar", ar, "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"};
-        for (size_t i = 0; i < sizeof audio / sizeof audio[0]; i++) argv[a++] = audio[i];
+    char other[CLIP_PATH_MAX];
+    if (with_extension(other, sizeof other, path, ".y4m")) return MELD_ERR;
+    if (is_present(other)) return load_y4m(other, k, c);
+    if (with_extension(other, sizeof other, path, "")) return MELD_ERR;
+    if (!is_dir(other)) {
+        meld_errorf("%s: no video: expected %.*s.y4m or a folder %s/ of .pgm/.ppm frames", path,
+                    (int)(strlen(path) - 4), path, other);
+        return fail_as(why, CLIP_NO_VIDEO);
     }
-    if (opt->k > 0) {
-        const char *count[] = {"-map", "0:v:0", "-vsync", "passthrough", "-vf", "scale=1:1", "-pix_fmt", "gray",
-                               "-f", "rawvideo", "pipe:3"};
-        for (size_t i = 0; i < sizeof count / sizeof count[0]; i++) argv[a++] = count[i];
-    }
-    argv[a] = NULL;
-    FfmpegProc p;
-    /* at most CLIP_MAX_SECONDS of video at 240 fps */
-    if (ffmpeg_start(&p, argv, path, opt->timeout_s, opt->k > 0 ? (size_t)240 * CLIP_MAX_SECONDS : 0))
-        return MELD_ERR;
-    uint8_t *pcm = NULL;
-    size_t bytes = 0;
-    if (ffmpeg_read_all(&p, &pcm, &bytes, (size_t)rate * 2 * CLIP_MAX_SECONDS)) {
-        ffmpeg_finish(&p, 1);
-        free(p.aux);
-        return MELD_ERR;
-    }
-    int rc = ffmpeg_finish(&p, 0) ? missing_stream(path) : MELD_OK;
-    c->total_frames = (long)p.aux_len;
-    free(p.aux);
-    if (rc == MELD_OK && opt->want_audio) rc = pcm16_to_audio(pcm, bytes, rate, &c->audio);
-    free(pcm);
-    if (rc == MELD_OK && opt->k > 0 && c->total_frames == 0) rc = meld_errorf("%s: no video frames", path);
-    return rc;
+    return load_folder(other, k, c);
 }
 
-/* Run 2: only the chosen frames, as Y4M. */
-static int ffmpeg_frames_run(const char *path, const ClipOptions *opt, Clip *c)
+/* The audio beside `base` (a folder of frames or a .y4m): base.wav. */
+static int load_wav_companion_audio(const char *shown, const char *base, const ClipOptions *opt, Clip *c,
+                                    ClipProblem *why)
 {
-    /* select=eq(n\,3)+eq(n\,10)+...: '\,' escapes the comma from the
-     * filtergraph parser (no shell is involved) */
-    char expr[CLIP_MAX_K * 24 + 16], url[CLIP_PATH_MAX + 8];
-    size_t len = (size_t)snprintf(expr, sizeof expr, "select=");
-    for (int i = 0; i < c->n_frames; i++) {
-        if (i > 0 && c->frame_index[i] == c->frame_index[i - 1]) continue;
-        len += (size_t)snprintf(expr + len, sizeof expr - len, "%seq(n\\,%ld)", i > 0 ? "+" : "",
-                                c->frame_index[i]);
+    char other[CLIP_PATH_MAX];
+    if (with_extension(other, sizeof other, base, ".wav")) return MELD_ERR;
+    if (!is_present(other)) {
+        meld_errorf("%s: no audio: expected %s", shown, other);
+        return fail_as(why, CLIP_NO_AUDIO);
     }
-    const char *argv[] = {opt->ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "error",
-                          "-i", file_url(url, sizeof url, path), "-map", "0:v:0", "-vsync", "passthrough",
-                          "-vf", expr, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", "pipe:1", NULL};
-    FfmpegProc p;
-    if (ffmpeg_start(&p, argv, path, opt->timeout_s, 0)) return MELD_ERR;
-    Y4mReader r;
-    if (y4m_open_source(&r, ffmpeg_read, &p, path)) {
-        /* the header failing usually means ffmpeg failed: prefer its message */
-        char mine[512];
-        snprintf(mine, sizeof mine, "%s", meld_error());
-        if (ffmpeg_finish(&p, 0) == MELD_OK) meld_errorf("%s", mine);
-        y4m_close(&r);
-        return MELD_ERR;
-    }
-    /* frames arrive in order; an index chosen twice gets a copy */
-    int got = 0, rc = MELD_OK;
-    while (got < c->n_frames) {
-        int fr = y4m_read_frame(&r, &c->frames[got], 3);
-        if (fr < 0) rc = MELD_ERR;
-        if (fr <= 0) break;
-        got++;
-        while (got < c->n_frames && c->frame_index[got] == c->frame_index[got - 1]) {
-            if (image_copy(&c->frames[got], &c->frames[got - 1])) {
-                rc = MELD_ERR;
-                break;
-            }
-            got++;
-        }
-        if (rc) break;
-    }
-    y4m_close(&r);
-    if (rc) {
-        ffmpeg_finish(&p, 1);
-        return MELD_ERR;
-    }
-    if (ffmpeg_finish(&p, got == c->n_frames)) return MELD_ERR;
-    return fill_missing(c, got, path);
+    return load_wav(other, opt, c);
 }
 
-static int load_with_ffmpeg(const char *path, const ClipOptions *opt, Clip *c)
-{
-    c->used_ffmpeg = 1;
-    if (!ffmpeg_available(opt->ffmpeg))
-        return meld_errorf("%s: %s not found: install it with apt-get install ffmpeg", path, opt->ffmpeg);
-    if (ffmpeg_probe_run(path, opt, c)) return MELD_ERR;
-    if (opt->k == 0) return MELD_OK;
-    if (alloc_frames(c, opt->k)) return MELD_ERR;
-    frame_sample_indices(c->total_frames, opt->k, c->frame_index);
-    return ffmpeg_frames_run(path, opt, c);
-}
-
-/* ---- dispatch ----------------------------------------------------------------------- */
-
-static int dispatch(const char *path, const ClipOptions *opt, Clip *c)
+/* Every input but the ffmpeg ones. *why is left as is (CLIP_DAMAGED) for
+ * a file that is there but cannot be parsed. */
+static int load_direct(const char *path, const ClipOptions *opt, Clip *c, ClipProblem *why)
 {
     const char *ext = extension(path);
-    char other[CLIP_PATH_MAX];
     if (is_dir(path)) {
         /* DIR of frames + DIR.wav */
         char base[CLIP_PATH_MAX];
@@ -418,56 +369,103 @@ static int dispatch(const char *path, const ClipOptions *opt, Clip *c)
         while (n > 1 && path[n - 1] == '/') n--;
         snprintf(base, sizeof base, "%.*s", (int)n, path);
         if (opt->k > 0 && load_folder(base, opt->k, c)) return MELD_ERR;
-        if (!opt->want_audio) return MELD_OK;
-        if (with_extension(other, sizeof other, base, ".wav")) return MELD_ERR;
-        if (!is_file(other)) return meld_errorf("%s: no audio: expected %s", path, other);
-        return load_wav(other, opt, c);
+        return opt->want_audio ? load_wav_companion_audio(path, base, opt, c, why) : MELD_OK;
     }
-    if (!is_file(path)) return meld_errorf("%s: no such file", path);
-    if (clip_is_appledouble(path))
-        return meld_errorf("%s: AppleDouble metadata file (macOS \"._\" companion), not a clip", path);
+    if (!clip_is_regular_file(path)) return fail_as(why, CLIP_UNREADABLE);
+    if (clip_is_appledouble(path)) {
+        meld_errorf("%s: AppleDouble metadata file (macOS \"._\" companion), not a clip", path);
+        return fail_as(why, CLIP_UNREADABLE);
+    }
     if (!strcasecmp(ext, ".wav")) {
-        if (opt->k > 0) {
-            if (with_extension(other, sizeof other, path, ".y4m")) return MELD_ERR;
-            int rc;
-            if (is_file(other)) {
-                rc = load_y4m(other, opt->k, c);
-            } else {
-                if (with_extension(other, sizeof other, path, "")) return MELD_ERR;
-                if (!is_dir(other))
-                    return meld_errorf("%s: no video: expected %.*s.y4m or a folder %s/ of .pgm/.ppm frames", path,
-                                       (int)(strlen(path) - 4), path, other);
-                rc = load_folder(other, opt->k, c);
-            }
-            if (rc) return MELD_ERR;
-        }
+        if (opt->k > 0 && load_wav_companion_frames(path, opt->k, c, why)) return MELD_ERR;
         return opt->want_audio ? load_wav(path, opt, c) : MELD_OK;
     }
     if (!strcasecmp(ext, ".y4m")) {
         if (opt->k > 0 && load_y4m(path, opt->k, c)) return MELD_ERR;
-        if (!opt->want_audio) return MELD_OK;
-        if (with_extension(other, sizeof other, path, ".wav")) return MELD_ERR;
-        if (!is_file(other)) return meld_errorf("%s: no audio: expected %s", path, other);
-        return load_wav(other, opt, c);
+        return opt->want_audio ? load_wav_companion_audio(path, path, opt, c, why) : MELD_OK;
     }
-    if (is_image_name(path)) {
-        if (opt->want_audio) return meld_errorf("%s: a still image has no audio", path);
-        return opt->k > 0 ? load_single_image(path, opt->k, c) : MELD_OK;
+    /* a still image */
+    if (opt->want_audio) {
+        meld_errorf("%s: a still image has no audio", path);
+        return fail_as(why, CLIP_NO_AUDIO);
     }
-    return load_with_ffmpeg(path, opt, c);
+    return opt->k > 0 ? load_single_image(path, opt->k, c) : MELD_OK;
+}
+
+static int check_options(const char *path, const ClipOptions *opt)
+{
+    if (opt->k < 0 || opt->k > CLIP_MAX_K) return meld_errorf("%s: %d frames asked (0..%d)", path, opt->k, CLIP_MAX_K);
+    if (opt->k == 0 && !opt->want_audio) return meld_errorf("%s: neither frames nor audio asked", path);
+    return MELD_OK;
+}
+
+/* Maps the indices of the ffmpeg sub-list back to the caller's. */
+typedef struct {
+    const int *index;
+    ClipVisitFn visit;
+    void *ctx;
+} Remap;
+
+static int remap_visit(void *ctx, int i, Clip *c, ClipProblem problem, const char *message)
+{
+    const Remap *r = ctx;
+    return r->visit(r->ctx, r->index[i], c, problem, message);
+}
+
+int clip_load_many(const char *const *paths, int n, const ClipOptions *opt, ClipVisitFn visit, void *ctx)
+{
+    if (n <= 0) return MELD_OK;
+    if (check_options(paths[0], opt)) return MELD_ERR;
+    const char **via = meld_malloc(sizeof *via * (size_t)n, "clip list");
+    int *index = meld_malloc(sizeof *index * (size_t)n, "clip list");
+    int m = 0, rc = via && index ? MELD_OK : MELD_ERR;
+    for (int i = 0; rc == MELD_OK && i < n; i++) {
+        if (strlen(paths[i]) < CLIP_PATH_MAX - 16 && clip_needs_ffmpeg(paths[i])) {
+            via[m] = paths[i];
+            index[m++] = i;
+            continue;
+        }
+        Clip c;
+        memset(&c, 0, sizeof c);
+        ClipProblem why = CLIP_DAMAGED;
+        int ok = strlen(paths[i]) < CLIP_PATH_MAX - 16 ? load_direct(paths[i], opt, &c, &why) == MELD_OK
+                                                        : meld_errorf("%s: path too long", paths[i]) == MELD_OK;
+        if (!ok) clip_free(&c);
+        rc = visit(ctx, i, ok ? &c : NULL, ok ? CLIP_OK : why, ok ? "" : meld_error());
+        clip_free(&c);
+    }
+    Remap r = {index, visit, ctx};
+    if (rc == MELD_OK && m > 0) rc = decode_with_ffmpeg(via, m, opt, remap_visit, &r);
+    free(via);
+    free(index);
+    return rc;
+}
+
+/* clip_load's visitor: keeps the clip, or its message as the error. */
+typedef struct {
+    Clip *out;
+    char message[1024];
+} One;
+
+static int keep_one(void *ctx, int i, Clip *c, ClipProblem problem, const char *message)
+{
+    One *one = ctx;
+    (void)i;
+    if (problem != CLIP_OK) {
+        snprintf(one->message, sizeof one->message, "%s", message);
+        return MELD_OK;
+    }
+    *one->out = *c;            /* take ownership */
+    memset(c, 0, sizeof *c);
+    return MELD_OK;
 }
 
 int clip_load(const char *path, const ClipOptions *opt, Clip *out)
 {
     memset(out, 0, sizeof *out);
-    if (opt->k < 0 || opt->k > CLIP_MAX_K) return meld_errorf("%s: %d frames asked (0..%d)", path, opt->k, CLIP_MAX_K);
-    if (opt->k == 0 && !opt->want_audio) return meld_errorf("%s: neither frames nor audio asked", path);
-    if (strlen(path) >= CLIP_PATH_MAX - 16) return meld_errorf("%s: path too long", path);
-    if (dispatch(path, opt, out)) {
-        clip_free(out);
-        return MELD_ERR;
-    }
-    return MELD_OK;
+    One one = {.out = out};
+    if (clip_load_many(&path, 1, opt, keep_one, &one)) return MELD_ERR;
+    return one.message[0] ? meld_errorf("%s", one.message) : MELD_OK;
 }
 
 int clip_face_crops(const Clip *c, const HaarCascade *cascade, const FaceCropOptions *opt, Image *crops,

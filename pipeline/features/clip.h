@@ -6,23 +6,18 @@
  *   - X.wav: audio; frames from X.y4m, else from the folder X/;
  *   - X.y4m: frames; audio from X.wav;
  *   - X.pgm / X.ppm / X.pnm: a single picture (a one-frame clip, no audio);
- *   - anything else (MELD's .mp4): decoded by ffmpeg (pipeline/features/ffmpeg.h).
+ *   - anything else (MELD's .mp4): decoded once by the ffmpeg program,
+ *     many clips per process (pipeline/features/decode.h), the input given
+ *     as "file:PATH" so no file name is taken for a protocol.
  * Only the ffmpeg route needs ffmpeg. WAV audio at a rate other than the
  * one asked is resampled with audio/resample.h.
  *
- * The ffmpeg route runs two processes per clip:
- *   1. audio as raw 16-bit mono PCM at the asked rate on stdout (a WAV
- *      header written to a pipe cannot hold the sizes, so we take the raw
- *      samples), and on fd 3 every frame shrunk to a single grey pixel:
- *      the byte count is the frame count N;
- *   2. a `select` filter keeping only the K frame numbers chosen by
- *      video/sample.h, as Y4M on stdout, read with video/y4m.h.
- * Both use -vsync passthrough so frame numbers mean the same in both runs
- * (no frames duplicated or dropped to fit a constant rate), and the input
- * is given as "file:PATH" so no file name is taken for a protocol.
+ * A macOS AppleDouble companion ("._clip.mp4", magic 00 05 16 07), a
+ * folder, a FIFO or a device where a clip file is expected are refused
+ * before anything is read (a FIFO would block the reader forever).
  *
- * A macOS AppleDouble companion ("._clip.mp4", magic 00 05 16 07) is
- * refused by content before anything is run.
+ * Every clip that cannot be used gets a ClipProblem, so a caller can say
+ * why it was skipped and whether trying again may help (CLIP_NO_TOOL).
  */
 #ifndef MELD_PIPELINE_CLIP_H
 #define MELD_PIPELINE_CLIP_H
@@ -36,12 +31,30 @@
 #define CLIP_MAX_SECONDS 1200
 #define CLIP_MAX_K 64
 
+/* Why a clip could not be used. The numbers are stored in feature caches
+ * (docs/CACHE.md): append, never renumber. */
+typedef enum {
+    CLIP_OK = 0,
+    CLIP_NO_FILE = 1,       /* the CSV row has no clip file */
+    CLIP_UNREADABLE = 2,    /* not a regular file, cannot be opened, AppleDouble */
+    CLIP_DAMAGED = 3,       /* the container or a stream cannot be decoded */
+    CLIP_NO_VIDEO = 4,      /* no video stream */
+    CLIP_NO_AUDIO = 5,      /* no audio stream */
+    CLIP_ZERO_LENGTH = 6,   /* a stream without frames, or too short to use */
+    CLIP_NO_TOOL = 7,       /* a program it needs (ffmpeg) is not installed */
+    CLIP_N_PROBLEMS
+} ClipProblem;
+
+/* "no clip file", "unreadable clip", ...; "?" out of range. */
+const char *clip_problem_name(int problem);
+
 typedef struct {
     int k;                  /* frames to sample (4); 0: no frames */
     int want_audio;         /* 1: decode the audio (1) */
     int sample_rate;        /* Hz of the returned audio (16000); 0: keep a WAV's own */
-    double timeout_s;       /* per ffmpeg run (120) */
+    double timeout_s;       /* per clip and ffmpeg run (120) */
     const char *ffmpeg;     /* program name or path ("ffmpeg") */
+    int decoder_threads;    /* ffmpeg's -threads per input; 0: ffmpeg's choice (0) */
 } ClipOptions;
 
 ClipOptions clip_default_options(void);
@@ -53,14 +66,42 @@ typedef struct {
     int n_frames;           /* = k */
     long total_frames;      /* frames in the clip */
     int used_ffmpeg;        /* 1 when the clip went through ffmpeg */
+    int decodes;            /* ffmpeg decode runs it took: 1, or 2 when the
+                               container's frame count proved wrong */
 } Clip;
 
 /* Loads `path`. *out must be zeroed or cleared by clip_free first. */
 int clip_load(const char *path, const ClipOptions *opt, Clip *out);
 void clip_free(Clip *c);
 
+/* Called once per clip of clip_load_many: c is the clip (NULL when
+ * problem != CLIP_OK, `message` then says why), freed when visit returns
+ * (a visit may keep it by copying *c and zeroing c). A visit returning
+ * MELD_ERR stops the loop. */
+typedef int (*ClipVisitFn)(void *ctx, int index, Clip *c, ClipProblem problem, const char *message);
+
+/* Loads paths[0..n), the ffmpeg ones together (pipeline/features/decode.h),
+ * and visits each exactly once, in no particular order. MELD_ERR only when
+ * a visit fails or memory runs out: clip problems go to visit. */
+int clip_load_many(const char *const *paths, int n, const ClipOptions *opt, ClipVisitFn visit, void *ctx);
+
+/* 1 when path goes to ffmpeg (not a WAV, Y4M, image or frame folder). */
+int clip_needs_ffmpeg(const char *path);
+
+/* 1 when path is a regular file; otherwise 0 with a message naming what it
+ * is instead (a FIFO, a device, a folder) or why it cannot be checked.
+ * Never blocks (a FIFO is not opened). */
+int clip_is_regular_file(const char *path);
+
 /* 1 if path is an AppleDouble file (by content), 0 if not or unreadable. */
 int clip_is_appledouble(const char *path);
+
+/* For the loaders (clip.c, decode.c): K frame slots; the last frame read
+ * repeated when a clip ran short (none read: an error); 16-bit
+ * little-endian mono PCM as float samples. */
+int clip_alloc_frames(Clip *c, int k);
+int clip_fill_missing(Clip *c, int got, const char *path);
+int clip_audio_from_pcm16(const uint8_t *pcm, size_t bytes, int rate, Audio *a);
 
 /* Face crops of a clip's frames (video/face.h), crops[n_frames] and
  * info[n_frames] (info may be NULL); cascade may be NULL. Returns the

@@ -101,39 +101,43 @@ const char *ffmpeg_last_line(const FfmpegProc *p, char *buf, size_t cap)
     return buf;
 }
 
-static int grow_aux(FfmpegProc *p, size_t need)
+enum { FFMPEG_SINK_AT_ONCE = 32 << 20 };
+
+static int grow_sink(FfmpegProc *p, FfmpegSink *k, size_t need)
 {
-    if (need > p->aux_max)
-        return meld_errorf("%s: ffmpeg's second output is larger than %zu bytes", p->clip, p->aux_max);
-    if (need <= p->aux_cap) return MELD_OK;
-    size_t cap = p->aux_cap ? p->aux_cap : 65536;
+    if (need > k->max)
+        return meld_errorf("%s: ffmpeg output %d is larger than %zu bytes", p->clip, (int)(k - p->sinks) + 3, k->max);
+    if (need <= k->cap) return MELD_OK;
+    /* A small limit is usually the size expected (a clip's frames): take it
+     * at once rather than copy the data at every doubling. */
+    size_t cap = k->cap ? k->cap : k->max <= FFMPEG_SINK_AT_ONCE ? k->max : 65536;
     while (cap < need) cap *= 2;
-    if (cap > p->aux_max) cap = p->aux_max;
-    uint8_t *g = realloc(p->aux, cap);
+    if (cap > k->max) cap = k->max;
+    uint8_t *g = realloc(k->data, cap);
     if (!g) return meld_errorf("%s: out of memory reading ffmpeg output", p->clip);
-    p->aux = g;
-    p->aux_cap = cap;
+    k->data = g;
+    k->cap = cap;
     return MELD_OK;
 }
 
-/* Reads what is available on stderr / fd 3 (called when poll says so).
- * Returns MELD_ERR only for an over-long fd 3. */
-static int drain_side(FfmpegProc *p, int *fd, int is_aux)
+/* Reads what is available on stderr (sink == NULL) or a sink (called when
+ * poll says so). Returns MELD_ERR only for an over-long sink. */
+static int drain_side(FfmpegProc *p, int *fd, FfmpegSink *sink)
 {
-    char buf[8192];
-    ssize_t got = read(*fd, buf, sizeof buf);
+    char buf[65536];
+    ssize_t got = read(*fd, buf, sink ? sizeof buf : 8192);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return MELD_OK;
     if (got <= 0) {
         close_fd(fd);
         return MELD_OK;
     }
-    if (!is_aux) {
+    if (!sink) {
         keep_err(p, buf, (size_t)got);
         return MELD_OK;
     }
-    if (grow_aux(p, p->aux_len + (size_t)got)) return MELD_ERR;
-    memcpy(p->aux + p->aux_len, buf, (size_t)got);
-    p->aux_len += (size_t)got;
+    if (grow_sink(p, sink, sink->len + (size_t)got)) return MELD_ERR;
+    memcpy(sink->data + sink->len, buf, (size_t)got);
+    sink->len += (size_t)got;
     return MELD_OK;
 }
 
@@ -145,16 +149,19 @@ static int timeout_error(FfmpegProc *p)
 }
 
 /* Waits until `want` (an fd, or -1 for none) is readable, serving stderr
- * and fd 3 meanwhile. Returns 1 when `want` is readable (or at its end),
- * 0 when want == -1 and every side pipe has reached its end, -1 on error. */
+ * and the sinks meanwhile. Returns 1 when `want` is readable (or at its
+ * end), 0 when want == -1 and every side pipe has reached its end, -1 on
+ * error. */
 static int wait_readable(FfmpegProc *p, int want)
 {
+    struct pollfd fds[FFMPEG_MAX_SINKS + 2];
+    int owner[FFMPEG_MAX_SINKS + 2];   /* -2: want, -1: stderr, i: sink i */
     for (;;) {
-        struct pollfd fds[3];
-        int n = 0, iw = -1, ie = -1, ia = -1;
-        if (want >= 0) { iw = n; fds[n++] = (struct pollfd){want, POLLIN, 0}; }
-        if (p->err_fd >= 0) { ie = n; fds[n++] = (struct pollfd){p->err_fd, POLLIN, 0}; }
-        if (p->aux_fd >= 0) { ia = n; fds[n++] = (struct pollfd){p->aux_fd, POLLIN, 0}; }
+        int n = 0;
+        if (want >= 0) { owner[n] = -2; fds[n++] = (struct pollfd){want, POLLIN, 0}; }
+        if (p->err_fd >= 0) { owner[n] = -1; fds[n++] = (struct pollfd){p->err_fd, POLLIN, 0}; }
+        for (int i = 0; i < p->n_sinks; i++)
+            if (p->sinks[i].fd >= 0) { owner[n] = i; fds[n++] = (struct pollfd){p->sinks[i].fd, POLLIN, 0}; }
         if (n == 0) return 0;
         double left = p->deadline - now_s();
         if (left <= 0) return timeout_error(p);
@@ -165,9 +172,14 @@ static int wait_readable(FfmpegProc *p, int want)
             return meld_errorf("%s: poll on ffmpeg's pipes failed: %s", p->clip, strerror(errno));
         }
         if (r == 0) continue; /* the deadline check above fires next */
-        if (ie >= 0 && fds[ie].revents) drain_side(p, &p->err_fd, 0);
-        if (ia >= 0 && fds[ia].revents && drain_side(p, &p->aux_fd, 1)) return MELD_ERR;
-        if (iw >= 0 && fds[iw].revents) return 1;
+        int want_ready = 0;
+        for (int j = 0; j < n; j++) {
+            if (!fds[j].revents) continue;
+            if (owner[j] == -2) want_ready = 1;
+            else if (owner[j] == -1) drain_side(p, &p->err_fd, NULL);
+            else if (drain_side(p, &p->sinks[owner[j]].fd, &p->sinks[owner[j]])) return MELD_ERR;
+        }
+        if (want_ready) return 1;
     }
 }
 
@@ -220,47 +232,93 @@ int ffmpeg_read_all(FfmpegProc *p, uint8_t **data, size_t *size, size_t max)
     return MELD_OK;
 }
 
+void ffmpeg_free_sinks(FfmpegProc *p)
+{
+    for (int i = 0; i < p->n_sinks && p->sinks; i++) free(p->sinks[i].data);
+    free(p->sinks);
+    p->sinks = NULL;
+    p->n_sinks = 0;
+}
+
+static void close_pipes(int (*fds)[2], int n)
+{
+    for (int i = 0; i < n; i++) {
+        close_fd(&fds[i][0]);
+        close_fd(&fds[i][1]);
+    }
+}
+
+/* pipes[0] is stdout, pipes[1] stderr, pipes[2 + i] sink i: [0] our read
+ * end, [1] the child's write end. Both close-on-exec. The child's ends are
+ * moved above every fd the child will receive (0 .. 2 + n_sinks), so no
+ * dup2 of the spawn overwrites an end it has yet to duplicate. */
+static int make_pipes(int (*pipes)[2], int n, const char *clip)
+{
+    for (int i = 0; i < n; i++) pipes[i][0] = pipes[i][1] = -1;
+    for (int i = 0; i < n; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC)) {
+            int e = errno;
+            close_pipes(pipes, n);
+            return meld_errorf("%s: cannot create pipes for ffmpeg: %s", clip, strerror(e));
+        }
+        int high = fcntl(pipes[i][1], F_DUPFD_CLOEXEC, 1 + n);
+        if (high < 0) {
+            int e = errno;
+            close_pipes(pipes, n);
+            return meld_errorf("%s: cannot create pipes for ffmpeg: %s", clip, strerror(e));
+        }
+        close(pipes[i][1]);
+        pipes[i][1] = high;
+    }
+    return MELD_OK;
+}
+
 int ffmpeg_start(FfmpegProc *p, const char *const *argv, const char *clip, double timeout_s, size_t aux_max)
 {
+    return ffmpeg_start_sinks(p, argv, clip, timeout_s, &aux_max, aux_max ? 1 : 0);
+}
+
+int ffmpeg_start_sinks(FfmpegProc *p, const char *const *argv, const char *clip, double timeout_s,
+                       const size_t *sink_max, int n_sinks)
+{
     memset(p, 0, sizeof *p);
-    p->out_fd = p->aux_fd = p->err_fd = -1;
+    p->out_fd = p->err_fd = -1;
     snprintf(p->clip, sizeof p->clip, "%s", clip);
     p->timeout_s = timeout_s;
     p->deadline = now_s() + timeout_s;
-    p->aux_max = aux_max;
+    if (n_sinks < 0 || n_sinks > FFMPEG_MAX_SINKS)
+        return meld_errorf("%s: %d ffmpeg outputs asked (at most %d)", clip, n_sinks, FFMPEG_MAX_SINKS);
     if (!ffmpeg_available(argv[0]))
         return meld_errorf("%s: %s not found: install it with apt-get install ffmpeg", clip, argv[0]);
-    /* [0] read end (ours, close-on-exec), [1] write end (the child's) */
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, aux[2] = {-1, -1};
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || (aux_max && pipe2(aux, O_CLOEXEC))) {
-        int e = errno;
-        int *all[] = {out, err, aux};
-        for (int i = 0; i < 3; i++) { close_fd(&all[i][0]); close_fd(&all[i][1]); }
-        return meld_errorf("%s: cannot create pipes for ffmpeg: %s", clip, strerror(e));
+    int pipes[FFMPEG_MAX_SINKS + 2][2];
+    if (make_pipes(pipes, 2 + n_sinks, clip)) return MELD_ERR;
+    if (n_sinks) {
+        p->sinks = meld_calloc((size_t)n_sinks, sizeof *p->sinks, "ffmpeg outputs");
+        if (!p->sinks) {
+            close_pipes(pipes, 2 + n_sinks);
+            return MELD_ERR;
+        }
+        p->n_sinks = n_sinks;
+        for (int i = 0; i < n_sinks; i++) p->sinks[i] = (FfmpegSink){.max = sink_max[i], .fd = -1};
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    if (aux_max) posix_spawn_file_actions_adddup2(&fa, aux[1], 3);
+    for (int i = 0; i < 2 + n_sinks; i++) posix_spawn_file_actions_adddup2(&fa, pipes[i][1], 1 + i);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    close_fd(&out[1]);
-    close_fd(&err[1]);
-    close_fd(&aux[1]);
+    for (int i = 0; i < 2 + n_sinks; i++) close_fd(&pipes[i][1]);
     if (rc != 0) {
-        close_fd(&out[0]);
-        close_fd(&err[0]);
-        close_fd(&aux[0]);
+        close_pipes(pipes, 2 + n_sinks);
+        ffmpeg_free_sinks(p);
         if (rc == ENOENT) return meld_errorf("%s: %s not found: install it with apt-get install ffmpeg", clip, argv[0]);
         return meld_errorf("%s: cannot start %s: %s", clip, argv[0], strerror(rc));
     }
     p->pid = pid;
-    p->out_fd = out[0];
-    p->err_fd = err[0];
-    p->aux_fd = aux[0];
+    p->out_fd = pipes[0][0];
+    p->err_fd = pipes[1][0];
+    for (int i = 0; i < n_sinks; i++) p->sinks[i].fd = pipes[2 + i][0];
     return MELD_OK;
 }
 
@@ -291,7 +349,7 @@ int ffmpeg_finish(FfmpegProc *p, int abandon)
     if (p->pid <= 0) {
         close_fd(&p->out_fd);
         close_fd(&p->err_fd);
-        close_fd(&p->aux_fd);
+        for (int i = 0; i < p->n_sinks; i++) close_fd(&p->sinks[i].fd);
         return abandon ? MELD_OK : meld_errorf("%s: ffmpeg was not running", p->clip);
     }
     /* Closing our end of stdout makes a child still writing get EPIPE. */
@@ -299,7 +357,7 @@ int ffmpeg_finish(FfmpegProc *p, int abandon)
     int rc = MELD_OK;
     if (!abandon) rc = wait_readable(p, -1) < 0 ? MELD_ERR : MELD_OK;
     close_fd(&p->err_fd);
-    close_fd(&p->aux_fd);
+    for (int i = 0; i < p->n_sinks; i++) close_fd(&p->sinks[i].fd);
     int status = 0;
     if (reap(p, abandon || rc != MELD_OK, &status)) return abandon ? MELD_OK : MELD_ERR;
     if (abandon || rc != MELD_OK) return abandon ? MELD_OK : MELD_ERR;

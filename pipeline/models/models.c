@@ -30,6 +30,10 @@ BatchSpec meld_model_batch_spec(const MeldModel *m, bool training)
     s.mel_max_frames = m->cfg.mel_max_frames;
     s.frames_used = m->cfg.frames_used;
     s.augment = training;
+    s.func_dim = m->cfg.func_dim;
+    s.n_mels = m->cfg.n_mels;
+    s.frame_size = m->cfg.frame_size;
+    s.frame_channels = m->cfg.frame_channels;
     return s;
 }
 

@@ -114,8 +114,10 @@ static int write_clips(const SynthCorpus *c, const char *dir, SynthProgressFn pr
                        SynthStats *st)
 {
     char folder[SYNTH_N_SPLITS][PATH_CAP], path[PATH_CAP], name[64];
-    for (int s = 0; s < SYNTH_N_SPLITS; s++)
+    for (int s = 0; s < SYNTH_N_SPLITS; s++) {
         if (join(folder[s], dir, synth_split_folder(s)) || make_dir(folder[s])) return MELD_ERR;
+        atomic_file_sweep_folder(folder[s]);
+    }
     float *audio = meld_malloc((size_t)8 * (size_t)c->cfg.sample_rate * sizeof(float) + 64, "synth audio");
     Image frame = {0};
     if (!audio || image_alloc(&frame, c->cfg.image_size, c->cfg.image_size, 3)) {
@@ -190,6 +192,7 @@ int synth_write(const SynthConfig *cfg, const char *dir, SynthProgressFn progres
     SynthCorpus c;
     if (synth_corpus_make(&c, cfg)) return MELD_ERR;
     int rc = make_dirs(dir);
+    if (!rc) atomic_file_sweep_folder(dir);
     if (!rc) rc = write_clips(&c, dir, progress, user, &st);
     if (!rc) {
         char path[PATH_CAP];

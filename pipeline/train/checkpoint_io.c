@@ -5,7 +5,9 @@
 #include "pipeline/train/checkpoint_io.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,43 +186,48 @@ int checkpoint_save(const char *path, const MeldModel *m, const Normaliser *norm
     return rc ? MELD_ERR : MELD_OK;
 }
 
-int checkpoint_save_best(const char *path, const MeldModel *m, const Normaliser *norm, const TrainState *ts,
-                         const Provenance *prov)
+int checkpoint_save_weights(const char *path, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
+                            const char *cache_config, const TrainState *ts, const Provenance *prov)
 {
     SafeTensors st;
     st_init(&st);
-    int rc = add_model(&st, m, norm, ts->cache_hash, ts->cache_config);
-    if (rc == MELD_OK) rc = run_meta(&st, ts, prov, "weights");
+    int rc = add_model(&st, m, norm, cache_hash, cache_config);
+    if (rc == MELD_OK && ts) rc = run_meta(&st, ts, prov, "weights");
+    else if (rc == MELD_OK && prov) rc = provenance_export(prov, &st);
     if (rc == MELD_OK) rc = st_save(&st, path);
     st_free(&st);
     return rc ? MELD_ERR : MELD_OK;
 }
 
-int checkpoint_save_weights(const char *path, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
-                            const char *cache_config, const Provenance *prov)
+/* A NaN or an infinity in a checkpoint is damage, never a weight: every
+ * prediction made with it would be NaN, every metric computed from those
+ * silently "class 0". */
+static int check_finite(const SafeTensors *st, const char *name, const float *v, size_t n)
 {
-    SafeTensors st;
-    st_init(&st);
-    int rc = add_model(&st, m, norm, cache_hash, cache_config);
-    if (rc == MELD_OK && prov) rc = provenance_export(prov, &st);
-    if (rc == MELD_OK) rc = st_save(&st, path);
-    st_free(&st);
-    return rc ? MELD_ERR : MELD_OK;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return meld_errorf("%s: tensor '%s' holds %s at index %zu: the checkpoint is damaged", st->source, name,
+                               isnan(v[i]) ? "NaN" : "an infinity", i);
+    return MELD_OK;
 }
 
 static int read_tensor(const SafeTensors *st, Tensor *t)
 {
     int64_t shape[TENSOR_MAX_DIMS];
     for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
-    return st_read_into(st, t->name, t->ndim, shape, t->data);
+    if (st_read_into(st, t->name, t->ndim, shape, t->data)) return MELD_ERR;
+    return check_finite(st, t->name, t->data, t->size);
 }
 
+/* A normaliser vector; one of length 0 was not saved (a model without that
+ * input: no log-Mel frames with MELD's released features). */
 static int read_vector(const SafeTensors *st, const char *name, int n, float **out)
 {
     *out = meld_malloc(sizeof(float) * (size_t)(n ? n : 1), name);
     if (!*out) return MELD_ERR;
     int64_t shape[1] = {n};
-    return st_read_into(st, name, 1, shape, *out);
+    if (n == 0) return MELD_OK;
+    return st_read_into(st, name, 1, shape, *out) || check_finite(st, name, *out, (size_t)n) ? MELD_ERR : MELD_OK;
 }
 
 static int meta_long(const SafeTensors *st, const char *key, long *v)
@@ -271,22 +278,37 @@ static int read_epoch_state(const SafeTensors *st, TrainState *ts)
     return MELD_OK;
 }
 
-int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
+int checkpoint_read_progress(const SafeTensors *st, TrainState *ts)
 {
     memset(ts, 0, sizeof *ts);
-    long epoch, step, best_epoch, bad;
-    const char *kind = st_get_meta(st, "checkpoint");
-    if (kind && strcmp(kind, "resume"))
-        return meld_errorf("%s: a '%s' checkpoint has no training state to resume from (last.safetensors has)",
-                           st->source, kind);
+    long epoch, step, best_epoch, bad = 0;
     if (meta_long(st, "epoch", &epoch) || meta_long(st, "step", &step) || meta_long(st, "best_epoch", &best_epoch) ||
-        meta_long(st, "bad_epochs", &bad) || meta_double(st, "best_score", &ts->best_score) ||
-        checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config))
+        (st_get_meta(st, "bad_epochs") && meta_long(st, "bad_epochs", &bad)) ||
+        meta_double(st, "best_score", &ts->best_score))
         return MELD_ERR;
+    /* Counts a run can reach; anything else is a damaged or crafted file. */
+    if (epoch < 0 || epoch > 1000000 || step < 0 || best_epoch < 0 || best_epoch > epoch || bad < 0 || bad > epoch ||
+        !(ts->best_score >= -1 && ts->best_score <= 1))
+        return meld_errorf("%s: training state out of range (epoch %ld, step %ld, best epoch %ld, epochs without "
+                           "improvement %ld, best score %s)", st->source, epoch, step, best_epoch, bad,
+                           st_get_meta(st, "best_score"));
     ts->epoch = (int)epoch;
     ts->step = step;
     ts->best_epoch = (int)best_epoch;
     ts->bad_epochs = (int)bad;
+    return MELD_OK;
+}
+
+int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
+{
+    const char *kind = st_get_meta(st, "checkpoint");
+    long bad;
+    if (kind && strcmp(kind, "resume"))
+        return meld_errorf("%s: a '%s' checkpoint has no training state to resume from (last.safetensors has)",
+                           st->source, kind);
+    if (meta_long(st, "bad_epochs", &bad) || checkpoint_read_progress(st, ts) ||
+        checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config))
+        return MELD_ERR;
     if (rng_from_text(st_get_meta(st, "rng_train"), &ts->rng_train) ||
         rng_from_text(st_get_meta(st, "rng_graph"), &ts->rng_graph) || read_epoch_state(st, ts))
         return meld_error_context("%s", st->source);
@@ -312,7 +334,78 @@ int checkpoint_read_weights(const SafeTensors *st, MeldModel *m, Normaliser *nor
         normaliser_free(norm);
         return MELD_ERR;
     }
+    /* Features are divided by these. */
+    for (int d = 0; d < norm->func_dim + norm->n_mels; d++) {
+        float sd = d < norm->func_dim ? norm->func_std[d] : norm->mel_std[d - norm->func_dim];
+        if (!(sd > 0)) {
+            normaliser_free(norm);
+            return meld_errorf("%s: normaliser standard deviation %g is not positive", st->source, (double)sd);
+        }
+    }
     return MELD_OK;
+}
+
+/* Floats the file holds: no model it can fill has more parameters. */
+static size_t file_floats(const SafeTensors *st)
+{
+    size_t n = 0;
+    for (int i = 0; i < st->n_tensors; i++) n += st->tensors[i].numel;
+    return n;
+}
+
+static size_t model_floats(const MeldModel *m)
+{
+    Tensor *list[MELD_MODEL_MAX_PARAMS];
+    size_t n = meld_model_param_count(m);
+    int k = meld_model_buffers(m, list);
+    for (int i = 0; i < k; i++) n += list[i]->size;
+    return n;
+}
+
+static int grown(int target, int start, int step)
+{
+    long v = (long)start << (step < 30 ? step : 30);
+    return v < target ? (int)v : target;
+}
+
+/* The configuration decides the model's size before a single tensor is
+ * compared with it, so a lying one (rnn_hidden=4096 beside a few hundred
+ * bytes of tensors) would have gigabytes allocated and initialised only to
+ * fail the shape check. The model cannot have more parameters than the
+ * file has floats: grow a model towards the configuration, every size
+ * doubling per step, and refuse as soon as one outgrows the file.
+ * Parameter counts are at most quadratic in the sizes (a weight is
+ * in x out, a CNN's flattened map side^2), so each step is at most 4 times
+ * the last: the memory spent stays within a few times the file's. The last
+ * step is the configuration itself, and its model is the one returned. */
+static MeldModel *create_within_file(const char *kind, const MeldModelConfig *cfg, const SafeTensors *st)
+{
+    size_t budget = file_floats(st);
+    for (int step = 0;; step++) {
+        MeldModelConfig c = *cfg;
+        c.func_dim = grown(cfg->func_dim, 1, step);
+        c.n_mels = grown(cfg->n_mels, 1, step);
+        c.frame_size = grown(cfg->frame_size, 16, step);
+        c.frame_channels = grown(cfg->frame_channels, 1, step);
+        c.rnn_hidden = grown(cfg->rnn_hidden, 1, step);
+        c.mel_hidden = grown(cfg->mel_hidden, 1, step);
+        bool last = c.func_dim == cfg->func_dim && c.n_mels == cfg->n_mels && c.frame_size == cfg->frame_size &&
+                    c.frame_channels == cfg->frame_channels && c.rnn_hidden == cfg->rnn_hidden &&
+                    c.mel_hidden == cfg->mel_hidden;
+        Rng r;
+        rng_seed(&r, 0, 0);   /* weights are overwritten by the checkpoint */
+        MeldModel *m = meld_model_create(kind, &c, &r);
+        if (!m) return NULL;
+        size_t need = model_floats(m);
+        if (need > budget) {
+            meld_model_free(m);
+            meld_errorf("%s: its configuration describes a %s model of at least %zu parameters, but the file holds only "
+                        "%zu numbers", st->source, kind, need, budget);
+            return NULL;
+        }
+        if (last) return m;
+        meld_model_free(m);
+    }
 }
 
 MeldModel *checkpoint_create_model(const SafeTensors *st)
@@ -322,12 +415,19 @@ MeldModel *checkpoint_create_model(const SafeTensors *st)
         meld_errorf("%s: not a meld-c model checkpoint (metadata 'format' is %s)", st->source, format ? format : "missing");
         return NULL;
     }
+    if (!kind || !cfg_text) {
+        meld_errorf("%s: metadata '%s' missing: the checkpoint does not say which model it holds", st->source,
+                    !kind ? "model" : "config");
+        return NULL;
+    }
     MeldModelConfig cfg;
-    if (!kind || !cfg_text || config_parse(cfg_text, &cfg)) {
+    if (!meld_model_kind_find(kind)) {
+        meld_errorf("%s: unknown model '%s'", st->source, kind);
+        return NULL;
+    }
+    if (config_parse(cfg_text, &cfg)) {
         meld_error_context("%s", st->source);
         return NULL;
     }
-    Rng r;
-    rng_seed(&r, 0, 0);   /* weights are overwritten by the checkpoint */
-    return meld_model_create(kind, &cfg, &r);
+    return create_within_file(kind, &cfg, st);
 }

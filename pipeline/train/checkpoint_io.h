@@ -11,7 +11,8 @@
  *              ("optim.*"), the learning-rate schedule, the patience
  *              counter, both rng states and, when the run was interrupted
  *              inside an epoch, where in that epoch it stood (TrainState).
- * `meld export` writes the model alone (checkpoint_save_weights).
+ * `meld export` writes the model alone (checkpoint_save_weights without a
+ * TrainState).
  * Training checkpoints written before the kinds existed hold everything and
  * read as "resume".
  */
@@ -57,18 +58,19 @@ typedef struct {
  * sched and prov may be NULL. */
 int checkpoint_save(const char *path, const MeldModel *m, const Normaliser *norm, const Optimizer *opt,
                     const Schedule *sched, const TrainState *ts, const Provenance *prov);
-/* The best epoch's weights with where the run stood and its provenance
- * (best.safetensors). */
-int checkpoint_save_best(const char *path, const MeldModel *m, const Normaliser *norm, const TrainState *ts,
-                         const Provenance *prov);
-/* The model alone, as `meld export` writes it: what predict and eval read,
- * no optim.* tensors and no training state; prov (may be NULL) is kept. */
+/* The model alone, no optim.* tensors and no training state: what predict,
+ * eval and export read. With ts (best.safetensors) it adds where the run
+ * stood (epoch, step, best score); `meld export` passes NULL. prov (may be
+ * NULL) is kept. */
 int checkpoint_save_weights(const char *path, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
-                            const char *cache_config, const Provenance *prov);
+                            const char *cache_config, const TrainState *ts, const Provenance *prov);
 /* Creates the model a checkpoint describes (weights not yet loaded). */
 MeldModel *checkpoint_create_model(const SafeTensors *st);
 /* Loads parameters, buffers and the normaliser (allocated into *norm). */
 int checkpoint_read_weights(const SafeTensors *st, MeldModel *m, Normaliser *norm);
+/* Where a training checkpoint (best or last) stood: epoch, step, best
+ * epoch and score, range-checked; the rest of *ts is zeroed. */
+int checkpoint_read_progress(const SafeTensors *st, TrainState *ts);
 /* The training state (epoch, rng, the position inside an epoch...): resume
  * checkpoints only. */
 int checkpoint_read_state(const SafeTensors *st, TrainState *ts);

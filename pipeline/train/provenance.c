@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tensor/error.h"
+#include "tensor/utf8.h"
 
 void provenance_init(Provenance *p)
 {
@@ -122,23 +123,21 @@ int provenance_import(Provenance *p, const SafeTensors *st)
     return MELD_OK;
 }
 
-void provenance_json(JsonOut *j, const Provenance *p)
+void provenance_json(JsonWriter *j, const char *key, const Provenance *p)
 {
-    json_object_begin(j);
-    json_key(j, "corpus"), json_string(j, p->corpus);
-    json_key(j, "data"), json_string(j, p->data);
-    json_key(j, "seed");
-    if (p->seed >= 0) json_int(j, p->seed);
-    else json_null(j);
-    json_key(j, "cache"), json_string(j, p->cache);
-    json_key(j, "cache_hash");
     char hash[20];
     snprintf(hash, sizeof hash, "%016" PRIx64, p->cache_hash);
-    json_string(j, p->cache_hash ? hash : NULL);
-    json_key(j, "model"), json_string(j, p->model);
-    json_key(j, "command"), json_string(j, p->command);
-    json_key(j, "version"), json_string(j, p->version);
-    json_object_end(j);
+    json_begin_object(j, key);
+    json_string(j, "corpus", p->corpus);
+    json_string(j, "data", p->data);
+    if (p->seed >= 0) json_int(j, "seed", p->seed);
+    else json_null(j, "seed");
+    json_string(j, "cache", p->cache);
+    json_string(j, "cache_hash", p->cache_hash ? hash : NULL);
+    json_string(j, "model", p->model);
+    json_string(j, "command", p->command);
+    json_string(j, "version", p->version);
+    json_end_object(j);
 }
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n)

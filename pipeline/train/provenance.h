@@ -26,7 +26,7 @@
 
 #include "pipeline/data/cache.h"
 #include "pipeline/models/models.h"
-#include "pipeline/train/json_out.h"
+#include "tensor/json.h"
 #include "tensor/safetensors.h"
 
 typedef struct {
@@ -50,8 +50,9 @@ bool provenance_synthetic(const Provenance *p);
 int provenance_export(const Provenance *p, SafeTensors *st);
 int provenance_import(Provenance *p, const SafeTensors *st);
 
-/* As one JSON object; unknown fields are null. */
-void provenance_json(JsonOut *j, const Provenance *p);
+/* As one JSON object, member `key` (NULL in an array or at the top);
+ * unknown fields are null. */
+void provenance_json(JsonWriter *j, const char *key, const Provenance *p);
 
 /* FNV-1a 64 over the caches' configuration strings and, for every
  * utterance, its dialogue and utterance ids, labels, speaker and frame

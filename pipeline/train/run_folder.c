@@ -151,22 +151,11 @@ static int take_lock(RunFolder *f, const char *holder, bool *created, bool *cont
 /* ---- what is in the folder ------------------------------------------------- */
 
 /* Temporary files of a killed writer ("last.safetensors.tmp.1234"). */
-static int sweep_temporaries(const RunFolder *f)
+static void sweep_temporaries(const RunFolder *f)
 {
-    DIR *d = opendir(f->dir);
-    if (!d) return meld_errorf("%s: cannot read folder: %s", f->dir, strerror(errno));
-    int removed = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        for (int k = 0; k < N_RUN_FILES; k++) {
-            size_t n = strlen(RUN_FILES[k]);
-            if (strncmp(e->d_name, RUN_FILES[k], n) || strncmp(e->d_name + n, ".tmp.", 5)) continue;
-            removed += unlinkat(dirfd(d), e->d_name, 0) == 0;
-        }
-    }
-    closedir(d);
+    int removed = atomic_file_sweep_folder(f->dir);
     if (removed)
         meld_warnf("%s: removed %d temporary file%s left by an interrupted run", f->dir, removed, removed > 1 ? "s" : "");
-    return MELD_OK;
 }
 
 /* "best.safetensors, log.jsonl" (the run files present), or "" */
@@ -245,7 +234,7 @@ int run_folder_open(RunFolder *f, const char *dir, RunMode mode, const char *hol
     bool lock_created = false, contended = false;
     int rc = make_dirs(dir, &made);
     if (rc == MELD_OK) rc = take_lock(f, holder, &lock_created, &contended);
-    if (rc == MELD_OK) rc = sweep_temporaries(f);
+    if (rc == MELD_OK) sweep_temporaries(f);
     if (rc == MELD_OK) rc = check_mode(f, mode);
     if (rc == MELD_OK) rc = probe_writable(f);
     if (rc == MELD_OK) {

@@ -80,7 +80,8 @@ int baselines_compute(const SplitData *train, const SplitData *eval, Baselines *
 /* Everything a run holds open; freed by run_close. */
 typedef struct {
     const TrainOptions *o;
-    SplitData split[N_SPLITS];
+    SplitData own[N_SPLITS];      /* opened here from the cache */
+    SplitData *split;             /* own, or the caller's */
     Normaliser norm;
     MeldModel *model;
     Optimizer *opt;
@@ -100,7 +101,7 @@ typedef struct {
 
 static void run_close(Run *r)
 {
-    for (int s = 0; s < N_SPLITS; s++) split_data_close(&r->split[s]);
+    for (int s = 0; s < N_SPLITS; s++) split_data_close(&r->own[s]);
     normaliser_free(&r->norm);
     meld_model_free(r->model);
     optim_free(r->opt);
@@ -113,12 +114,16 @@ static void run_close(Run *r)
 
 static int open_splits(Run *r, const TrainOptions *o)
 {
-    for (int s = 0; s < N_SPLITS; s++) {
+    /* The caller's splits (in memory, no cache), or the cache's files. */
+    r->split = o->splits ? o->splits : r->own;
+    for (int s = 0; o->splits && s < N_SPLITS; s++)
+        if (r->split[s].cache.n == 0) return meld_errorf("%s split: no utterances with features", split_name(s));
+    for (int s = 0; !o->splits && s < N_SPLITS; s++) {
         char *path = path_join(o->cache_dir, split_name(s));
         char *file = path ? meld_malloc(strlen(path) + 16, "path") : NULL;
         int rc = file ? MELD_OK : MELD_ERR;
         if (file) sprintf(file, "%s.meldcache", path);
-        if (rc == MELD_OK) rc = split_data_open(&r->split[s], file, o->cache_hash, NULL);
+        if (rc == MELD_OK) rc = split_data_open(&r->own[s], file, o->cache_hash, NULL);
         if (rc == MELD_OK && r->split[s].cache.n == 0) rc = meld_errorf("%s: no utterances", file);
         free(path), free(file);
         if (rc) return MELD_ERR;
@@ -143,6 +148,11 @@ static int create_model(Run *r, const TrainOptions *o)
     rng_seed(&init, o->seed, 1);
     r->model = meld_model_create(o->model, &cfg, &init);
     if (!r->model) return MELD_ERR;
+    int needs = meld_model_batch_spec(r->model, false).needs;
+    if (((needs & NEED_FUNC) && !c->functional_dim) || ((needs & NEED_MEL) && !c->n_mels) ||
+        ((needs & NEED_FRAMES) && !c->n_frames))
+        return meld_errorf("model %s needs inputs these features do not have (%s); %s", o->model, c->config,
+                           "one vector per utterance feeds gru and lstm");
     r->n_params = meld_model_params(r->model, r->param_tensors);
     for (int i = 0; i < r->n_params; i++) {
         Tensor *t = r->param_tensors[i];
@@ -187,6 +197,13 @@ static int item_count(const Run *r, const BatchSpec *spec, int split)
     return spec->dialogue_level ? r->split[split].n_dialogues : r->split[split].cache.n;
 }
 
+static bool all_finite(const float *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) return false;
+    return true;
+}
+
 int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int batch,
                    EvalResult *out, int *pred_e, int *pred_s, float *prob_e, float *prob_s)
 {
@@ -216,9 +233,17 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
         if (rc == MELD_OK) {
             Tensor *pr_e = op_softmax(&g, le), *pr_s = op_softmax(&g, ls);
             loss_sum += (double)(parts[0] + parts[1]) * b.n_utts;
-            for (int u = 0; u < b.n_utts; u++) {
+            for (int u = 0; rc == MELD_OK && u < b.n_utts; u++) {
                 int e = b.utt_index[u], slot = b.slot[u];
                 const float *pe_row = pr_e->data + (size_t)slot * N_EMOTIONS, *ps_row = pr_s->data + (size_t)slot * N_SENTIMENTS;
+                /* NaN compares false with everything: argmax would say
+                 * "class 0" and the metrics would look like a model's. */
+                if (!all_finite(pe_row, N_EMOTIONS) || !all_finite(ps_row, N_SENTIMENTS) || !isfinite(parts[0] + parts[1])) {
+                    rc = meld_errorf("the model's output for dialogue %d utterance %d is not a number (NaN or "
+                                     "infinite): the weights or the features are damaged",
+                                     s->cache.entries[e].dialogue_id, s->cache.entries[e].utterance_id);
+                    break;
+                }
                 int be = 0, bs = 0;
                 for (int k = 1; k < N_EMOTIONS; k++) be = pe_row[k] > pe_row[be] ? k : be;
                 for (int k = 1; k < N_SENTIMENTS; k++) bs = ps_row[k] > ps_row[bs] ? k : bs;
@@ -489,7 +514,7 @@ static int epoch_end(Run *r, TrainResult *result)
     epoch_begin(ts);   /* the checkpoints stand at the epoch's end */
     if (rc == MELD_OK) rc = log_epoch(r->log, r->log_path, &e, ts->step, utts_per_s, &r->record);
     if (rc == MELD_OK && e.best)
-        rc = checkpoint_save_best(result->best_path, r->model, &r->norm, ts, r->prov);
+        rc = checkpoint_save_weights(result->best_path, r->model, &r->norm, ts->cache_hash, ts->cache_config, ts, r->prov);
     if (rc == MELD_OK) rc = checkpoint_save(result->last_path, r->model, &r->norm, r->opt, &r->sched, ts, r->prov);
     if (rc == MELD_OK && o->on_epoch) o->on_epoch(o->cb_ctx, &e);
     return rc ? MELD_ERR : MELD_OK;
@@ -618,10 +643,14 @@ int checkpoint_load_model(const char *path, LoadedModel *out)
         rc = out->model ? checkpoint_read_weights(&st, out->model, &out->norm) : MELD_ERR;
     }
     /* A weights-only file (meld export, or PyTorch's save_safetensors of
-     * the exported model.py) has no training state: epoch stays 0. */
+     * the exported model.py) has no training state: epoch stays 0. A file
+     * that has one gets it checked like a resumed run's. */
     if (rc == MELD_OK) rc = checkpoint_read_features(&st, &out->cache_hash, out->cache_config, sizeof out->cache_config);
-    const char *epoch = st_get_meta(&st, "epoch");
-    if (rc == MELD_OK && epoch) out->epoch = atoi(epoch);
+    if (rc == MELD_OK && st_get_meta(&st, "epoch")) {
+        TrainState ts;
+        rc = checkpoint_read_progress(&st, &ts);
+        out->epoch = ts.epoch;
+    }
     if (rc == MELD_OK) rc = provenance_import(&out->provenance, &st);
     st_free(&st);
     if (rc != MELD_OK) {

@@ -62,7 +62,10 @@ typedef struct EpochReport EpochReport;
 typedef struct {
     const char *cache_dir;        /* holds train/dev/test.meldcache */
     uint64_t cache_hash;          /* expected configuration (0: any) */
-    const char *cache_config;     /* its string, stored in checkpoints (predict uses it) */
+    const char *cache_config;     /* its string, stored in checkpoints (predict, eval use it) */
+    SplitData *splits;            /* NULL: open cache_dir's files; else the three splits,
+                                     borrowed (features read without a cache, e.g.
+                                     pipeline/data/meld_pickle.h) */
     const char *model;            /* gru, lstm, melstm, cnn, fusion */
     MeldModelConfig cfg;          /* feature dims are filled from the cache */
     const char *optim;            /* NULL: the model's default */
