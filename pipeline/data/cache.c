@@ -194,9 +194,10 @@ static uint8_t *build_meta(const CacheConfig *cfg, const CacheProvenance *src, c
             free(m);
             return NULL;
         }
-        memcpy(rec, it->mel, (size_t)mel);
-        memcpy(rec + mel, it->functional, (size_t)fn);
-        memcpy(rec + mel + fn, it->frames, (size_t)frames_bytes(cfg));
+        /* an input the model does not read may be absent (NULL, 0 bytes) */
+        if (mel) memcpy(rec, it->mel, (size_t)mel);
+        if (fn) memcpy(rec + mel, it->functional, (size_t)fn);
+        if (frames_bytes(cfg)) memcpy(rec + mel + fn, it->frames, (size_t)frames_bytes(cfg));
         put_u64(e + 48, checksum_xxh64(rec, (size_t)record_bytes(cfg, (uint64_t)it->n_mel_frames), 0));
         free(rec);
         put_u32(e + 56, record_row[i]);
