@@ -9,7 +9,11 @@
 #   make MPI=1       the MPI variant, with mpicc, in build-mpi/: build-mpi/meld
 #                    runs prepare, train and eval over the processes mpirun
 #                    or srun starts (docs/CLUSTER.md)
-#   make clean       back to the tree as cloned
+#   make deps        install the test dependencies that are missing (Debian/Ubuntu;
+#                    as root, or through sudo when it is there)
+#   make deps-html   also chromium, for the test that renders the HTML report
+#   make clean       remove everything the build made; says what it keeps: data/
+#                    (corpora, caches) and runs/ (trained models) are the user's
 #
 # Layout note: the programs ./meld and ./bench live at the repository root, so
 # their sources cannot sit in folders of the same names: the MELD pipeline is
@@ -144,7 +148,7 @@ AVX512_FLAGS := -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma
 MELD_PROGRAM  := $(if $(filter build,$(BUILD)),meld,$(BUILD)/meld)
 BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 
-.PHONY: all test test-arm64 sanitize fuzz fuzz-targets clean bench-compare FORCE
+.PHONY: all test test-arm64 sanitize fuzz fuzz-targets clean deps deps-html bench-compare FORCE
 .SECONDARY:
 all: $(MELD_PROGRAM) $(BENCH_PROGRAM) $(EXAMPLES)
 
@@ -245,7 +249,24 @@ bench-compare: $(call obj,$(BENCH_SRC)) $(COMPARE_SRC) benchmarks/compare.h $(LI
 	    $(filter-out $(call obj,$(COMPARE_SRC)),$(call obj,$(BENCH_SRC))) $(COMPARE_SRC) $(LIB) \
 	    -o $@ -lopenblas -ldnnl -lgomp $(LDLIBS)
 
+# What the suite needs: CMocka, ffmpeg (MP4 decoding tests), opencv-data
+# (the Haar face cascade). chromium is optional: the HTML rendering test
+# skips without it.
+TEST_DEPS := libcmocka-dev ffmpeg opencv-data
+deps:
+	@sh tests/deps.sh $(TEST_DEPS)
+deps-html:
+	@sh tests/deps.sh chromium
+
+# data/ and runs/ hold what ./meld made: the synthetic corpus and feature
+# caches (regenerated on demand, but a user's MELD may live in data/ too)
+# and trained runs. They are never deleted here; clean says they are kept.
 clean:
 	rm -rf build build-san build-omp build-mpi build-fuzz build-aarch64 build-san-aarch64 build-omp-aarch64 meld bench bench-compare
+	@for d in data runs; do \
+	    [ -e $$d ] && echo "make clean: kept $$d/ ($$(du -sh $$d | cut -f1)): $$( [ $$d = data ] && \
+	        echo 'corpora and feature caches; rm -rf data/synthetic removes the generated corpus' || \
+	        echo 'trained runs; delete them yourself if you no longer need them')"; \
+	done; true
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

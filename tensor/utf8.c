@@ -1,5 +1,7 @@
 #include "tensor/utf8.h"
 
+#include <string.h>
+
 size_t utf8_sequence(const uint8_t *p, size_t n)
 {
     uint8_t b0 = p[0], lo = 0x80, hi = 0xBF;
@@ -65,4 +67,21 @@ bool utf8_valid(const char *s, size_t n)
         i += len;
     }
     return true;
+}
+
+size_t utf8_sanitize(const char *s, char *out, size_t cap)
+{
+    static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s), need = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_sequence(p + i, n - i);
+        const char *from = len ? s + i : replacement;
+        size_t k = len ? len : sizeof replacement;
+        if (need + k < cap) memcpy(out + need, from, k);
+        need += k;
+        i += len ? len : 1;
+    }
+    if (cap) out[need < cap ? need : cap - 1] = '\0';
+    return need;
 }

@@ -28,4 +28,11 @@ size_t utf8_encode(uint32_t cp, char *out);
 /* True when the n bytes at s are valid UTF-8 throughout. */
 bool utf8_valid(const char *s, size_t n);
 
+/* Copies the C string s into out (cap bytes, NUL-terminated when cap > 0)
+ * with every byte that does not start a valid sequence replaced by U+FFFD
+ * (EF BF BD); returns the length the whole result needs, as snprintf does
+ * (out may be NULL when cap is 0). For text that must be UTF-8, such as
+ * safetensors metadata made from a path. */
+size_t utf8_sanitize(const char *s, char *out, size_t cap);
+
 #endif

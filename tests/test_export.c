@@ -153,7 +153,7 @@ static void check_kind(const char *kind)
     expect_hash(&expected, "model_py_fnv1a64", (const uint8_t *)text, n, kind);
     free(text);
     snprintf(path, sizeof path, "%s/%s.safetensors", tmp, kind);
-    assert_int_equal(checkpoint_save_weights(path, lm.model, &lm.norm, lm.cache_hash, lm.cache_config), MELD_OK);
+    assert_int_equal(checkpoint_save_weights(path, lm.model, &lm.norm, lm.cache_hash, lm.cache_config, NULL, NULL), MELD_OK);
     bytes = read_file(path, &n);
     expect_hash(&expected, "model_safetensors_fnv1a64", bytes, n, kind);
     free(bytes);
@@ -234,13 +234,13 @@ static void weights_only_file(void **state)
     char full[128], weights[128];
     snprintf(full, sizeof full, "%s/full.safetensors", tmp);
     snprintf(weights, sizeof weights, "%s/weights.safetensors", tmp);
-    assert_int_equal(checkpoint_save(full, m, &norm, opt, &ts), MELD_OK);
+    assert_int_equal(checkpoint_save(full, m, &norm, opt, NULL, &ts, NULL), MELD_OK);
 
     /* Exported from the training checkpoint: no optim.*, no training state. */
     LoadedModel a, b;
     assert_int_equal(checkpoint_load_model(full, &a), MELD_OK);
     assert_int_equal(a.epoch, 4);
-    assert_int_equal(checkpoint_save_weights(weights, a.model, &a.norm, a.cache_hash, a.cache_config), MELD_OK);
+    assert_int_equal(checkpoint_save_weights(weights, a.model, &a.norm, a.cache_hash, a.cache_config, NULL, NULL), MELD_OK);
     SafeTensors st;
     assert_int_equal(st_load(&st, weights), MELD_OK);
     int n_buffers = meld_model_buffers(m, list);

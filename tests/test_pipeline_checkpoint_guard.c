@@ -93,7 +93,7 @@ static void save_checkpoint(const char *path, const char *kind, const MeldModelC
     TrainState ts = {.best_score = -1};
     snprintf(ts.cache_config, sizeof ts.cache_config, "meld-cache v1 n_mels=%d frames=2 size=%d face=none", c->n_mels,
              c->frame_size);
-    if (checkpoint_save(path, m, &n, NULL, &ts)) fail_msg("%s", meld_error());
+    if (checkpoint_save(path, m, &n, NULL, NULL, &ts, NULL)) fail_msg("%s", meld_error());
     normaliser_free(&n);
     meld_model_free(m);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "pipeline/train/checkpoint_io.h"
@@ -156,6 +157,7 @@ static void every_model_trains_and_reloads(void **state)
         if (strchr(kind, '-')) *strchr(kind, '-') = '\0';
         assert_string_equal(lm.model->kind->name, kind);
         loaded_model_free(&lm);
+        train_result_free(&r);
         printf("  %-18s test emotion accuracy %.3f, sentiment accuracy %.3f (2 epochs, tiny corpus)\n", models[i],
                r.test.emotion.accuracy, r.test.sentiment.accuracy);
     }
@@ -169,7 +171,8 @@ static int files_equal(const char *a, const char *b)
 }
 
 /* 3 epochs in one go == 2 epochs, then --resume for the third: the same
- * bytes in last.safetensors (weights, optimiser state, rng states). */
+ * bytes in last.safetensors (weights, optimiser state, rng states) and
+ * best.safetensors. */
 static void resume_continues_exactly(void **state)
 {
     (void)state;
@@ -180,16 +183,55 @@ static void resume_continues_exactly(void **state)
     o.epochs = 3;
     TrainResult r;
     assert_int_equal(train_run(&o, &r), MELD_OK);
+    train_result_free(&r);
     o = small_options("fusion", b);
     o.epochs = 2;
     assert_int_equal(train_run(&o, &r), MELD_OK);
+    train_result_free(&r);
     o.epochs = 3;
     o.resume = true;
     if (train_run(&o, &r) != MELD_OK) fail_msg("resume: %s", meld_error());
+    assert_int_equal(r.first_epoch, 3);
     assert_int_equal(r.epochs_run, 3);
-    snprintf(pa, sizeof pa, "%s/last.safetensors", a);
-    snprintf(pb, sizeof pb, "%s/last.safetensors", b);
-    assert_true(files_equal(pa, pb));
+    train_result_free(&r);
+    const char *files[] = {"last.safetensors", "best.safetensors"};
+    for (int f = 0; f < 2; f++) {
+        snprintf(pa, sizeof pa, "%s/%s", a, files[f]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[f]);
+        assert_true(files_equal(pa, pb));
+    }
+}
+
+/* best.safetensors holds weights and normaliser only; last.safetensors
+ * adds the optimiser state and what resuming needs. */
+static void best_holds_weights_last_holds_state(void **state)
+{
+    (void)state;
+    char path[300];
+    const char *kinds[] = {"best", "last"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/resume-a/%s.safetensors", root, kinds[k]);
+        SafeTensors st;
+        st_init(&st);
+        assert_int_equal(st_load(&st, path), MELD_OK);
+        int optim = 0, weights = 0;
+        for (int i = 0; i < st.n_tensors; i++) {
+            optim += !strncmp(st.tensors[i].name, "optim.", 6);
+            weights += !strncmp(st.tensors[i].name, "norm.", 5);
+        }
+        assert_true(weights > 0);
+        assert_string_equal(st_get_meta(&st, "checkpoint"), k ? "resume" : "weights");
+        if (k == 0) {
+            assert_int_equal(optim, 0);
+            assert_null(st_get_meta(&st, "rng_train"));
+            assert_null(st_get_meta(&st, "optim.kind"));
+        } else {
+            assert_true(optim > 0);
+            assert_non_null(st_get_meta(&st, "rng_train"));
+            assert_non_null(st_get_meta(&st, "schedule"));
+        }
+        st_free(&st);
+    }
 }
 
 static void damaged_checkpoints_are_reported(void **state)
@@ -220,28 +262,69 @@ static void damaged_checkpoints_are_reported(void **state)
     assert_non_null(strstr(meld_error(), "not a meld-c model checkpoint"));
 }
 
-/* A learning rate that makes the loss overflow stops with a message naming
- * the epoch and step, and the checkpoint already in the folder stays intact. */
+/* A learning rate that makes the weights overflow stops the run with a
+ * message naming the epoch and step; nothing is saved from it. */
 static void diverging_run_stops_with_a_clear_error(void **state)
 {
     (void)state;
-    char out[256], last[300], copy[300];
+    char out[256], path[300];
     snprintf(out, sizeof out, "%s/diverge", root);
+    TrainOptions o = small_options("gru", out);
+    o.optim = "sgd";
+    o.lr = 3e38f;      /* with the decay term w * 10 in the gradient, the first */
+    o.optim_hparams = "weight_decay=10";   /* step sends every weight above 0.12 to inf */
+    o.batch = 1000;    /* one step per epoch: the end-of-epoch parameter check sees it */
+    TrainResult r;
+    assert_int_equal(train_run(&o, &r), MELD_ERR);
+    train_result_free(&r);
+    printf("  %s\n", meld_error());
+    if (!strstr(meld_error(), "infinite values at the end of epoch 1 (step 1)") || !strstr(meld_error(), "training stopped"))
+        fail_msg("unexpected message: %s", meld_error());
+    snprintf(path, sizeof path, "%s/best.safetensors", out);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/last.safetensors", out);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A NaN in the weights of last.safetensors: the resume is refused, naming
+ * the tensor, and both checkpoints stay as they were. (Weights that blow up
+ * while training: diverging_run_stops_with_a_clear_error.) */
+static void a_nan_in_last_is_refused_and_the_checkpoints_kept(void **state)
+{
+    (void)state;
+    char out[256], last[300], best[300], last_copy[300], best_copy[300];
+    snprintf(out, sizeof out, "%s/nan", root);
     TrainOptions o = small_options("gru", out);
     o.epochs = 1;
     TrainResult r;
     assert_int_equal(train_run(&o, &r), MELD_OK);
+    train_result_free(&r);
     snprintf(last, sizeof last, "%s/last.safetensors", out);
-    snprintf(copy, sizeof copy, "%s/last.copy", root);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "cp %s %s", last, copy);
+    snprintf(best, sizeof best, "%s/best.safetensors", out);
+    SafeTensors st;
+    st_init(&st);
+    assert_int_equal(st_load(&st, last), MELD_OK);
+    StTensor *t = NULL;
+    for (int i = 0; i < st.n_tensors && !t; i++)
+        if (!strncmp(st.tensors[i].name, "gru.", 4)) t = &st.tensors[i];
+    assert_non_null(t);
+    t->data[0] = NAN;
+    assert_int_equal(st_save(&st, last), MELD_OK);
+    st_free(&st);
+    snprintf(last_copy, sizeof last_copy, "%s/last.copy", root);
+    snprintf(best_copy, sizeof best_copy, "%s/best.copy", root);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "cp %s %s && cp %s %s", last, last_copy, best, best_copy);
     assert_int_equal(system(cmd), 0);
-    /* A fresh run into the same folder with an absurd learning rate. */
-    o.optim = "sgd";
-    o.lr = 3e38f;   /* the first step overflows the weights to inf */
+    /* A damaged checkpoint is refused when it is read (checkpoint_io.c). */
+    o.epochs = 2;
+    o.resume = true;
     assert_int_equal(train_run(&o, &r), MELD_ERR);
-    if (!strstr(meld_error(), "at epoch 1, step")) fail_msg("unexpected message: %s", meld_error());
-    assert_true(files_equal(last, copy));
+    train_result_free(&r);
+    if (!strstr(meld_error(), "holds NaN at index 0: the checkpoint is damaged"))
+        fail_msg("unexpected message: %s", meld_error());
+    assert_true(files_equal(last, last_copy));
+    assert_true(files_equal(best, best_copy));
 }
 
 int main(void)
@@ -250,8 +333,10 @@ int main(void)
         cmocka_unit_test(prepared_cache_is_complete_and_fresh),
         cmocka_unit_test(every_model_trains_and_reloads),
         cmocka_unit_test(resume_continues_exactly),
+        cmocka_unit_test(best_holds_weights_last_holds_state),
         cmocka_unit_test(damaged_checkpoints_are_reported),
         cmocka_unit_test(diverging_run_stops_with_a_clear_error),
+        cmocka_unit_test(a_nan_in_last_is_refused_and_the_checkpoints_kept),
     };
     return cmocka_run_group_tests_name("pipeline: train end to end", tests, setup, teardown);
 }

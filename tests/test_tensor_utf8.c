@@ -93,12 +93,33 @@ static void classic_invalid_forms(void **state)
     assert_false(utf8_valid("\xFF", 1));
 }
 
+/* utf8_sanitize keeps valid text, replaces each bad byte by U+FFFD, and
+ * sizes and cuts like snprintf. */
+static void sanitize_replaces_bad_bytes(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(utf8_sanitize("caf\xC3\xA9 \xF0\x9F\x98\x80", out, sizeof out), 10);
+    assert_string_equal(out, "caf\xC3\xA9 \xF0\x9F\x98\x80");
+    /* A lone continuation, a truncated sequence, an overlong '/'. */
+    assert_int_equal(utf8_sanitize("a\x80" "b\xE2\x80" "c\xC0\xAF", out, sizeof out), 3 + 4 * 3 + 3);
+    assert_string_equal(out, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_true(utf8_valid(out, strlen(out)));
+    /* Too small: the length it needs, the text cut and terminated. */
+    assert_int_equal(utf8_sanitize("abc\xFF", out, 4), 6);
+    assert_string_equal(out, "abc");
+    assert_int_equal(utf8_sanitize("abc\xFF", NULL, 0), 6);
+    assert_int_equal(utf8_sanitize("", out, sizeof out), 0);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_code_point_round_trips),
         cmocka_unit_test(short_sequences_match_the_reference),
         cmocka_unit_test(classic_invalid_forms),
+        cmocka_unit_test(sanitize_replaces_bad_bytes),
     };
     return cmocka_run_group_tests_name("tensor: utf8", tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ static void frames_on_a_photograph(void **state)
     snprintf(args, sizeof args, "'%s/tests/fixtures/video/coffee_rgb.ppm' --k 1 --grey --no-face", cwd);
     rc = run("", args, out, sizeof out, err, sizeof err);
     if (rc != 0) fail_msg("exit %d: %s", rc, err);
-    assert_non_null(strstr(out, "frame 0: no face, centre crop 100x100 at 25,0 -> coffee_rgb_frames/coffee_rgb_0.pgm"));
+    assert_non_null(strstr(out, "frame 0: no face, centre crop 100x100 at 25,0 -> runs/frames/coffee_rgb/coffee_rgb_0.pgm"));
     assert_non_null(strstr(out, "1 of 1 frames without a face"));
 }
 

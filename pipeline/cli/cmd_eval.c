@@ -1,11 +1,14 @@
 /* meld eval: metrics of a checkpoint on the dev or test split. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/cli/command_line.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/cli/corpus.h"
 #include "pipeline/cli/messages.h"
 #include "pipeline/cli/report.h"
+#include "pipeline/cli/version.h"
 #include "pipeline/dist/comm.h"
 #include "pipeline/train/train.h"
 #include "tensor/error.h"
@@ -53,72 +56,141 @@ const CommandSpec CMD_EVAL = {
     .args_size = sizeof(EvalArgs),
 };
 
-static int run_eval(int argc, char **argv)
+/* What the report's numbers are measured on: this corpus and cache (corpus
+ * NULL: MELD's released features, read into memory from data), this
+ * command and code; the model as the checkpoint names it. */
+static int measured_provenance(Provenance *p, const Corpus *c, const char *data, const LoadedModel *lm,
+                               const SplitData *splits, const char *command)
 {
-    EvalArgs a = {0};
-    int rc = options_exit_status(options_parse(&CMD_EVAL, argc, argv, &a, NULL));
-    if (rc >= 0) return rc;
-    if (!a.model_file) {
-        fprintf(stderr, "meld eval: no checkpoint: give CKPT or --model-file CKPT\n");
-        return 2;
-    }
-    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options(), .data = a.data, .cache = a.cache};
-    if (a.threads && threadpool_set_threads(a.threads)) return report_error("eval");
+    provenance_init(p);
+    p->seed = c && c->synthetic ? c->seed : -1;
+    const Cache *caches[N_SPLITS] = {&splits[0].cache, &splits[1].cache, &splits[2].cache};
+    p->cache_hash = provenance_cache_hash(caches, N_SPLITS);
+    const char *model = lm->provenance.model ? lm->provenance.model : lm->model->kind->name;
+    const char *corpus = c && c->synthetic ? "synthetic" : "MELD";
+    return provenance_set(&p->corpus, corpus) || provenance_set(&p->data, c ? c->root : data) ||
+                   provenance_set(&p->cache, c ? c->cache_dir : NULL) || provenance_set(&p->model, model) ||
+                   provenance_set(&p->command, command) || provenance_set(&p->version, meld_version_string())
+               ? MELD_ERR
+               : MELD_OK;
+}
 
-    LoadedModel lm;
-    if (checkpoint_load_model(a.model_file, &lm)) return report_error("eval");
-    rc = 1;
-    int pickle = corpus_pickle_of_config(lm.cache_config);
-    int sid = !strcmp(a.split, "dev") ? SPLIT_DEV : SPLIT_TEST;
-    SplitData splits[N_SPLITS] = {0}, *train = &splits[SPLIT_TRAIN], *eval = &splits[sid];
-    char path[1200];
-    req.quiet = a.json;
-    if (a.features && (pickle >= 0) != !strcmp(a.features, "meld-pickle")) {
-        cli_errorf("eval", "%s was trained on '%s', not on --features %s", a.model_file, lm.cache_config, a.features);
-        goto done;
+/* log.jsonl beside the checkpoint; allocated. */
+static char *log_beside(const char *checkpoint)
+{
+    const char *slash = strrchr(checkpoint, '/');
+    size_t dir = slash ? (size_t)(slash - checkpoint + 1) : 0;
+    char *log = meld_malloc(dir + sizeof "log.jsonl", "path");
+    if (log) {
+        memcpy(log, checkpoint, dir);
+        strcpy(log + dir, "log.jsonl");
+    }
+    return log;
+}
+
+static int open_splits(const char *cache_dir, uint64_t hash, SplitData *splits)
+{
+    for (int s = 0; s < N_SPLITS; s++) {
+        char *base = path_join(cache_dir, split_name(s));
+        char *path = base ? meld_malloc(strlen(base) + 16, "path") : NULL;
+        int rc = path ? MELD_OK : MELD_ERR;
+        if (path) sprintf(path, "%s.meldcache", base);
+        if (rc == MELD_OK) rc = split_data_open(&splits[s], path, hash, NULL);
+        free(base), free(path);
+        if (rc) return MELD_ERR;
+    }
+    return MELD_OK;
+}
+
+/* The report in the forms asked for (corpus NULL: MELD's released
+ * features, from data). */
+static int report(const EvalArgs *a, const LoadedModel *lm, const Corpus *corpus, const char *data, SplitData *splits,
+                  const char *command)
+{
+    const SplitData *eval = &splits[strcmp(a->split, "dev") ? SPLIT_TEST : SPLIT_DEV];
+    EvalResult r;
+    Baselines b;
+    Provenance measured;
+    const Comm *c = comm_world();   /* under mpirun the batches are shared out; rank 0 reports */
+    int rc = measured_provenance(&measured, corpus, data, lm, splits, command);
+    if (rc == MELD_OK && evaluate_split_on(c, lm->model, eval, &lm->norm, a->batch, &r, NULL, NULL, NULL, NULL))
+        rc = meld_error_context("%s on the %s split", a->model_file, a->split);
+    if (rc == MELD_OK) rc = baselines_compute(&splits[SPLIT_TRAIN], eval, &b);
+    if (rc == MELD_OK && c->rank != 0) {
+        provenance_free(&measured);
+        return 0;
+    }
+    ReportSource src = {.data = &measured, .model = &lm->provenance, .checkpoint = a->model_file, .epoch = lm->epoch};
+    if (rc == MELD_OK && a->json) rc = report_eval_json(stdout, a->split, lm->model->cfg.task, &r, &b, &src);
+    if (rc == MELD_OK && !a->json) {
+        report_provenance_text(stdout, &src);
+        report_eval_text(stdout, a->split, lm->model->cfg.task, &r, &b);
+    }
+    int status = rc == MELD_OK ? 0 : report_error("eval");
+    if (status == 0 && a->html) {
+        char *log = log_beside(a->model_file);
+        status = log ? report_eval_html(a->html, a->split, lm->model->cfg.task, &r, &b, &src, log) : report_error("eval");
+        char shown[4096];
+        if (!status && !a->json) printf("wrote %s\n", cli_shown(a->html, shown, sizeof shown));
+        free(log);
+    }
+    provenance_free(&measured);
+    return status;
+}
+
+/* The checkpoint on the inputs it was trained on: MELD's released features
+ * or a feature cache of the corpus. */
+static int eval_model(const EvalArgs *a, CorpusRequest *req, const LoadedModel *lm, const char *command)
+{
+    int pickle = corpus_pickle_of_config(lm->cache_config), rc;
+    SplitData splits[N_SPLITS];
+    memset(splits, 0, sizeof splits);
+    req->quiet = a->json;
+    if (a->features && (pickle >= 0) != !strcmp(a->features, "meld-pickle")) {
+        cli_errorf("eval", "%s was trained on '%s', not on --features %s", a->model_file, lm->cache_config, a->features);
+        return 1;
     }
     if (pickle >= 0) {   /* MELD's released features, as the checkpoint records */
         char config[128];
-        snprintf(path, sizeof path, "%s", a.data ? a.data : "MELD's released features");
-        if (corpus_pickle_ready("eval", &req, pickle, lm.cache_config, splits, config, sizeof config)) goto done;
-    } else {
-        if (corpus_features_from_config(lm.cache_config, &req.prep)) { report_error("eval"); goto done; }
-        req.prep_fixed = true;
-        Corpus corpus;
-        if (corpus_ready("eval", &req, &corpus)) goto done;
-        snprintf(path, sizeof path, "%s/train.meldcache", corpus.cache_dir);
-        if (split_data_open(train, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
-        snprintf(path, sizeof path, "%s/%s.meldcache", corpus.cache_dir, a.split);
-        if (split_data_open(eval, path, lm.cache_hash, NULL)) { report_error("eval"); goto done; }
+        if (corpus_pickle_ready("eval", req, pickle, lm->cache_config, splits, config, sizeof config)) return 1;
+        rc = report(a, lm, NULL, a->data ? a->data : "MELD's released features", splits, command);
+        for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+        return rc;
     }
-    EvalResult r;
-    Baselines b;
-    const Comm *c = comm_world();   /* under mpirun the batches are shared out */
-    int evaluated = evaluate_split_on(c, lm.model, eval, &lm.norm, a.batch, &r, NULL, NULL, NULL, NULL);
-    if (evaluated != MELD_OK) meld_error_context("%s on %s", a.model_file, path);
-    if (evaluated == MELD_OK && baselines_compute(train, eval, &b) == MELD_OK) {
-        if (c->rank != 0) {
-            rc = 0;
-            goto done;
-        }
-        rc = 0;
-        if (!a.json) report_eval_text(stdout, a.split, lm.model->cfg.task, &r, &b);
-        else if (report_eval_json(stdout, a.split, lm.model->cfg.task, &r, &b)) rc = report_error("eval");
-        if (a.html && !rc) {
-            char log[1200], title[1400];
-            snprintf(log, sizeof log, "%s", a.model_file);
-            char *slash = strrchr(log, '/');
-            snprintf(slash ? slash + 1 : log, sizeof log - (size_t)(slash ? slash + 1 - log : 0), "log.jsonl");
-            snprintf(title, sizeof title, "meld-c: %s on the %s split (%s)", lm.model->kind->name, a.split, a.model_file);
-            rc = report_eval_html(a.html, title, lm.model->cfg.task, &r, &b, log);
-            char shown[4096];
-            if (!rc && !a.json) printf("wrote %s\n", cli_shown(a.html, shown, sizeof shown));
-        }
-    } else {
-        report_error("eval");
-    }
-done:
+    Corpus corpus;
+    req->prep_fixed = true;
+    if (corpus_features_from_config(lm->cache_config, &req->prep)) return report_error("eval");
+    if (corpus_ready("eval", req, &corpus)) return 1;
+    if (open_splits(corpus.cache_dir, lm->cache_hash, splits)) rc = report_error("eval");
+    else rc = report(a, lm, &corpus, NULL, splits, command);
     for (int s = 0; s < N_SPLITS; s++) split_data_close(&splits[s]);
+    corpus_release(&corpus);
+    return rc;
+}
+
+static int run_eval(int argc, char **argv)
+{
+    EvalArgs a = {0};
+    char *command = command_line_text("meld", argc, argv);
+    if (!command) return report_error("eval");
+    int rc = options_exit_status(options_parse(&CMD_EVAL, argc, argv, &a, NULL));
+    if (rc < 0 && !a.model_file) {
+        fprintf(stderr, "meld eval: no checkpoint: give CKPT or --model-file CKPT\n");
+        rc = 2;
+    }
+    if (rc < 0 && a.threads && threadpool_set_threads(a.threads)) rc = report_error("eval");
+    if (rc >= 0) {
+        free(command);
+        return rc;
+    }
+    CorpusRequest req = {.allow_synthetic = true, .prep = prepare_default_options(), .data = a.data, .cache = a.cache};
+    LoadedModel lm;
+    if (checkpoint_load_model(a.model_file, &lm)) {
+        free(command);
+        return report_error("eval");
+    }
+    rc = eval_model(&a, &req, &lm, command);
     loaded_model_free(&lm);
+    free(command);
     return rc;
 }

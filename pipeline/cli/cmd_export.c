@@ -71,7 +71,7 @@ static int export_torch(const LoadedModel *lm, const char *dir, int force)
         return 1;
     }
     if (refuse_existing(py, force) || refuse_existing(weights, force)) return 1;
-    if (checkpoint_save_weights(weights, lm->model, &lm->norm, lm->cache_hash, lm->cache_config) ||
+    if (checkpoint_save_weights(weights, lm->model, &lm->norm, lm->cache_hash, lm->cache_config, NULL, &lm->provenance) ||
         torch_export_save(lm->model, lm->cache_hash, lm->cache_config, py))
         return report_error("export");
     printf("wrote %s and %s\n", py, weights);

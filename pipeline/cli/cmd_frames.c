@@ -65,7 +65,7 @@ static const Option OPTIONS[] = {
     {"--k", OPT_INT, A(k, int), "K", .help = "frames to sample", .lo = 1, .hi = CLIP_MAX_K},
     {"--size", OPT_INT, A(size, int), "N", .help = "side of the crops in pixels", .lo = 8, .hi = 1024},
     {"--grey", OPT_FLAG, A(grey, bool), .help = "grey crops, .pgm instead of RGB .ppm", .alias = "--gray"},
-    {"--out", OPT_TEXT, A(out_dir, const char *), "DIR", .help = "folder for the crops", .def_text = "STEM_frames"},
+    {"--out", OPT_TEXT, A(out_dir, const char *), "DIR", .help = "folder for the crops (created with its parents)", .def_text = "runs/frames/STEM, beside meld train's runs"},
     {"--cascade", OPT_TEXT, A(cascade_path, const char *), "FILE|none", .help = "OpenCV Haar cascade XML, or none as --no-face", .def_text = "opencv-data's haarcascade_frontalface_default.xml if installed"},
     {"--no-face", OPT_FLAG, A(no_face, bool), .help = "skip face detection: centre crops only"},
     {"--margin", OPT_REAL, A(margin, float), "F", .help = "border around the face, fraction of its size", .lo = 0.0, .hi = 2.0},
@@ -127,7 +127,7 @@ static int run_frames(int argc, char **argv)
     char stem[256], dir[1024];
     stem_of(a.input, stem, sizeof stem);
     if (a.out_dir) snprintf(dir, sizeof dir, "%s", a.out_dir);
-    else snprintf(dir, sizeof dir, "%s_frames", stem);
+    else snprintf(dir, sizeof dir, "runs/frames/%s", stem);
 
     rc = make_dirs(dir) ? 1 : 0;
     if (rc == 0) atomic_file_sweep_folder(dir);

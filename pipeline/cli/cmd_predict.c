@@ -6,6 +6,7 @@
  * order given), so the model reads them through the same code path as in
  * training. Dialogue-context models therefore see the clips as one
  * dialogue in order. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static const Option OPTIONS[] = {
     {"--inputs", OPT_TEXT, A(inputs, const char *), "FILE", .help = "predict from such a file instead of clips (its utterances are labelled FILE[i], or FILE[dialogue][i])", .def_text = "none: clips"},
 };
 static const Positional ARGUMENTS[] = {
-    {"CLIP", A(clips, OptList), .help = "an MP4, a WAV with a Y4M of the same stem, or a folder of PGM/PPM frames with a WAV", .variadic = true},
+    {"CLIP", A(clips, OptList), .help = "an MP4 (or anything ffmpeg decodes), a WAV, a Y4M, or a folder of PGM/PPM frames; a model that reads both streams finds the other beside it (X.wav with X.y4m)", .variadic = true},
 };
 #undef A
 
@@ -47,7 +48,9 @@ const CommandSpec CMD_PREDICT = {
     .name = "predict",
     .summary = "emotion and sentiment for clips",
     .about = "Prints the emotion and sentiment of each clip with their probabilities. The\n"
-             "clips are decoded as `meld prepare` does (MP4 through ffmpeg).\n",
+             "clips are decoded as `meld prepare` does (MP4 through ffmpeg), only the\n"
+             "streams the model reads: a WAV alone for an audio model (gru, lstm,\n"
+             "melstm), a video alone for cnn, both for fusion.\n",
     .run = run_predict,
     .options = OPTIONS,
     .n_options = OPT_COUNT(OPTIONS),
@@ -61,22 +64,40 @@ typedef struct {
     const char *model_file;   /* named in errors */
 } Style;
 
-/* One clip as one JSON line. MELD_OK or MELD_ERR (a write error). */
-static int print_clip_json(const char *label, int be, int bs, const float *pe, const float *ps, const Style *st)
+static bool finite_all(const float *v, int n)
 {
+    for (int k = 0; k < n; k++)
+        if (!isfinite(v[k])) return false;
+    return true;
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int k = 1; k < n; k++) best = v[k] > v[best] ? k : best;
+    return best;
+}
+
+/* One clip as one JSON line: clip, labels and probabilities (null when the
+ * model's outputs are not finite, with a note). MELD_OK or MELD_ERR (a
+ * write error). */
+static int print_clip_json(const char *label, const float *pe, const float *ps, const Style *st)
+{
+    bool ok = finite_all(pe, N_EMOTIONS) && finite_all(ps, N_SENTIMENTS);
     const char *fmt = st->full_precision ? "%.9g" : "%.4f";
     JsonWriter j;
     json_writer_init(&j, JSON_LINE, stdout);
     json_begin_object(&j, NULL);
     json_string(&j, "clip", label);
-    json_string(&j, "emotion", emotion_name(be));
-    json_string(&j, "sentiment", sentiment_name(bs));
+    json_string(&j, "emotion", ok ? emotion_name(argmax(pe, N_EMOTIONS)) : NULL);
+    json_string(&j, "sentiment", ok ? sentiment_name(argmax(ps, N_SENTIMENTS)) : NULL);
     json_begin_object(&j, "emotion_probs");
     for (int k = 0; k < N_EMOTIONS; k++) json_real(&j, emotion_name(k), pe[k], fmt);
     json_end_object(&j);
     json_begin_object(&j, "sentiment_probs");
     for (int k = 0; k < N_SENTIMENTS; k++) json_real(&j, sentiment_name(k), ps[k], fmt);
     json_end_object(&j);
+    if (!ok) json_string(&j, "note", "the model's outputs are not finite: its weights are damaged");
     json_end_object(&j);
     putchar('\n');
     return json_writer_finish(&j, "predict");
@@ -84,12 +105,15 @@ static int print_clip_json(const char *label, int be, int bs, const float *pe, c
 
 static int print_clip(const char *label, const float *pe, const float *ps, const Style *st)
 {
-    int be = 0, bs = 0;
-    for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
-    for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
-    if (st->json) return print_clip_json(label, be, bs, pe, ps, st);
-    const char *num = st->full_precision ? "%.9g" : "%.2f";
+    if (st->json) return print_clip_json(label, pe, ps, st);
     char shown[4096];
+    if (!finite_all(pe, N_EMOTIONS) || !finite_all(ps, N_SENTIMENTS)) {
+        printf("%s: no prediction: the model's outputs are not finite (its weights are damaged)\n",
+               cli_shown(label, shown, sizeof shown));
+        return MELD_OK;
+    }
+    int be = argmax(pe, N_EMOTIONS), bs = argmax(ps, N_SENTIMENTS);
+    const char *num = st->full_precision ? "%.9g" : "%.2f";
     printf("%s: emotion %s (", cli_shown(label, shown, sizeof shown), emotion_name(be));
     printf(num, pe[be]);
     printf("), sentiment %s (", sentiment_name(bs));
@@ -101,6 +125,18 @@ static int print_clip(const char *label, const float *pe, const float *ps, const
     }
     printf("]\n");
     return MELD_OK;
+}
+
+/* The streams the model reads: audio (functionals or log-Mel), video (frames). */
+static int model_streams(const MeldModel *m)
+{
+    int needs = meld_model_batch_spec(m, false).needs;
+    return (needs & (NEED_FUNC | NEED_MEL) ? CLIP_AUDIO : 0) | (needs & NEED_FRAMES ? CLIP_VIDEO : 0);
+}
+
+static const char *streams_text(int streams)
+{
+    return streams == CLIP_AUDIO ? "the audio only" : streams == CLIP_VIDEO ? "the video only" : "audio and video";
 }
 
 /* Predicts n utterances and prints one line each (and, with save_inputs,
@@ -137,9 +173,11 @@ static int predict_clips(const LoadedModel *lm, char **clips, int n, const Style
     const char **labels = calloc((size_t)n, sizeof *labels);
     int m = 0, status = 0;
     if (!feat || !items || !labels) { fprintf(stderr, "meld predict: out of memory\n"); status = 1; n = 0; }
+    int streams = model_streams(lm->model);
     for (int i = 0; i < n; i++) {
-        if (clip_features(clips[i], &po, cascade, &feat[m]) != MELD_OK) {
-            status = report_error("predict");
+        if (clip_features_of(clips[i], &po, cascade, streams, &feat[m]) != MELD_OK) {
+            cli_errorf("predict", "%s (model %s reads %s)", meld_error(), lm->model->kind->name, streams_text(streams));
+            status = 1;
             continue;
         }
         items[m] = (CacheItem){.dialogue_id = 0, .utterance_id = m, .n_mel_frames = feat[m].n_mel_frames,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +24,53 @@ double wall_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+int terminal_width(int fd)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    int cols = env ? atoi(env) : 0;
+    return cols > 0 ? cols : 80;
+}
+
 void progress_init(Progress *p)
 {
     p->tty = isatty(STDERR_FILENO);
     p->start = wall_seconds();
     p->last_print = 0;
     p->last_pct = -1;
+    p->drawn = false;
+}
+
+/* " 12.3/s ETA 4s", or "" while the rate is not known yet. */
+static void speed_text(double rate, double eta, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (rate > 0) snprintf(buf, cap, " %.1f/s ETA %.0fs", rate, eta);
+}
+
+/* "label [####....] done/total rate/s ETA Ns extra", the bar as wide as the
+ * terminal leaves room for (at most 30, none below 5), cut to the width. */
+static void draw(Progress *p, const char *label, int done, int total, double rate, double eta, const char *extra)
+{
+    int width = terminal_width(STDERR_FILENO);
+    char tail[256], bar[32], line[512], speed[48];
+    speed_text(rate, eta, speed, sizeof speed);
+    snprintf(tail, sizeof tail, " %d/%d%s%s%s", done, total, speed, extra ? " " : "", extra ? extra : "");
+    int room = width - 1 - (int)strlen(label) - (int)strlen(tail) - 3;   /* " [" and "]" */
+    int bar_w = room > 30 ? 30 : room;
+    if (bar_w >= 5) {
+        int fill = total ? (int)((long long)bar_w * done / total) : bar_w;
+        for (int i = 0; i < bar_w; i++) bar[i] = i < fill ? '#' : '.';
+        bar[bar_w] = '\0';
+        snprintf(line, sizeof line, "%s [%s]%s", label, bar, tail);
+    } else {
+        snprintf(line, sizeof line, "%s%s", label, tail);
+    }
+    if ((int)strlen(line) > width - 1) line[width > 1 ? width - 1 : 0] = '\0';
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    p->drawn = true;
 }
 
 /* A terminal gets a redrawn bar at most 10 times a second; a log gets a line
@@ -43,14 +85,12 @@ void progress_update(Progress *p, const char *label, int done, int total, const 
     double rate = show_rate ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
     if (p->tty) {
         if (t - p->last_print < 0.1 && done < total) return;
-        char bar[31];
-        int fill = total ? 30 * done / total : 30;
-        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "\r%s [%s] %d/%d %.1f/s ETA %.0fs %s\033[K", label, bar, done, total, rate, eta, extra ? extra : "");
+        draw(p, label, done, total, rate, eta, extra);
     } else {
         if (pct / 10 == p->last_pct / 10 && t - p->last_print < 30 && done < total) return;
-        fprintf(stderr, "%s: %d/%d (%d%%) %.1f/s ETA %.0fs %s\n", label, done, total, pct, rate, eta, extra ? extra : "");
+        char speed[48];
+        speed_text(rate, eta, speed, sizeof speed);
+        fprintf(stderr, "%s: %d/%d (%d%%)%s%s%s\n", label, done, total, pct, speed, extra ? " " : "", extra ? extra : "");
     }
     p->last_print = t;
     p->last_pct = pct;
@@ -58,7 +98,15 @@ void progress_update(Progress *p, const char *label, int done, int total, const 
 
 void progress_end(Progress *p)
 {
-    if (p->tty) fputc('\n', stderr);
+    if (p->tty && p->drawn) fputc('\n', stderr);
+    p->drawn = false;
+}
+
+void progress_clear(Progress *p)
+{
+    if (p->tty && p->drawn) fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->drawn = false;
 }
 
 static bool exists(const char *path)
@@ -263,6 +311,14 @@ int corpus_ready(const char *cmd, const CorpusRequest *req, Corpus *out)
     report_warnings(cmd);
     snprintf(out->root, sizeof out->root, "%s", ds.root);
     if (strstr(ds.root, BUILTIN_CORPUS_DIR)) out->synthetic = true;
+    SynthConfig synth;
+    int described = synth_info_read(ds.root, &synth);
+    if (described < 0) {
+        dataset_free(&ds);
+        return report_error(cmd);
+    }
+    out->synthetic = out->synthetic || described;
+    out->seed = described ? (long long)synth.seed : -1;
     if (req->cache) snprintf(out->cache_dir, sizeof out->cache_dir, "%s", req->cache);
     else snprintf(out->cache_dir, sizeof out->cache_dir, "%s/cache", ds.root);
     PrepareOptions po = req->prep;

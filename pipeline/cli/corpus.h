@@ -27,7 +27,8 @@ typedef struct {
     char root[1024];
     char cache_dir[1100];
     char config[512];         /* cache configuration string */
-    bool synthetic;
+    bool synthetic;           /* written by meld synth (its description found), or the built-in folder */
+    long long seed;           /* the synthetic corpus's seed; -1: not synthetic, or unknown */
     FolderLock lock;          /* shared lock on cache_dir while its caches are read */
 } Corpus;
 
@@ -67,15 +68,23 @@ int corpus_pickle_of_config(const char *config);
 int corpus_pickle_ready(const char *cmd, const CorpusRequest *req, int which, const char *expected,
                         SplitData split[N_SPLITS], char *config, size_t cap);
 
-/* Progress bar on a terminal, periodic plain lines otherwise. */
+/* Progress on stderr: on a terminal one line redrawn in place, cut to the
+ * terminal's width (no escape codes otherwise); elsewhere (a log file) a
+ * plain line every 10 %. */
 typedef struct {
     bool tty;
     double start, last_print;
     int last_pct;
+    bool drawn;               /* a line is on screen, unfinished */
 } Progress;
 void progress_init(Progress *p);
 void progress_update(Progress *p, const char *label, int done, int total, const char *extra);
+/* Ends the line (a finished bar stays on screen). */
 void progress_end(Progress *p);
+/* Erases the unfinished line, so that other output can take its place. */
+void progress_clear(Progress *p);
 double wall_seconds(void);
+/* Columns of the terminal on fd (TIOCGWINSZ, else $COLUMNS, else 80). */
+int terminal_width(int fd);
 
 #endif

@@ -1,19 +1,55 @@
+/* Text and JSON reports (report.h); the HTML page is in report_html.c. */
 #include "pipeline/cli/report.h"
 
-#include <errno.h>
-#include <stdbool.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli/messages.h"
 #include "pipeline/data/dataset.h"
-#include "tensor/html.h"
-#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/json.h"
-#include "tensor/input_file.h"
 
 typedef const char *(*NameFn)(int);
+
+/* ---- provenance --------------------------------------------------------------- */
+
+static void corpus_phrase(FILE *out, const Provenance *p)
+{
+    if (provenance_synthetic(p)) {
+        fprintf(out, "synthetic corpus %s (", p->data ? p->data : "?");
+        if (p->seed >= 0) fprintf(out, "seed %lld, ", p->seed);
+        fprintf(out, "generated, not MELD)");
+    } else if (p->corpus) {
+        fprintf(out, "%s corpus %s", p->corpus, p->data ? p->data : "?");
+    } else {
+        fprintf(out, "corpus not recorded");
+    }
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+void report_provenance_text(FILE *out, const ReportSource *src)
+{
+    const Provenance *d = src->data, *m = src->model;
+    corpus_phrase(out, d);
+    if (d->cache) fprintf(out, "; cache %s", d->cache);
+    if (d->cache_hash) fprintf(out, " (hash %016llx)", (unsigned long long)d->cache_hash);
+    fputc('\n', out);
+    fprintf(out, "model %s, checkpoint %s (epoch %d)", m->model ? m->model : "?", src->checkpoint, src->epoch);
+    if (m != d && (!same_text(m->data, d->data) || !same_text(m->corpus, d->corpus))) {
+        fprintf(out, ", trained on ");
+        corpus_phrase(out, m);
+    }
+    fprintf(out, "; trained by: %s\n", m->command ? m->command : "not recorded");
+    fprintf(out, "code: %s", d->version ? d->version : "?");
+    if (m != d && m->version && !same_text(m->version, d->version)) fprintf(out, " (trained with %s)", m->version);
+    fputc('\n', out);
+}
+
+/* ---- text ------------------------------------------------------------------------ */
 
 static void task_text(FILE *out, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
 {
@@ -35,7 +71,10 @@ static void task_text(FILE *out, const char *title, const Metrics *m, NameFn nam
 
 void report_eval_text(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
 {
-    fprintf(out, "%s split: %d utterances, loss %.4f\n", split, r->n, r->loss);
+    /* The metrics count predictions and are always finite; the loss is not
+     * when the weights are not. */
+    if (isfinite(r->loss)) fprintf(out, "%s split: %d utterances, loss %.4f\n", split, r->n, r->loss);
+    else fprintf(out, "%s split: %d utterances, loss not finite (the weights are damaged)\n", split, r->n);
     if (task != 2) task_text(out, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
     if (task != 1) task_text(out, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
 }
@@ -89,142 +128,25 @@ static void task_json(JsonWriter *j, const char *key, const Metrics *m, NameFn n
     }
 }
 
-int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b)
+int report_eval_json(FILE *out, const char *split, int task, const EvalResult *r, const Baselines *b,
+                     const ReportSource *src)
 {
     JsonWriter j;
     json_writer_init(&j, JSON_LINE, out);
     json_begin_object(&j, NULL);
+    provenance_json(&j, "provenance", src->data);
+    json_begin_object(&j, "model");
+    json_string(&j, "checkpoint", src->checkpoint);
+    json_int(&j, "epoch", src->epoch);
+    provenance_json(&j, "provenance", src->model);
+    json_end_object(&j);
     json_string(&j, "split", split);
     json_int(&j, "utterances", r->n);
     json_real(&j, "loss", r->loss, "%.6f");
+    if (!isfinite(r->loss)) json_string(&j, "loss_note", "not finite: the weights are damaged");
     if (task != 2) task_json(&j, "emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
     if (task != 1) task_json(&j, "sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
     json_end_object(&j);
     fputc('\n', out);
     return json_writer_finish(&j, "eval");
-}
-
-/* ---- HTML -------------------------------------------------------------- */
-
-/* Confusion matrix as an SVG heat map: cell shade = share of the true row. */
-static void svg_confusion(FILE *f, const char *title, const Metrics *m, NameFn name)
-{
-    int k = m->n_classes, cell = 46, left = 90, top = 40, w = left + k * cell + 20, h = top + k * cell + 70;
-    fprintf(f, "<figure><figcaption>%s (rows: true, columns: predicted; shade = share of the row)</figcaption>\n", title);
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", w, h);
-    for (int t = 0; t < k; t++) {
-        int row = 0;
-        for (int p = 0; p < k; p++) row += m->confusion[t][p];
-        fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%s</text>\n", left - 6, top + t * cell + cell / 2 + 4, name(t));
-        for (int p = 0; p < k; p++) {
-            double share = row ? (double)m->confusion[t][p] / row : 0;
-            int shade = 255 - (int)(share * 200);
-            fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='rgb(%d,%d,255)' stroke='#fff'/>", left + p * cell,
-                    top + t * cell, cell, cell, shade, shade);
-            fprintf(f, "<text x='%d' y='%d' text-anchor='middle' fill='%s'>%d</text>\n", left + p * cell + cell / 2,
-                    top + t * cell + cell / 2 + 4, share > 0.55 ? "#fff" : "#000", m->confusion[t][p]);
-        }
-    }
-    for (int p = 0; p < k; p++)
-        fprintf(f, "<text transform='translate(%d,%d) rotate(40)'>%s</text>\n", left + p * cell + 10, top + k * cell + 12, name(p));
-    fprintf(f, "</svg></figure>\n");
-}
-
-/* The four curves' values of one log.jsonl line (a JSON object); true
- * when the line is valid JSON and has all four as numbers. */
-static bool log_line_values(const char *line, double v[4])
-{
-    static const char *const keys[4] = {"train_loss", "dev_loss", "dev_emotion_weighted_f1", "dev_sentiment_weighted_f1"};
-    JsonReader j;
-    json_reader_init(&j, line, strlen(line));
-    if (json_check(&j) || json_peek(&j) != '{') return false;
-    j.pos++;
-    unsigned found = 0;
-    char *key;
-    int more;
-    while ((more = json_next_member(&j, &key)) > 0) {
-        int k = 0;
-        while (k < 4 && strcmp(key, keys[k])) k++;
-        free(key);
-        bool number = json_peek(&j) == '-' || (json_peek(&j) >= '0' && json_peek(&j) <= '9');
-        if (k < 4 && number) {
-            if (json_read_number(&j, &v[k])) return false;
-            found |= 1u << k;
-        } else if (json_skip_value(&j)) {
-            return false;
-        }
-    }
-    return more == 0 && found == 15;
-}
-
-enum { MAX_EPOCHS_PLOTTED = 1000 };
-
-/* Training curves from log.jsonl: losses and dev weighted F1 per epoch. */
-static void svg_curves(FILE *f, const char *log_path)
-{
-    FILE *in = input_file_fopen(log_path);
-    if (!in) return;
-    static double tl[MAX_EPOCHS_PLOTTED], dl[MAX_EPOCHS_PLOTTED], ef[MAX_EPOCHS_PLOTTED], sf[MAX_EPOCHS_PLOTTED];
-    int n = 0;
-    char line[2048];
-    double v[4];
-    while (n < MAX_EPOCHS_PLOTTED && fgets(line, sizeof line, in))
-        if (log_line_values(line, v)) tl[n] = v[0], dl[n] = v[1], ef[n] = v[2], sf[n] = v[3], n++;
-    fclose(in);
-    if (n == 0) return;
-    double lmax = 0;
-    for (int i = 0; i < n; i++) lmax = tl[i] > lmax ? tl[i] : lmax, lmax = dl[i] > lmax ? dl[i] : lmax;
-    int W = 520, H = 220, L = 50, B = 30;
-    const char *names[4] = {"train loss", "dev loss", "dev emotion weighted F1", "dev sentiment weighted F1"};
-    const char *colors[4] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
-    double *series[4] = {tl, dl, ef, sf};
-    fprintf(f, "<figure><figcaption>Training curves (losses on the left scale, 0..%.2f; F1 on 0..1)</figcaption>\n", lmax);
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='11'>\n", W + 200, H + B + 10);
-    fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", L, W - L, H);
-    for (int s = 0; s < 4; s++) {
-        double scale = s < 2 ? (lmax > 0 ? lmax : 1) : 1.0;
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[s]);
-        for (int i = 0; i < n; i++) {
-            double x = L + (n > 1 ? (double)i / (n - 1) : 0.5) * (W - L), y = 10 + H - series[s][i] / scale * H;
-            fprintf(f, "%.1f,%.1f ", x, y);
-        }
-        fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", W + 10, 24 + 16 * s, colors[s], names[s]);
-    }
-    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>epoch 1 .. %d</text>\n</svg></figure>\n", (L + W) / 2, H + B, n);
-}
-
-static void metrics_table(FILE *f, const char *title, const Metrics *m, NameFn name, const Metrics *maj, const Metrics *rnd)
-{
-    fprintf(f, "<h2>%s</h2><p>accuracy <b>%.4f</b>, weighted F1 <b>%.4f</b>, macro F1 <b>%.4f</b>", title, m->accuracy, m->weighted_f1, m->macro_f1);
-    if (maj && rnd)
-        fprintf(f, " &mdash; majority class: %.4f / %.4f / %.4f; stratified random: %.4f / %.4f / %.4f", maj->accuracy,
-                maj->weighted_f1, maj->macro_f1, rnd->accuracy, rnd->weighted_f1, rnd->macro_f1);
-    fprintf(f, "</p>\n<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n");
-    for (int c = 0; c < m->n_classes; c++)
-        fprintf(f, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>\n", name(c), m->precision[c],
-                m->recall[c], m->f1[c], m->support[c]);
-    fprintf(f, "</table>\n");
-    svg_confusion(f, title, m, name);
-}
-
-int report_eval_html(const char *path, const char *title, int task, const EvalResult *r, const Baselines *b, const char *log)
-{
-    AtomicFile af;
-    atomic_file_sweep(path);
-    if (atomic_file_open(&af, path)) return report_error("eval");
-    FILE *f = af.fp;
-    /* The title holds the checkpoint's path: text from outside. */
-    fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>", f);
-    html_write_text(f, title);
-    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;}table{border-collapse:collapse;}"
-          "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;}figure{display:inline-block;margin:1em;}</style>"
-          "</head><body>\n<h1>", f);
-    html_write_text(f, title);
-    fprintf(f, "</h1><p>%d utterances, loss %.4f</p>\n", r->n, r->loss);
-    if (task != 2) metrics_table(f, "Emotion", &r->emotion, emotion_name, b ? &b->majority_emotion : NULL, b ? &b->random_emotion : NULL);
-    if (task != 1) metrics_table(f, "Sentiment", &r->sentiment, sentiment_name, b ? &b->majority_sentiment : NULL, b ? &b->random_sentiment : NULL);
-    if (log) svg_curves(f, log);
-    fprintf(f, "</body></html>\n");
-    if (atomic_file_commit(&af)) return report_error("eval");
-    return 0;
 }

@@ -194,7 +194,7 @@ static uint8_t *build_meta(const CacheConfig *cfg, const CacheProvenance *src, c
             free(m);
             return NULL;
         }
-        /* an item may have no mel frames (mel NULL): memcpy needs a pointer */
+        /* an input the model does not read may be absent (NULL, 0 bytes) */
         if (mel) memcpy(rec, it->mel, (size_t)mel);
         if (fn) memcpy(rec + mel, it->functional, (size_t)fn);
         if (frames_bytes(cfg)) memcpy(rec + mel + fn, it->frames, (size_t)frames_bytes(cfg));

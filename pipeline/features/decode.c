@@ -199,8 +199,10 @@ static void parse_framecrc(const uint8_t *d, size_t n, Item *it)
 static void judge_probe(Item *it, const ClipOptions *opt)
 {
     long max_frames = (long)MAX_FPS * CLIP_MAX_SECONDS;
-    if (opt->k > 0 && !it->has_video) set_problem(it, CLIP_NO_VIDEO, "%s: no video stream", it->path);
-    else if (opt->want_audio && !it->has_audio) set_problem(it, CLIP_NO_AUDIO, "%s: no audio stream", it->path);
+    if (opt->k > 0 && !it->has_video)
+        set_problem(it, CLIP_NO_VIDEO, "%s: no video stream%s", it->path, it->has_audio ? " (audio only)" : "");
+    else if (opt->want_audio && !it->has_audio)
+        set_problem(it, CLIP_NO_AUDIO, "%s: no audio stream%s", it->path, it->has_video ? " (video only)" : "");
     else if (opt->k > 0 && it->frames == 0) set_problem(it, CLIP_ZERO_LENGTH, "%s: the video stream has no frames", it->path);
     else if (opt->want_audio && it->audio_packets == 0)
         set_problem(it, CLIP_ZERO_LENGTH, "%s: the audio stream is empty", it->path);

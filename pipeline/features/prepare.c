@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,35 +522,41 @@ void clip_features_free(ClipFeatures *f)
     memset(f, 0, sizeof *f);
 }
 
-/* The features of a loaded clip. On failure *problem says what kind. */
+/* The features of a loaded clip, of the streams asked (CLIP_AUDIO,
+ * CLIP_VIDEO; those not read are zeros, one mel frame). On failure
+ * *problem says what kind. */
 static int features_of(const Clip *clip, const char *path, const PrepareOptions *o, const HaarCascade *cascade,
-                       ClipFeatures *f, int *problem)
+                       int streams, ClipFeatures *f, int *problem)
 {
     memset(f, 0, sizeof *f);
+    bool audio = streams & CLIP_AUDIO, video = streams & CLIP_VIDEO;
     *problem = CLIP_DAMAGED;
-    if (clip->audio.n_samples < 400) {
+    if (audio && clip->audio.n_samples < 400) {
         *problem = CLIP_ZERO_LENGTH;
         return meld_errorf("%s: audio shorter than one 25 ms frame", path);
     }
-    if (clip->n_frames < o->frames) {
+    if (video && clip->n_frames < o->frames) {
         *problem = CLIP_NO_VIDEO;
         return meld_errorf("%s: no video frames", path);
     }
-    size_t frame_bytes = (size_t)o->size * o->size * 3, n_mel = 0;
+    size_t frame_bytes = (size_t)o->size * o->size * 3, n_mel = 1;
     Image *crops = meld_calloc((size_t)o->frames, sizeof *crops, "crops");
-    f->functional = meld_malloc(sizeof(float) * (size_t)functionals_dim(), "functionals");
-    f->frames = meld_malloc(frame_bytes * (size_t)o->frames, "frames");
-    int rc = crops && f->functional && f->frames ? MELD_OK : MELD_ERR;
-    if (rc == MELD_OK) rc = audio_log_mel_16k(clip->audio.samples, clip->audio.n_samples, o->n_mels, &f->mel, &n_mel);
-    if (rc == MELD_OK) rc = audio_functionals(clip->audio.samples, clip->audio.n_samples, f->functional);
-    if (rc == MELD_OK) {
+    f->functional = meld_calloc((size_t)functionals_dim(), sizeof(float), "functionals");
+    f->frames = meld_calloc((size_t)o->frames, frame_bytes, "frames");
+    if (!audio) f->mel = meld_calloc((size_t)o->n_mels, sizeof(float), "mel");
+    int rc = crops && f->functional && f->frames && (audio || f->mel) ? MELD_OK : MELD_ERR;
+    if (rc == MELD_OK && audio)
+        rc = audio_log_mel_16k(clip->audio.samples, clip->audio.n_samples, o->n_mels, &f->mel, &n_mel);
+    if (rc == MELD_OK && audio) rc = audio_functionals(clip->audio.samples, clip->audio.n_samples, f->functional);
+    if (rc == MELD_OK && video) {
         FaceCropOptions fo = face_crop_default_options();
         fo.size = o->size;
         fo.channels = 3;
         f->face_fallbacks = clip_face_crops(clip, cascade, &fo, crops, NULL);
         rc = f->face_fallbacks >= 0 ? MELD_OK : MELD_ERR;
     }
-    for (int k = 0; rc == MELD_OK && k < o->frames; k++) memcpy(f->frames + (size_t)k * frame_bytes, crops[k].pixels, frame_bytes);
+    for (int k = 0; rc == MELD_OK && video && k < o->frames; k++)
+        memcpy(f->frames + (size_t)k * frame_bytes, crops[k].pixels, frame_bytes);
     for (int k = 0; crops && k < o->frames; k++) image_free(&crops[k]);
     free(crops);
     f->n_mel_frames = (int)n_mel;
@@ -570,12 +577,20 @@ static ClipOptions clip_options(const PrepareOptions *o)
 
 int clip_features(const char *path, const PrepareOptions *o, const HaarCascade *cascade, ClipFeatures *f)
 {
+    return clip_features_of(path, o, cascade, CLIP_AUDIO | CLIP_VIDEO, f);
+}
+
+int clip_features_of(const char *path, const PrepareOptions *o, const HaarCascade *cascade, int streams,
+                     ClipFeatures *f)
+{
     memset(f, 0, sizeof *f);
     if (prepare_options_check(o)) return meld_error_context("%s: feature configuration", path);
     ClipOptions co = clip_options(o);
+    co.k = streams & CLIP_VIDEO ? o->frames : 0;
+    co.want_audio = (streams & CLIP_AUDIO) != 0;
     Clip clip;
     if (clip_load(path, &co, &clip) != MELD_OK) return MELD_ERR;
-    int problem, rc = features_of(&clip, path, o, cascade, f, &problem);
+    int problem, rc = features_of(&clip, path, o, cascade, streams, f, &problem);
     clip_free(&clip);
     return rc;
 }
@@ -606,7 +621,7 @@ static int visit_clip(void *ctx, int i, Clip *c, ClipProblem problem, const char
     } else {
         ClipFeatures f;
         int why;
-        if (features_of(c, j->u->clip_path, &w->p->o, w->p->cascade, &f, &why) != MELD_OK) {
+        if (features_of(c, j->u->clip_path, &w->p->o, w->p->cascade, CLIP_AUDIO | CLIP_VIDEO, &f, &why) != MELD_OK) {
             rc = shard_write(j, &w->p->o, NULL, why, meld_error());
         } else {
             rc = shard_write(j, &w->p->o, &f, CLIP_OK, "");

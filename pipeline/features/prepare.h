@@ -141,6 +141,12 @@ typedef struct {
 
 struct HaarCascade;
 int  clip_features(const char *path, const PrepareOptions *o, const struct HaarCascade *cascade, ClipFeatures *f);
+/* The same reading only the streams asked for (a model that hears only
+ * needs a WAV, one that sees only a video); the features of a stream not
+ * read are zeros (one mel frame). */
+enum { CLIP_AUDIO = 1, CLIP_VIDEO = 2 };
+int  clip_features_of(const char *path, const PrepareOptions *o, const struct HaarCascade *cascade, int streams,
+                      ClipFeatures *f);
 void clip_features_free(ClipFeatures *f);
 
 #endif

@@ -145,7 +145,8 @@ Tensor *meld_model_loss(MeldModel *m, Graph *g, const Batch *b, Tensor *emotion,
 }
 
 /* A batch of zeros with the model's input shapes: 2 dialogues of 3
- * utterances (dialogue level) or 2 utterances, 20 log-Mel frames. */
+ * utterances (dialogue level) or 2 utterances; 20 log-Mel frames each for
+ * the models that read them. */
 static int dummy_batch(MeldModel *m, Graph *g, Batch *b)
 {
     BatchSpec spec = meld_model_batch_spec(m, false);
@@ -201,10 +202,12 @@ int meld_model_summary(MeldModel *m, char **text)
     for (int i = 0; i < m->n_layers && n < cap; i++)
         n += (size_t)snprintf(s + n, cap - n, "%-24s %-22s %-18s %10zu\n", m->layers[i]->name, m->layers[i]->ops->kind,
                               m->traced_shape[i], layer_param_count(m->layers[i]));
+    BatchSpec spec = meld_model_batch_spec(m, false);
     if (n < cap)
-        snprintf(s + n, cap - n, "%.*s\nTotal params: %zu  (output shapes on a dummy batch: %s)\n", 81,
+        snprintf(s + n, cap - n, "%.*s\nTotal params: %zu  (output shapes on a dummy batch: %s%s)\n", 81,
                  "=================================================================================", meld_model_param_count(m),
-                 meld_model_batch_spec(m, false).dialogue_level ? "2 dialogues x 3 utterances" : "2 utterances, 20 log-Mel frames");
+                 spec.dialogue_level ? "2 dialogues x 3 utterances" : "2 utterances",
+                 spec.needs & NEED_MEL ? ", 20 log-Mel frames each" : "");
     *text = s;
     return MELD_OK;
 }

@@ -281,9 +281,19 @@ typedef void (*SynthProgressFn)(void *user, int done, int total);
 
 /* Writes DIR/{train,dev,test}_sent_emo.csv and one diaD_uttU.wav + .y4m per
  * utterance in DIR/{train_splits,dev_splits_complete,
- * output_repeated_splits_test}/, creating the folders. The CSVs are written
- * last (atomically), so a corpus whose CSVs exist is complete. */
+ * output_repeated_splits_test}/ and DIR/SYNTH_INFO_FILE, creating the
+ * folders. The CSVs are written last (atomically), so a corpus whose CSVs
+ * exist is complete. */
 int synth_write(const SynthConfig *cfg, const char *dir, SynthProgressFn progress, void *user,
                 SynthStats *stats);
+
+/* The description synth_write leaves in the corpus folder (text: a title
+ * line, then "seed S", "dialogues N", "sample_rate R", "image_size P",
+ * "fps F"), which marks the folder as a synthetic corpus. */
+#define SYNTH_INFO_FILE "synthetic-corpus.txt"
+/* Reads DIR's description into cfg: 1 when there is one, 0 when there is
+ * none (not a synthetic corpus, or one written before descriptions
+ * existed), MELD_ERR when it is malformed. */
+int synth_info_read(const char *dir, SynthConfig *cfg);
 
 #endif

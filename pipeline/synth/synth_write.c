@@ -4,11 +4,15 @@
  *   DIR/dev_sent_emo.csv     DIR/dev_splits_complete/...
  *   DIR/test_sent_emo.csv    DIR/output_repeated_splits_test/...
  *
- * Every file is written atomically (temporary file + rename), clips first
- * and the CSVs last, so an interrupted run never leaves a corpus whose CSVs
- * promise clips that are not there.
+ *   DIR/synthetic-corpus.txt (SYNTH_INFO_FILE: seed and settings)
+ *
+ * Every file is written atomically (temporary file + rename): clips first,
+ * then the description, the CSVs last, so an interrupted run never leaves a
+ * corpus whose CSVs promise clips that are not there, nor one without its
+ * description.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +142,48 @@ static int write_clips(const SynthCorpus *c, const char *dir, SynthProgressFn pr
     return rc ? MELD_ERR : MELD_OK;
 }
 
+/* DIR/SYNTH_INFO_FILE: what generated the corpus, so that everything
+ * trained on it can say so (train.h's provenance). */
+static int write_info(const SynthConfig *cfg, const char *path)
+{
+    char text[512];
+    int len = snprintf(text, sizeof text,
+                       "meld-c synthetic corpus, written by meld synth: generated from a seed, not MELD\n"
+                       "seed %llu\ndialogues %d\nsample_rate %d\nimage_size %d\nfps %d\n",
+                       (unsigned long long)cfg->seed, cfg->n_dialogues, cfg->sample_rate, cfg->image_size, cfg->fps);
+    AtomicFile f;
+    if (atomic_file_open(&f, path)) return MELD_ERR;
+    if (atomic_file_write(&f, text, (size_t)len)) {
+        atomic_file_abort(&f);
+        return MELD_ERR;
+    }
+    return atomic_file_commit(&f);
+}
+
+int synth_info_read(const char *dir, SynthConfig *cfg)
+{
+    char path[PATH_CAP], line[256];
+    if (join(path, dir, SYNTH_INFO_FILE)) return MELD_ERR;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    synth_config_default(cfg);
+    int got = 0;
+    unsigned long long seed;
+    bool first = true, ours = false;
+    while (fgets(line, sizeof line, f)) {
+        if (first) ours = !strncmp(line, "meld-c synthetic corpus", 23);
+        first = false;
+        if (sscanf(line, "seed %llu", &seed) == 1) cfg->seed = seed, got |= 1;
+        else if (sscanf(line, "dialogues %d", &cfg->n_dialogues) == 1) got |= 2;
+        else if (sscanf(line, "sample_rate %d", &cfg->sample_rate) == 1) got |= 4;
+        else if (sscanf(line, "image_size %d", &cfg->image_size) == 1) got |= 8;
+        else if (sscanf(line, "fps %d", &cfg->fps) == 1) got |= 16;
+    }
+    fclose(f);
+    if (!ours || got != 31) return meld_errorf("%s: not a meld synth description (seed, dialogues, sample_rate, image_size, fps)", path);
+    return 1;
+}
+
 int synth_write(const SynthConfig *cfg, const char *dir, SynthProgressFn progress, void *user, SynthStats *stats)
 {
     SynthStats st;
@@ -148,6 +194,10 @@ int synth_write(const SynthConfig *cfg, const char *dir, SynthProgressFn progres
     int rc = make_dirs(dir);
     if (!rc) atomic_file_sweep_folder(dir);
     if (!rc) rc = write_clips(&c, dir, progress, user, &st);
+    if (!rc) {
+        char path[PATH_CAP];
+        rc = join(path, dir, SYNTH_INFO_FILE) || write_info(cfg, path);
+    }
     for (int s = 0; s < SYNTH_N_SPLITS && !rc; s++) {
         char path[PATH_CAP];
         rc = join(path, dir, synth_split_csv(s)) || write_csv(&c, s, path);

@@ -1,10 +1,12 @@
-/* Checkpoints of the MELD models: parameters, buffers, the feature
- * normaliser, the optimiser and the training state in one safetensors file
- * (format and atomic write: tensor/safetensors.h). See train.h. */
+/* Checkpoints of the MELD models: parameters, buffers and the feature
+ * normaliser, plus, in training checkpoints, the optimiser, the schedule
+ * and the training state, in one safetensors file (format and atomic
+ * write: tensor/safetensors.h). See checkpoint_io.h and train.h. */
 #include "pipeline/train/checkpoint_io.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,39 +100,100 @@ static int add_model(SafeTensors *st, const MeldModel *m, const Normaliser *norm
     return rc ? MELD_ERR : MELD_OK;
 }
 
+/* Metadata "key" = value, printf-style. */
+static int meta_printf(SafeTensors *st, const char *key, const char *fmt, ...) MELD_PRINTF(3, 4);
+static int meta_printf(SafeTensors *st, const char *key, const char *fmt, ...)
+{
+    char v[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(v, sizeof v, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof v) return meld_errorf("checkpoint metadata '%s' too long", key);
+    return st_set_meta(st, key, v);
+}
+
+/* "c00,c01,...;s00,..." : the epoch's training confusion matrices. */
+static int confusion_to_text(const TrainState *ts, char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (int i = 0; i < N_EMOTIONS * N_EMOTIONS + N_SENTIMENTS * N_SENTIMENTS; i++) {
+        int v = i < N_EMOTIONS * N_EMOTIONS ? ts->confusion_emotion[i / N_EMOTIONS][i % N_EMOTIONS]
+                                            : ts->confusion_sentiment[(i - N_EMOTIONS * N_EMOTIONS) / N_SENTIMENTS]
+                                                                     [(i - N_EMOTIONS * N_EMOTIONS) % N_SENTIMENTS];
+        int n = snprintf(buf + used, cap - used, "%s%d", i == 0 ? "" : i == N_EMOTIONS * N_EMOTIONS ? ";" : ",", v);
+        if (n < 0 || (size_t)n >= cap - used) return meld_errorf("confusion matrices too long");
+        used += (size_t)n;
+    }
+    return MELD_OK;
+}
+
+static int confusion_from_text(const char *s, TrainState *ts)
+{
+    for (int i = 0; i < N_EMOTIONS * N_EMOTIONS + N_SENTIMENTS * N_SENTIMENTS; i++) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        char sep = i + 1 == N_EMOTIONS * N_EMOTIONS ? ';' : i + 1 == N_EMOTIONS * N_EMOTIONS + N_SENTIMENTS * N_SENTIMENTS ? '\0' : ',';
+        if (end == s || *end != sep || v < 0 || v > 1000000000) return MELD_ERR;
+        if (i < N_EMOTIONS * N_EMOTIONS) ts->confusion_emotion[i / N_EMOTIONS][i % N_EMOTIONS] = (int)v;
+        else ts->confusion_sentiment[(i - N_EMOTIONS * N_EMOTIONS) / N_SENTIMENTS][(i - N_EMOTIONS * N_EMOTIONS) % N_SENTIMENTS] = (int)v;
+        s = end + (*end != '\0');
+    }
+    return MELD_OK;
+}
+
+/* Where a run stands and where it comes from: best and last checkpoints. */
+static int run_meta(SafeTensors *st, const TrainState *ts, const Provenance *prov, const char *kind)
+{
+    int rc = st_set_meta(st, "checkpoint", kind) || meta_printf(st, "epoch", "%d", ts->epoch) ||
+             meta_printf(st, "step", "%ld", ts->step) || meta_printf(st, "best_score", "%.17g", ts->best_score) ||
+             meta_printf(st, "best_epoch", "%d", ts->best_epoch);
+    if (!rc && prov) rc = provenance_export(prov, st);
+    return rc ? MELD_ERR : MELD_OK;
+}
+
+/* Where the run stands inside an epoch (only when it does). */
+static int epoch_meta(SafeTensors *st, const TrainState *ts)
+{
+    char r[64], conf[1024];
+    rng_to_text(&ts->rng_epoch, r, sizeof r);
+    int rc = confusion_to_text(ts, conf, sizeof conf);
+    if (rc == MELD_OK)
+        rc = meta_printf(st, "epoch_step", "%d", ts->epoch_step) || st_set_meta(st, "rng_epoch", r) ||
+             meta_printf(st, "epoch_loss", "%.17g", ts->epoch_loss) || meta_printf(st, "epoch_utts", "%d", ts->epoch_utts) ||
+             meta_printf(st, "epoch_seconds", "%.3f", ts->epoch_seconds) || st_set_meta(st, "epoch_confusion", conf);
+    return rc ? MELD_ERR : MELD_OK;
+}
+
 int checkpoint_save(const char *path, const MeldModel *m, const Normaliser *norm, const Optimizer *opt,
-                    const TrainState *ts)
+                    const Schedule *sched, const TrainState *ts, const Provenance *prov)
 {
     SafeTensors st;
     st_init(&st);
-    int rc = add_model(&st, m, norm, ts->cache_hash, ts->cache_config);
-    if (rc == MELD_OK && opt) rc = optim_export_state(opt, &st);
     char r1[64], r2[64];
     rng_to_text(&ts->rng_train, r1, sizeof r1);
     rng_to_text(&ts->rng_graph, r2, sizeof r2);
-    struct { const char *k; char v[64]; } meta[] = {
-        {"epoch", ""}, {"step", ""}, {"best_score", ""}, {"best_epoch", ""}, {"bad_epochs", ""},
-        {"rng_train", ""}, {"rng_graph", ""},
-    };
-    snprintf(meta[0].v, sizeof meta[0].v, "%d", ts->epoch);
-    snprintf(meta[1].v, sizeof meta[1].v, "%ld", ts->step);
-    snprintf(meta[2].v, sizeof meta[2].v, "%.17g", ts->best_score);
-    snprintf(meta[3].v, sizeof meta[3].v, "%d", ts->best_epoch);
-    snprintf(meta[4].v, sizeof meta[4].v, "%d", ts->bad_epochs);
-    snprintf(meta[5].v, sizeof meta[5].v, "%s", r1);
-    snprintf(meta[6].v, sizeof meta[6].v, "%s", r2);
-    for (size_t i = 0; rc == MELD_OK && i < sizeof meta / sizeof meta[0]; i++) rc = st_set_meta(&st, meta[i].k, meta[i].v);
+    int rc = add_model(&st, m, norm, ts->cache_hash, ts->cache_config);
+    if (rc == MELD_OK && opt) rc = optim_export_state(opt, &st);
+    if (rc == MELD_OK && sched) rc = schedule_export(sched, &st);
+    if (rc == MELD_OK) rc = run_meta(&st, ts, prov, "resume");
+    if (rc == MELD_OK)
+        rc = meta_printf(&st, "bad_epochs", "%d", ts->bad_epochs) || st_set_meta(&st, "rng_train", r1) ||
+             st_set_meta(&st, "rng_graph", r2);
+    if (rc == MELD_OK && ts->epoch_step > 0) rc = epoch_meta(&st, ts);
     if (rc == MELD_OK) rc = st_save(&st, path);
     st_free(&st);
     return rc ? MELD_ERR : MELD_OK;
 }
 
 int checkpoint_save_weights(const char *path, const MeldModel *m, const Normaliser *norm, uint64_t cache_hash,
-                            const char *cache_config)
+                            const char *cache_config, const TrainState *ts, const Provenance *prov)
 {
     SafeTensors st;
     st_init(&st);
     int rc = add_model(&st, m, norm, cache_hash, cache_config);
+    if (rc == MELD_OK && ts) rc = run_meta(&st, ts, prov, "weights");
+    else if (rc == MELD_OK && prov) rc = provenance_export(prov, &st);
     if (rc == MELD_OK) rc = st_save(&st, path);
     st_free(&st);
     return rc ? MELD_ERR : MELD_OK;
@@ -186,27 +249,68 @@ int checkpoint_read_features(const SafeTensors *st, uint64_t *cache_hash, char *
     return MELD_OK;
 }
 
-int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
+static int meta_double(const SafeTensors *st, const char *key, double *v)
 {
-    long epoch, step, best_epoch, bad;
-    const char *best = st_get_meta(st, "best_score");
-    if (meta_long(st, "epoch", &epoch) || meta_long(st, "step", &step) || meta_long(st, "best_epoch", &best_epoch) ||
-        meta_long(st, "bad_epochs", &bad))
+    const char *s = st_get_meta(st, key);
+    char *end;
+    if (!s) return meld_errorf("%s: metadata '%s' missing", st->source, key);
+    *v = strtod(s, &end);
+    if (end == s || *end) return meld_errorf("%s: metadata '%s' = '%s' is not a number", st->source, key, s);
+    return MELD_OK;
+}
+
+/* The position inside an epoch, when the checkpoint has one. */
+static int read_epoch_state(const SafeTensors *st, TrainState *ts)
+{
+    long step = 0, utts;
+    const char *conf = st_get_meta(st, "epoch_confusion");
+    if (!st_get_meta(st, "epoch_step")) return MELD_OK;
+    if (meta_long(st, "epoch_step", &step) || meta_long(st, "epoch_utts", &utts) ||
+        meta_double(st, "epoch_loss", &ts->epoch_loss) || meta_double(st, "epoch_seconds", &ts->epoch_seconds) ||
+        rng_from_text(st_get_meta(st, "rng_epoch"), &ts->rng_epoch))
         return MELD_ERR;
-    if (!best) return meld_errorf("%s: metadata best_score missing", st->source);
-    if (checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config)) return MELD_ERR;
-    ts->best_score = strtod(best, NULL);
+    if (step < 1 || step > 1000000000 || utts < 0 || utts > 1000000000)
+        return meld_errorf("%s: metadata epoch_step/epoch_utts out of range", st->source);
+    if (!conf || confusion_from_text(conf, ts))
+        return meld_errorf("%s: metadata epoch_confusion missing or malformed", st->source);
+    ts->epoch_step = (int)step;
+    ts->epoch_utts = (int)utts;
+    return MELD_OK;
+}
+
+int checkpoint_read_progress(const SafeTensors *st, TrainState *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    long epoch, step, best_epoch, bad = 0;
+    if (meta_long(st, "epoch", &epoch) || meta_long(st, "step", &step) || meta_long(st, "best_epoch", &best_epoch) ||
+        (st_get_meta(st, "bad_epochs") && meta_long(st, "bad_epochs", &bad)) ||
+        meta_double(st, "best_score", &ts->best_score))
+        return MELD_ERR;
     /* Counts a run can reach; anything else is a damaged or crafted file. */
     if (epoch < 0 || epoch > 1000000 || step < 0 || best_epoch < 0 || best_epoch > epoch || bad < 0 || bad > epoch ||
         !(ts->best_score >= -1 && ts->best_score <= 1))
         return meld_errorf("%s: training state out of range (epoch %ld, step %ld, best epoch %ld, epochs without "
-                           "improvement %ld, best score %s)", st->source, epoch, step, best_epoch, bad, best);
+                           "improvement %ld, best score %s)", st->source, epoch, step, best_epoch, bad,
+                           st_get_meta(st, "best_score"));
     ts->epoch = (int)epoch;
     ts->step = step;
     ts->best_epoch = (int)best_epoch;
     ts->bad_epochs = (int)bad;
+    return MELD_OK;
+}
+
+int checkpoint_read_state(const SafeTensors *st, TrainState *ts)
+{
+    const char *kind = st_get_meta(st, "checkpoint");
+    long bad;
+    if (kind && strcmp(kind, "resume"))
+        return meld_errorf("%s: a '%s' checkpoint has no training state to resume from (last.safetensors has)",
+                           st->source, kind);
+    if (meta_long(st, "bad_epochs", &bad) || checkpoint_read_progress(st, ts) ||
+        checkpoint_read_features(st, &ts->cache_hash, ts->cache_config, sizeof ts->cache_config))
+        return MELD_ERR;
     if (rng_from_text(st_get_meta(st, "rng_train"), &ts->rng_train) ||
-        rng_from_text(st_get_meta(st, "rng_graph"), &ts->rng_graph))
+        rng_from_text(st_get_meta(st, "rng_graph"), &ts->rng_graph) || read_epoch_state(st, ts))
         return meld_error_context("%s", st->source);
     return MELD_OK;
 }

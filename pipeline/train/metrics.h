@@ -23,5 +23,9 @@ typedef struct {
 
 /* Computes everything from true and predicted labels in 0..n_classes-1. */
 int metrics_compute(Metrics *m, int n_classes, const int *truth, const int *pred, int n);
+/* The same from a confusion matrix of counts, confusion[t * stride + p]
+ * for true class t and predicted class p (what training accumulates over
+ * an epoch's batches). */
+int metrics_from_confusion(Metrics *m, int n_classes, const int *confusion, int stride);
 
 #endif

@@ -9,16 +9,15 @@
 #include <time.h>
 
 #include "optim/optim.h"
-#include "pipeline/train/checkpoint_io.h"
+#include "optim/schedule.h"
 #include "pipeline/data/dataset.h"
 #include "pipeline/dist/data_parallel.h"
 #include "pipeline/eda/eda.h"
-#include "tensor/atomic_file.h"
+#include "pipeline/train/checkpoint_io.h"
+#include "pipeline/train/train_log.h"
 #include "tensor/error.h"
-#include "tensor/json.h"
 #include "tensor/ops.h"
-
-enum { GRAD_CLIP_NORM = 5 };
+#include "tensor/threadpool.h"
 
 static double now_seconds(void)
 {
@@ -81,20 +80,26 @@ int baselines_compute(const SplitData *train, const SplitData *eval, Baselines *
 
 /* Everything a run holds open; freed by run_close. */
 typedef struct {
+    const TrainOptions *o;
     SplitData own[N_SPLITS];      /* opened here from the cache */
     SplitData *split;             /* own, or the caller's */
     Normaliser norm;
     MeldModel *model;
     Optimizer *opt;
+    Schedule sched;
     ParamRef params[MELD_MODEL_MAX_PARAMS];
     Tensor *param_tensors[MELD_MODEL_MAX_PARAMS];
     int n_params;
     float w_emotion[N_EMOTIONS], w_sentiment[N_SENTIMENTS];
     Graph g;
     TrainState ts;
+    RunFolder own_folder, *folder;
+    char *log_path;
     FILE *log;
-    const Comm *comm;
+    char *record;                 /* the last epoch record's text */
+    const Comm *comm;             /* the processes training together */
     DataParallel dp;
+    Provenance *prov;             /* the run's: result->provenance */
 } Run;
 
 static void run_close(Run *r)
@@ -106,23 +111,29 @@ static void run_close(Run *r)
     graph_free(&r->g);
     dp_free(&r->dp);
     if (r->log) fclose(r->log);
+    free(r->log_path);
+    free(r->record);
+    run_folder_close(&r->own_folder);
 }
 
 static int open_splits(Run *r, const TrainOptions *o)
 {
-    if (o->splits) {
-        r->split = o->splits;
-        for (int s = 0; s < N_SPLITS; s++)
-            if (r->split[s].cache.n == 0) return meld_errorf("%s split: no utterances with features", split_name(s));
-        return MELD_OK;
+    /* The caller's splits (in memory, no cache), or the cache's files. */
+    r->split = o->splits ? o->splits : r->own;
+    for (int s = 0; o->splits && s < N_SPLITS; s++)
+        if (r->split[s].cache.n == 0) return meld_errorf("%s split: no utterances with features", split_name(s));
+    for (int s = 0; !o->splits && s < N_SPLITS; s++) {
+        char *path = path_join(o->cache_dir, split_name(s));
+        char *file = path ? meld_malloc(strlen(path) + 16, "path") : NULL;
+        int rc = file ? MELD_OK : MELD_ERR;
+        if (file) sprintf(file, "%s.meldcache", path);
+        if (rc == MELD_OK) rc = split_data_open(&r->own[s], file, o->cache_hash, NULL);
+        if (rc == MELD_OK && r->split[s].cache.n == 0) rc = meld_errorf("%s: no utterances", file);
+        free(path), free(file);
+        if (rc) return MELD_ERR;
     }
-    r->split = r->own;
-    for (int s = 0; s < N_SPLITS; s++) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/%s.meldcache", o->cache_dir, split_name(s));
-        if (split_data_open(&r->own[s], path, o->cache_hash, NULL)) return MELD_ERR;
-        if (r->split[s].cache.n == 0) return meld_errorf("%s: no utterances", path);
-    }
+    const Cache *caches[N_SPLITS] = {&r->split[0].cache, &r->split[1].cache, &r->split[2].cache};
+    r->prov->cache_hash = provenance_cache_hash(caches, N_SPLITS);
     return MELD_OK;
 }
 
@@ -159,10 +170,12 @@ static int create_optimizer(Run *r, const TrainOptions *o)
     const char *kind = o->optim ? o->optim : r->model->kind->default_optim;
     OptimHparams hp;
     if (optim_defaults(kind, &hp)) return MELD_ERR;
+    if (!o->optim) hp.lr = r->model->kind->default_lr;
+    if (o->optim_hparams && optim_parse_hparams(kind, o->optim_hparams, &hp)) return MELD_ERR;
     if (o->lr > 0) hp.lr = o->lr;
-    else if (!o->optim) hp.lr = r->model->kind->default_lr;
     r->opt = optim_create(kind, &hp, r->params, r->n_params);
-    return r->opt ? MELD_OK : MELD_ERR;
+    if (!r->opt) return MELD_ERR;
+    return schedule_init(&r->sched, o->schedule ? o->schedule : "constant", hp.lr);
 }
 
 static void set_class_weights(Run *r, ClassWeightMode mode)
@@ -279,23 +292,61 @@ int evaluate_split(MeldModel *m, const SplitData *s, const Normaliser *norm, int
     return evaluate_split_on(&ALONE, m, s, norm, batch, out, pred_e, pred_s, prob_e, prob_s);
 }
 
+
+/* Adds the batch's training predictions (argmax of the logits) to the
+ * epoch's confusion matrices. */
+static void count_predictions(TrainState *ts, const SplitData *s, const Batch *b, const Tensor *le, const Tensor *ls)
+{
+    for (int u = 0; u < b->n_utts; u++) {
+        const CacheEntry *e = &s->cache.entries[b->utt_index[u]];
+        const float *pe = le->data + (size_t)b->slot[u] * N_EMOTIONS, *ps = ls->data + (size_t)b->slot[u] * N_SENTIMENTS;
+        int be = 0, bs = 0;
+        for (int k = 1; k < N_EMOTIONS; k++) be = pe[k] > pe[be] ? k : be;
+        for (int k = 1; k < N_SENTIMENTS; k++) bs = ps[k] > ps[bs] ? k : bs;
+        ts->confusion_emotion[e->emotion][be]++;
+        ts->confusion_sentiment[e->sentiment][bs]++;
+    }
+}
+
+/* A new epoch begins: its counters start from zero and its shuffle from
+ * the current rng_train. */
+static void epoch_begin(TrainState *ts)
+{
+    ts->epoch_step = 0;
+    ts->rng_epoch = ts->rng_train;
+    ts->epoch_loss = 0;
+    ts->epoch_utts = 0;
+    ts->epoch_seconds = 0;
+    memset(ts->confusion_emotion, 0, sizeof ts->confusion_emotion);
+    memset(ts->confusion_sentiment, 0, sizeof ts->confusion_sentiment);
+}
+
+static int not_finite(const char *what, double v, const TrainState *ts, int step)
+{
+    return meld_errorf("%s is %s at epoch %d, step %d: training stopped (the last good checkpoint is kept)", what,
+                       isnan(v) ? "NaN" : "infinite", ts->epoch + 1, step);
+}
+
+static bool stop_requested(const TrainOptions *o)
+{
+    return o->stop && *o->stop;
+}
+
+/* One optimiser step on one batch. */
 /* One optimiser step on the global batch items[0 .. count): this process's
  * share forward and backward, the gradients summed over the processes, then
- * the same clipping and step on every process. *loss gets the global
- * batch's loss, *utts its real utterances. */
-static int train_step(Run *r, const BatchSpec *spec, const int *items, int count, uint64_t seed, float *loss,
-                      int *utts)
+ * the same clipping and step on every process (alone: the whole batch). */
+static int train_step(Run *r, const BatchSpec *spec, const int *items, int count, uint64_t seed, int step, int steps)
 {
+    const TrainOptions *o = r->o;
     const SplitData *train = &r->split[SPLIT_TRAIN];
-    int first, mine;
+    int first, mine, utts = batch_utterances(train, spec, items, count);
     dp_share(r->comm, count, &first, &mine);
-    *utts = batch_utterances(train, spec, items, count);
-    Tensor *l = NULL;
+    Batch b;
+    Tensor *le = NULL, *ls = NULL, *l = NULL;
+    float parts[2], loss = 0;
     int rc = dp_step_begin(&r->dp, &r->g, count);
     if (rc == MELD_OK && mine > 0) {
-        Batch b;
-        Tensor *le = NULL, *ls = NULL;
-        float parts[2];
         rc = batch_build(&r->g, train, &r->norm, spec, items + first, mine, seed, &b);
         if (rc == MELD_OK) rc = r->model->kind->forward(r->model, &r->g, &b, &le, &ls);
         if (rc == MELD_OK) l = meld_model_loss(r->model, &r->g, &b, le, ls, r->w_emotion, r->w_sentiment, parts);
@@ -303,116 +354,121 @@ static int train_step(Run *r, const BatchSpec *spec, const int *items, int count
          * is positive): scaled by the share's part of the batch, the
          * processes' losses add up to the global batch's, and so do their
          * gradients. */
-        if (rc == MELD_OK && l && b.n_utts != *utts) l = op_scale(&r->g, l, (float)b.n_utts / (float)*utts);
+        if (rc == MELD_OK && l && b.n_utts != utts) l = op_scale(&r->g, l, (float)b.n_utts / (float)utts);
         if (rc == MELD_OK && !l) rc = MELD_ERR;
     }
-    if (rc == MELD_OK) rc = dp_backward(&r->dp, &r->g, l, loss);
-    if (rc == MELD_OK && !isfinite(*loss))
-        rc = meld_errorf("loss is %s at epoch %d, step %ld: training stopped (the last good checkpoint is kept)",
-                         isnan(*loss) ? "NaN" : "infinite", r->ts.epoch + 1, r->ts.step + 1);
+    if (rc == MELD_OK) rc = dp_backward(&r->dp, &r->g, l, &loss);
+    if (rc == MELD_OK && !isfinite(loss)) rc = not_finite("loss", loss, &r->ts, step + 1);
     if (rc == MELD_OK) {
-        optim_clip_grad_norm(r->params, r->n_params, GRAD_CLIP_NORM);
-        rc = optim_step(r->opt, r->params, r->n_params);
+        double norm = optim_clip_grad_norm(r->params, r->n_params, o->clip_norm);
+        if (!isfinite(norm)) rc = not_finite("the gradient norm", norm, &r->ts, step + 1);
     }
-    optim_zero_grad(r->params, r->n_params);
+    if (rc == MELD_OK) rc = optim_step(r->opt, r->params, r->n_params);
+    if (rc == MELD_OK) {
+        optim_zero_grad(r->params, r->n_params);
+        if (mine > 0) count_predictions(&r->ts, train, &b, le, ls);   /* this process's share */
+        r->ts.epoch_loss += loss;
+        r->ts.epoch_utts += utts;
+        r->ts.step++;
+        r->ts.epoch_step = step + 1;
+        if (o->on_batch && r->comm->rank == 0) o->on_batch(o->cb_ctx, r->ts.epoch + 1, step + 1, steps, loss);
+    }
     graph_reset(&r->g);
     return rc;
 }
 
-/* One pass over the training items. *loss gets the mean batch loss, *utts
- * the utterances trained on (over every process). */
-static int train_epoch(Run *r, const TrainOptions *o, double *loss, int *utts)
+/* A stop request (a signal), the same on every process: one that reached
+ * some processes only must not leave the others waiting in a sum. */
+static int stop_agreed(const Run *r, bool *stop)
 {
+    int s = stop_requested(r->o);
+    if (r->comm->size > 1 && comm_sum(r->comm, &s, 1, COMM_I32)) return MELD_ERR;
+    *stop = s > 0;
+    return MELD_OK;
+}
+
+/* One pass over the training items, or what is left of it after a resume
+ * inside it. *stopped: a stop request ended it early (the state is then
+ * exactly where a resume continues). */
+static int train_epoch(Run *r, bool *stopped)
+{
+    const TrainOptions *o = r->o;
+    TrainState *ts = &r->ts;
     BatchSpec spec = meld_model_batch_spec(r->model, true);
     int n = item_count(r, &spec, SPLIT_TRAIN), steps = (n + o->batch - 1) / o->batch;
     int *order = meld_malloc(sizeof(int) * (size_t)n, "epoch order");
     if (!order) return MELD_ERR;
+    if (ts->epoch_step == 0) epoch_begin(ts);
+    /* The epoch's order is drawn from rng_epoch; an epoch that starts here
+     * continues rng_train from that draw, one resumed inside keeps the
+     * rng_train it saved. */
     for (int i = 0; i < n; i++) order[i] = i;
-    rng_shuffle(&r->ts.rng_train, order, n);
-    /* The key of this epoch's per-utterance draws (batch.h). */
-    uint64_t seed = (uint64_t)rng_u32(&r->ts.rng_train) << 32 | rng_u32(&r->ts.rng_train);
-    r->g.rng = r->ts.rng_graph;
+    Rng shuffle = ts->rng_epoch;
+    rng_shuffle(&shuffle, order, n);
+    /* The key of this epoch's per-utterance draws (batch.h), from the same
+     * rng: a resume inside the epoch draws it again. */
+    uint64_t seed = (uint64_t)rng_u32(&shuffle) << 32 | rng_u32(&shuffle);
+    if (ts->epoch_step == 0) ts->rng_train = shuffle;
+    r->g.rng = ts->rng_graph;
     r->g.training = true;
-    double sum = 0;
-    *utts = 0;
+    double t0 = now_seconds();
     int rc = MELD_OK;
-    for (int step = 0; rc == MELD_OK && step < steps; step++) {
-        int start = step * o->batch, count = n - start < o->batch ? n - start : o->batch, step_utts;
-        float step_loss;
-        rc = train_step(r, &spec, order + start, count, seed, &step_loss, &step_utts);
-        if (rc != MELD_OK) break;
-        sum += step_loss;
-        *utts += step_utts;
-        r->ts.step++;
-        if (o->on_batch && r->comm->rank == 0) o->on_batch(o->cb_ctx, r->ts.epoch + 1, step + 1, steps, step_loss, *utts);
+    *stopped = false;
+    for (int step = ts->epoch_step; rc == MELD_OK && step < steps; step++) {
+        bool stop;
+        if ((rc = stop_agreed(r, &stop)) != MELD_OK) break;
+        if (stop) {
+            *stopped = true;
+            if (step == 0) ts->rng_train = ts->rng_epoch;   /* as if the epoch had not begun */
+            break;
+        }
+        int start = step * o->batch, count = n - start < o->batch ? n - start : o->batch;
+        rc = train_step(r, &spec, order + start, count, seed, step, steps);
     }
-    r->ts.rng_graph = r->g.rng;
+    ts->rng_graph = r->g.rng;
+    ts->epoch_seconds += now_seconds() - t0;
     free(order);
-    *loss = steps ? sum / steps : 0;
     return rc;
 }
 
-/* Data parallelism's share of the epoch for the log line (rank 0's view):
- * per step, the backward pass (with the bucket sums it started) and the
- * wait for the sums after it, and the share of buckets started during the
- * backward pass. Nothing alone. */
-static void dp_log_fields(const Run *r, JsonWriter *j)
+/* Every parameter finite, or an error naming the first that is not. */
+static int check_parameters(const Run *r)
 {
-    const DataParallel *dp = &r->dp;
-    int steps = dp->steps > 0 ? dp->steps : 1;
-    if (r->comm->size <= 1) return;
-    json_int(j, "processes", r->comm->size);
-    json_real(j, "backward_ms", 1e3 * dp->backward_seconds / steps, "%.3f");
-    json_real(j, "sum_wait_ms", 1e3 * dp->finish_seconds / steps, "%.3f");
-    json_real(j, "buckets_in_backward", dp->buckets ? (double)dp->buckets_early / dp->buckets : 0.0, "%.3f");
+    for (int i = 0; i < r->n_params; i++) {
+        const Tensor *t = r->param_tensors[i];
+        for (size_t k = 0; k < t->size; k++)
+            if (!isfinite(t->data[k]))
+                return meld_errorf("parameter %s has %s values at the end of epoch %d (step %d): training stopped "
+                                   "(the last good checkpoint is kept)",
+                                   t->name, isnan(t->data[k]) ? "NaN" : "infinite", r->ts.epoch + 1, r->ts.epoch_step);
+    }
+    return MELD_OK;
 }
 
-/* One line of log.jsonl (JSON_LINE), also handed to on_epoch. */
-static int write_log_line(Run *r, const TrainOptions *o, double train_loss, const EvalResult *dev, double secs, int utts,
-                          bool best)
-{
-    JsonWriter j;
-    json_writer_init(&j, JSON_LINE, NULL);
-    json_begin_object(&j, NULL);
-    json_int(&j, "epoch", r->ts.epoch);
-    json_int(&j, "step", r->ts.step);
-    json_real(&j, "train_loss", train_loss, "%.6f");
-    json_real(&j, "dev_loss", dev->loss, "%.6f");
-    json_real(&j, "dev_emotion_accuracy", dev->emotion.accuracy, "%.6f");
-    json_real(&j, "dev_emotion_weighted_f1", dev->emotion.weighted_f1, "%.6f");
-    json_real(&j, "dev_emotion_macro_f1", dev->emotion.macro_f1, "%.6f");
-    json_real(&j, "dev_sentiment_accuracy", dev->sentiment.accuracy, "%.6f");
-    json_real(&j, "dev_sentiment_weighted_f1", dev->sentiment.weighted_f1, "%.6f");
-    json_real(&j, "dev_sentiment_macro_f1", dev->sentiment.macro_f1, "%.6f");
-    json_real(&j, "seconds", secs, "%.3f");
-    json_real(&j, "utterances_per_s", secs > 0 ? utts / secs : 0.0, "%.1f");
-    json_bool(&j, "best", best);
-    dp_log_fields(r, &j);
-    json_end_object(&j);
-    int rc = json_writer_finish(&j, "log.jsonl");
-    if (rc == MELD_OK && (fprintf(r->log, "%s\n", j.buf) < 0 || fflush(r->log) != 0))
-        rc = meld_errorf("%s/log.jsonl: write failed", o->out_dir);
-    if (rc == MELD_OK && o->on_epoch) o->on_epoch(o->cb_ctx, j.buf);
-    json_writer_free(&j);
-    return rc;
-}
-
-static int make_dir(const char *path)
-{
-    if (mkdir(path, 0777) == 0 || errno == EEXIST) return MELD_OK;
-    return meld_errorf("%s: cannot create folder: %s", path, strerror(errno));
-}
-
-/* Restores weights, optimiser and training state from OUT/last.safetensors. */
+/* Restores weights, optimiser, schedule and training state from last.safetensors. */
 static int resume_from(Run *r, const char *path)
 {
     SafeTensors st;
     st_init(&st);
     int rc = st_load(&st, path);
+    const char *kind = rc == MELD_OK ? st_get_meta(&st, "model") : NULL;
+    if (rc == MELD_OK && kind && strcmp(kind, r->model->kind->name))
+        rc = meld_errorf("it holds a %s run; this command trains %s", kind, r->model->kind->name);
+    uint64_t now_hash = r->prov->cache_hash;
+    Provenance was;
+    provenance_init(&was);
+    if (rc == MELD_OK) rc = provenance_import(&was, &st);
+    if (rc == MELD_OK && was.cache_hash && was.cache_hash != now_hash)
+        rc = meld_errorf("it was trained on another corpus or feature cache (cache hash %016llx, data %s) than this "
+                         "run would continue on (cache hash %016llx): resume with the run's --data and --cache",
+                         (unsigned long long)was.cache_hash, was.data ? was.data : "unknown",
+                         (unsigned long long)now_hash);
     normaliser_free(&r->norm);
     if (rc == MELD_OK) rc = checkpoint_read_weights(&st, r->model, &r->norm);
     if (rc == MELD_OK) rc = optim_import_state(r->opt, &st);
+    if (rc == MELD_OK && st_get_meta(&st, "schedule")) rc = schedule_import(&r->sched, &st);
     if (rc == MELD_OK) rc = checkpoint_read_state(&st, &r->ts);
+    provenance_free(&was);
     st_free(&st);
     return rc ? meld_error_context("resuming from %s", path) : MELD_OK;
 }
@@ -453,92 +509,250 @@ static double monitored_score(const MeldModel *m, const EvalResult *dev)
     return m->cfg.task == TASK_SENTIMENT ? dev->sentiment.weighted_f1 : dev->emotion.weighted_f1;
 }
 
+/* The line on_start receives. */
+static void announce(const Run *r, bool resumed)
+{
+    const TrainOptions *o = r->o;
+    if (!o->on_start || r->comm->rank != 0) return;
+    char line[700], at[64] = "", dp_text[64];
+    if (resumed && r->ts.epoch_step) snprintf(at, sizeof at, ", resumed at epoch %d step %d", r->ts.epoch + 1, r->ts.epoch_step);
+    else if (resumed) snprintf(at, sizeof at, ", resumed after epoch %d", r->ts.epoch);
+    snprintf(line, sizeof line,
+             "model %s: %zu parameters, optimiser %s (lr %g), %d/%d/%d train/dev/test utterances, "
+             "class weights emotion [%.2f %.2f %.2f %.2f %.2f %.2f %.2f] sentiment [%.2f %.2f %.2f]%s%s",
+             r->model->kind->name, meld_model_param_count(r->model), optim_kind(r->opt), optim_get_lr(r->opt),
+             r->split[0].cache.n, r->split[1].cache.n, r->split[2].cache.n, r->w_emotion[0], r->w_emotion[1],
+             r->w_emotion[2], r->w_emotion[3], r->w_emotion[4], r->w_emotion[5], r->w_emotion[6], r->w_sentiment[0],
+             r->w_sentiment[1], r->w_sentiment[2], at, dp_summary(r, o, dp_text, sizeof dp_text));
+    o->on_start(o->cb_ctx, line);
+}
+
+/* The "start" or "resume" record. */
+static int log_begin(Run *r, bool resumed, const char *session_command)
+{
+    const TrainOptions *o = r->o;
+    char hparams[512], schedule[256];
+    if (optim_format_hparams(optim_kind(r->opt), optim_hparams(r->opt), hparams, sizeof hparams) ||
+        schedule_format(&r->sched, schedule, sizeof schedule))
+        return MELD_ERR;
+    LogSession s = {
+        .event = resumed ? "resume" : "start", .provenance = r->prov, .command = session_command,
+        .epoch = r->ts.epoch, .epoch_step = r->ts.epoch_step, .optimiser = optim_kind(r->opt), .hparams = hparams,
+        .schedule = schedule, .clip_norm = o->clip_norm, .epochs = o->epochs, .batch = o->batch,
+        .patience = o->patience, .threads = threadpool_threads(), .seed = o->seed,
+        .parameters = meld_model_param_count(r->model),
+        .utterances = {r->split[0].cache.n, r->split[1].cache.n, r->split[2].cache.n},
+    };
+    return log_session(r->log, r->log_path, &s);
+}
+
+/* Under mpirun the processes other than rank 0 neither lock nor write the
+ * run folder: they read its checkpoints by these paths. */
+static int folder_paths(const char *dir, TrainResult *result, char **log_path)
+{
+    const char *names[3] = {"best.safetensors", "last.safetensors", "log.jsonl"};
+    char **paths[3] = {&result->best_path, &result->last_path, log_path};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(dir) + strlen(names[i]) + 2;
+        if (!(*paths[i] = meld_malloc(n, "run folder path"))) return MELD_ERR;
+        snprintf(*paths[i], n, "%s/%s", dir, names[i]);
+    }
+    return MELD_OK;
+}
+
+/* Opens (and locks) the run folder unless the caller did, and log.jsonl
+ * (rank 0 of an MPI job only). */
+static int open_folder(Run *r, TrainResult *result)
+{
+    const TrainOptions *o = r->o;
+    if (r->comm->rank != 0) return folder_paths(o->out_dir, result, &r->log_path);
+    r->folder = o->folder;
+    if (!r->folder) {
+        RunMode mode = o->resume ? RUN_RESUME : o->overwrite ? RUN_OVERWRITE : RUN_NEW;
+        const char *holder = r->prov->command ? r->prov->command : "meld training";
+        if (run_folder_open(&r->own_folder, o->out_dir, mode, holder)) return MELD_ERR;
+        r->folder = &r->own_folder;
+    }
+    result->best_path = run_folder_path(r->folder, "best.safetensors");
+    result->last_path = run_folder_path(r->folder, "last.safetensors");
+    r->log_path = run_folder_path(r->folder, "log.jsonl");
+    if (!result->best_path || !result->last_path || !r->log_path) return MELD_ERR;
+    return MELD_OK;
+}
+
+static int open_log(Run *r)
+{
+    r->log = fopen(r->log_path, "a");
+    return r->log ? MELD_OK : meld_errorf("%s: cannot open: %s", r->log_path, strerror(errno));
+}
+
+/* An epoch is over: dev evaluation, best, schedule, log record, checkpoints. */
+static int epoch_end(Run *r, TrainResult *result)
+{
+    const TrainOptions *o = r->o;
+    TrainState *ts = &r->ts;
+    int steps = ts->epoch_step;
+    EvalResult dev;
+    double t0 = now_seconds();
+    bool writer = r->comm->rank == 0;
+    int rc = dp_epoch_end(r);
+    /* The training predictions of every process's shares. */
+    if (rc == MELD_OK && r->comm->size > 1)
+        rc = comm_sum(r->comm, &ts->confusion_emotion[0][0], N_EMOTIONS * N_EMOTIONS, COMM_I32) ||
+                     comm_sum(r->comm, &ts->confusion_sentiment[0][0], N_SENTIMENTS * N_SENTIMENTS, COMM_I32)
+                 ? MELD_ERR
+                 : MELD_OK;
+    if (rc == MELD_OK) rc = check_parameters(r);
+    if (rc == MELD_OK)
+        rc = evaluate_split_on(r->comm, r->model, &r->split[SPLIT_DEV], &r->norm, o->batch, &dev, NULL, NULL, NULL, NULL);
+    if (rc == MELD_OK && !isfinite(dev.loss)) rc = not_finite("the dev loss", dev.loss, ts, steps);
+    if (rc != MELD_OK) return MELD_ERR;
+    EpochReport e = {.epoch = ts->epoch + 1, .epochs = o->epochs, .dev = &dev, .task = r->model->cfg.task,
+                     .lr = optim_get_lr(r->opt), .train_loss = steps ? ts->epoch_loss / steps : 0,
+                     .seconds = ts->epoch_seconds + (now_seconds() - t0)};
+    rc = metrics_from_confusion(&e.train_emotion, N_EMOTIONS, &ts->confusion_emotion[0][0], N_EMOTIONS) ||
+         metrics_from_confusion(&e.train_sentiment, N_SENTIMENTS, &ts->confusion_sentiment[0][0], N_SENTIMENTS);
+    double utts_per_s = ts->epoch_seconds > 0 ? ts->epoch_utts / ts->epoch_seconds : 0;
+    ts->epoch++;
+    double score = monitored_score(r->model, &dev);
+    e.best = score > ts->best_score;
+    if (e.best) ts->best_score = score, ts->best_epoch = ts->epoch, ts->bad_epochs = 0;
+    else ts->bad_epochs++;
+    /* The learning rate of the next epoch. plateau watches the monitored dev
+     * F1 in mode max, the dev loss in mode min. */
+    double lr = schedule_step(&r->sched, r->sched.mode_max ? score : dev.loss);
+    if (rc == MELD_OK && lr != optim_get_lr(r->opt)) rc = optim_set_lr(r->opt, lr);
+    epoch_begin(ts);   /* the checkpoints stand at the epoch's end */
+    if (rc == MELD_OK && writer) rc = log_epoch(r->log, r->log_path, &e, ts->step, utts_per_s, &r->record);
+    if (rc == MELD_OK && writer && e.best)
+        rc = checkpoint_save_weights(result->best_path, r->model, &r->norm, ts->cache_hash, ts->cache_config, ts, r->prov);
+    if (rc == MELD_OK && writer) rc = checkpoint_save(result->last_path, r->model, &r->norm, r->opt, &r->sched, ts, r->prov);
+    if (rc == MELD_OK && writer && o->on_epoch) o->on_epoch(o->cb_ctx, &e);
+    return rc ? MELD_ERR : MELD_OK;
+}
+
+/* The training loop; *reason says why it ended. */
+static int train_epochs(Run *r, TrainResult *result, const char **reason)
+{
+    const TrainOptions *o = r->o;
+    TrainState *ts = &r->ts;
+    int rc = MELD_OK;
+    while (rc == MELD_OK && !result->interrupted && ts->epoch < o->epochs && ts->bad_epochs < o->patience) {
+        bool stopped;
+        rc = train_epoch(r, &stopped);
+        if (rc == MELD_OK && stopped) {
+            /* Inside the epoch: last.safetensors says where. */
+            if (r->comm->rank == 0)
+                rc = checkpoint_save(result->last_path, r->model, &r->norm, r->opt, &r->sched, ts, r->prov);
+            result->interrupted = true;
+        } else if (rc == MELD_OK) {
+            rc = epoch_end(r, result);   /* last.safetensors stands at the epoch's end */
+        }
+    }
+    /* A request after the last epoch skips the test report. */
+    bool stop = false;
+    if (rc == MELD_OK) rc = stop_agreed(r, &stop);
+    if (stop) result->interrupted = true;
+    *reason = result->interrupted ? "interrupted" : ts->epoch >= o->epochs ? "epochs" : "patience";
+    result->stop_epoch = ts->epoch_step ? ts->epoch + 1 : ts->epoch;
+    result->stop_step = ts->epoch_step;
+    return rc;
+}
+
+/* The test split from the best checkpoint. */
+static int test_report(Run *r, TrainResult *result)
+{
+    LoadedModel best;
+    int rc = comm_barrier(r->comm);   /* rank 0 has written it */
+    if (rc == MELD_OK) rc = checkpoint_load_model(result->best_path, &best);
+    if (rc == MELD_OK) {
+        rc = evaluate_split_on(r->comm, best.model, &r->split[SPLIT_TEST], &best.norm, r->o->batch, &result->test, NULL,
+                               NULL, NULL, NULL);
+        if (rc == MELD_OK) rc = baselines_compute(&r->split[SPLIT_TRAIN], &r->split[SPLIT_TEST], &result->test_baselines);
+        loaded_model_free(&best);
+    }
+    return rc;
+}
+
+/* Starts a run, or resumes it from last.safetensors. */
+static int begin(Run *r, TrainResult *result, bool *resumed)
+{
+    const TrainOptions *o = r->o;
+    struct stat st;
+    *resumed = o->resume && stat(result->last_path, &st) == 0;
+    if (o->resume && !*resumed && r->comm->rank == 0)
+        meld_warnf("%s has no last.safetensors yet: starting at epoch 1", o->out_dir);
+    int rc = open_splits(r, o);
+    if (rc == MELD_OK) rc = normaliser_fit(&r->norm, &r->split[SPLIT_TRAIN]);
+    if (rc == MELD_OK) rc = create_model(r, o);
+    if (rc == MELD_OK) rc = create_optimizer(r, o);
+    if (rc == MELD_OK) set_class_weights(r, o->class_weights);
+    if (rc == MELD_OK) rc = dp_start(r, o);
+    if (rc == MELD_OK && *resumed) rc = resume_from(r, result->last_path);
+    if (rc == MELD_OK) rc = dp_check_replicas(&r->dp, r->param_tensors, r->n_params, "at the start");
+    if (rc == MELD_OK && r->comm->rank == 0) rc = open_log(r);
+    if (rc == MELD_OK && r->comm->rank == 0) rc = log_begin(r, *resumed, o->command ? o->command : r->prov->command);
+    return rc;
+}
+
 int train_run(const TrainOptions *o, TrainResult *result)
 {
     memset(result, 0, sizeof *result);
+    provenance_init(&result->provenance);
     Run r;
     memset(&r, 0, sizeof r);
+    r.o = o;
+    r.comm = o->comm ? o->comm : &ALONE;
+    r.prov = &result->provenance;
+    r.own_folder.lock_fd = -1;
     graph_init(&r.g, o->seed);
     rng_seed(&r.ts.rng_train, o->seed, 2);
     r.ts.rng_graph = r.g.rng;
     r.ts.best_score = -1;
     r.ts.cache_hash = o->cache_hash;
     snprintf(r.ts.cache_config, sizeof r.ts.cache_config, "%s", o->cache_config ? o->cache_config : "");
-    char last[1100], log_path[1100];
-    snprintf(last, sizeof last, "%s/last.safetensors", o->out_dir);
-    snprintf(result->best_path, sizeof result->best_path, "%s/best.safetensors", o->out_dir);
-    snprintf(log_path, sizeof log_path, "%s/log.jsonl", o->out_dir);
     double t0 = now_seconds();
-    r.comm = o->comm ? o->comm : &ALONE;
-    bool writer = r.comm->rank == 0;   /* files and callbacks: rank 0 only */
+    bool resumed = false;
+    const char *reason = "error";
 
-    int rc = writer ? make_dir(o->out_dir) : MELD_OK;
-    if (rc == MELD_OK && writer) atomic_file_sweep_folder(o->out_dir);
-    if (rc == MELD_OK) rc = open_splits(&r, o);
-    if (rc == MELD_OK) rc = normaliser_fit(&r.norm, &r.split[SPLIT_TRAIN]);
-    if (rc == MELD_OK) rc = create_model(&r, o);
-    if (rc == MELD_OK) rc = create_optimizer(&r, o);
-    if (rc == MELD_OK) set_class_weights(&r, o->class_weights);
-    if (rc == MELD_OK) rc = dp_start(&r, o);
-    if (rc == MELD_OK && o->resume) rc = resume_from(&r, last);
-    if (rc == MELD_OK) rc = dp_check_replicas(&r.dp, r.param_tensors, r.n_params, "at the start");
-    if (rc == MELD_OK && writer) {
-        r.log = fopen(log_path, o->resume ? "a" : "w");
-        if (!r.log) rc = meld_errorf("%s: cannot open: %s", log_path, strerror(errno));
-    }
-    if (rc == MELD_OK && o->on_start && writer) {
-        char line[600], dp_text[64];
-        snprintf(line, sizeof line,
-                 "model %s: %zu parameters, optimiser %s (lr %g), %d/%d/%d train/dev/test utterances, "
-                 "class weights emotion [%.2f %.2f %.2f %.2f %.2f %.2f %.2f] sentiment [%.2f %.2f %.2f]%s%s",
-                 r.model->kind->name, meld_model_param_count(r.model), optim_kind(r.opt), optim_get_lr(r.opt),
-                 r.split[0].cache.n, r.split[1].cache.n, r.split[2].cache.n, r.w_emotion[0], r.w_emotion[1],
-                 r.w_emotion[2], r.w_emotion[3], r.w_emotion[4], r.w_emotion[5], r.w_emotion[6], r.w_sentiment[0],
-                 r.w_sentiment[1], r.w_sentiment[2], o->resume ? ", resumed" : "", dp_summary(&r, o, dp_text, sizeof dp_text));
-        o->on_start(o->cb_ctx, line);
-    }
-    while (rc == MELD_OK && r.ts.epoch < o->epochs && r.ts.bad_epochs < o->patience) {
-        double t = now_seconds(), loss;
-        int utts;
-        EvalResult dev;
-        dp_stats_reset(&r.dp);
-        rc = train_epoch(&r, o, &loss, &utts);
-        if (rc == MELD_OK) rc = dp_epoch_end(&r);
-        if (rc == MELD_OK)
-            rc = evaluate_split_on(r.comm, r.model, &r.split[SPLIT_DEV], &r.norm, o->batch, &dev, NULL, NULL, NULL, NULL);
-        if (rc != MELD_OK) break;
-        r.ts.epoch++;
-        double score = monitored_score(r.model, &dev);
-        bool best = score > r.ts.best_score;
-        if (best) r.ts.best_score = score, r.ts.best_epoch = r.ts.epoch, r.ts.bad_epochs = 0;
-        else r.ts.bad_epochs++;
-        if (best && writer) rc = checkpoint_save(result->best_path, r.model, &r.norm, r.opt, &r.ts);
-        if (rc == MELD_OK && writer) rc = checkpoint_save(last, r.model, &r.norm, r.opt, &r.ts);
-        if (rc == MELD_OK && writer) rc = write_log_line(&r, o, loss, &dev, now_seconds() - t, utts, best);
-    }
+    int rc = o->provenance ? provenance_copy(&result->provenance, o->provenance) : MELD_OK;
+    if (rc == MELD_OK) rc = open_folder(&r, result);
+    if (rc == MELD_OK) rc = begin(&r, result, &resumed);
+    result->first_epoch = r.ts.epoch + 1;
+    if (rc == MELD_OK) announce(&r, resumed);
+    if (rc == MELD_OK) rc = train_epochs(&r, result, &reason);
     result->epochs_run = r.ts.epoch;
     result->best_epoch = r.ts.best_epoch;
     result->best_score = r.ts.best_score;
-    /* Test report from the best checkpoint (once rank 0 has written it). */
-    if (rc == MELD_OK) rc = comm_barrier(r.comm);
-    if (rc == MELD_OK) {
-        LoadedModel best;
-        rc = checkpoint_load_model(result->best_path, &best);
-        if (rc == MELD_OK) {
-            rc = evaluate_split_on(r.comm, best.model, &r.split[SPLIT_TEST], &best.norm, o->batch, &result->test, NULL,
-                                   NULL, NULL, NULL);
-            if (rc == MELD_OK) rc = baselines_compute(&r.split[SPLIT_TRAIN], &r.split[SPLIT_TEST], &result->test_baselines);
-            loaded_model_free(&best);
-        }
+    result->stop_reason = reason;
+    if (r.log) {
+        /* The session's end in the log (its own failure is secondary to rc's). */
+        char message[512];
+        snprintf(message, sizeof message, "%s", rc == MELD_OK ? "" : meld_error());
+        if (log_stop(r.log, r.log_path, rc == MELD_OK ? reason : "error", rc == MELD_OK ? NULL : message,
+                     r.ts.epoch, r.ts.epoch_step, r.ts.best_epoch, r.ts.best_score) != MELD_OK && rc == MELD_OK)
+            rc = MELD_ERR;
+        else if (rc != MELD_OK)
+            meld_errorf("%s", message);
     }
+    if (rc == MELD_OK && !result->interrupted) rc = test_report(&r, result);
     result->seconds = now_seconds() - t0;
     run_close(&r);
     return rc ? MELD_ERR : MELD_OK;
 }
 
+void train_result_free(TrainResult *r)
+{
+    free(r->best_path);
+    free(r->last_path);
+    provenance_free(&r->provenance);
+    r->best_path = r->last_path = NULL;
+}
+
 int checkpoint_load_model(const char *path, LoadedModel *out)
 {
     memset(out, 0, sizeof *out);
+    provenance_init(&out->provenance);
     SafeTensors st;
     st_init(&st);
     int rc = st_load(&st, path);
@@ -552,10 +766,10 @@ int checkpoint_load_model(const char *path, LoadedModel *out)
     if (rc == MELD_OK) rc = checkpoint_read_features(&st, &out->cache_hash, out->cache_config, sizeof out->cache_config);
     if (rc == MELD_OK && st_get_meta(&st, "epoch")) {
         TrainState ts;
-        memset(&ts, 0, sizeof ts);
-        rc = checkpoint_read_state(&st, &ts);
+        rc = checkpoint_read_progress(&st, &ts);
         out->epoch = ts.epoch;
     }
+    if (rc == MELD_OK) rc = provenance_import(&out->provenance, &st);
     st_free(&st);
     if (rc != MELD_OK) {
         loaded_model_free(out);
@@ -569,5 +783,7 @@ void loaded_model_free(LoadedModel *lm)
 {
     meld_model_free(lm->model);
     normaliser_free(&lm->norm);
+    provenance_free(&lm->provenance);
     memset(lm, 0, sizeof *lm);
+    provenance_init(&lm->provenance);
 }
