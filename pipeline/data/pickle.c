@@ -327,8 +327,9 @@ static int from_mark(PickleReader *r, PickleKind kind)
     size_t n = r->n_stack - first;
     if (kind == PICKLE_DICT && n % 2) return pickle_fail(r, "%zu values: keys and values do not pair up", n);
     r->n_stack = first;
-    /* push_container copies before push can move the stack */
-    return push_container(r, kind, r->stack + first, n);
+    /* push_container copies before push can move the stack (an empty
+     * container: the stack may not exist yet) */
+    return push_container(r, kind, n ? r->stack + first : NULL, n);
 }
 
 static int op_tuple(PickleReader *r) { return from_mark(r, PICKLE_TUPLE); }

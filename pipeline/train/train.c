@@ -484,8 +484,9 @@ static int dp_start(Run *r, const TrainOptions *o)
 /* ", 2 processes (BatchNorm synchronised)" for the start line, or "". */
 static const char *dp_summary(const Run *r, const TrainOptions *o, char *buf, size_t cap)
 {
-    snprintf(buf, cap, r->comm->size > 1 ? ", %d processes%s" : "", r->comm->size,
-             o->sync_bn ? " (BatchNorm synchronised)" : "");
+    buf[0] = '\0';
+    if (r->comm->size > 1)
+        snprintf(buf, cap, ", %d processes%s", r->comm->size, o->sync_bn ? " (BatchNorm synchronised)" : "");
     return buf;
 }
 

@@ -12,7 +12,7 @@ import struct
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
 
 
-KINDS = ('safetensors', 'csv', 'wav', 'y4m', 'pnm', 'npy', 'cache')
+KINDS = ('safetensors', 'csv', 'wav', 'y4m', 'pnm', 'npy')   # cache: make_cache_seeds.c
 
 
 def put(kind, name, data):
@@ -69,37 +69,6 @@ def npy(rows, cols, one_d=False):
     return b'\x93NUMPY\x01\x00' + struct.pack('<H', len(head)) + head.encode() + struct.pack('<%df' % len(values), *values)
 
 
-def cache(entries, n_mels, func_dim, k, s, c=3, config='meld-cache v1 fuzz'):
-    """The feature cache as pipeline/data/cache.h documents it."""
-    align = lambda x: (x + 63) & ~63
-    cfg = config.encode()
-    fnv = 14695981039346656037
-    for b in cfg:
-        fnv = ((fnv ^ b) * 1099511628211) & (2 ** 64 - 1)
-    index_at = align(48 + len(cfg))
-    at = align(index_at + 48 * len(entries))
-    index, payload = b'', []
-    for d, u, emo, sen, t in entries:
-        mel_at = at
-        at = align(at + t * n_mels * 4)
-        fn_at = at
-        at = align(at + func_dim * 4)
-        fr_at = at
-        at = align(at + k * s * s * c)
-        index += struct.pack('<iiiiIIQQQ', d, u, emo, sen, t, 0, mel_at, fn_at, fr_at)
-        payload.append((mel_at, struct.pack('<%df' % (t * n_mels), *[0.25] * (t * n_mels))))
-        payload.append((fn_at, struct.pack('<%df' % func_dim, *[1.0] * func_dim)))
-        payload.append((fr_at, bytes(range(256)) * (k * s * s * c // 256) + bytes(k * s * s * c % 256)))
-    out = bytearray(at + 8)
-    out[0:48] = b'MELDCACH' + struct.pack('<IIQIIIIII', 1, len(entries), fnv, n_mels, func_dim, k, s, c, len(cfg))
-    out[48:48 + len(cfg)] = cfg
-    out[index_at:index_at + len(index)] = index
-    for off, blob in payload:
-        out[off:off + len(blob)] = blob
-    out[at:at + 8] = struct.pack('<Q', at + 8)
-    return bytes(out)
-
-
 def main():
     # Only this script's own folders: other targets keep their seeds here too.
     for kind in KINDS:
@@ -143,9 +112,6 @@ def main():
     put('npy', 'matrix', npy(3, 4))
     put('npy', 'vector', npy(1, 5, one_d=True))
     put('npy', 'empty', npy(0, 4))
-
-    put('cache', 'two_utterances', cache([(0, 0, 1, 1, 3), (0, 1, 6, 2, 0)], n_mels=4, func_dim=5, k=2, s=4))
-    put('cache', 'empty', cache([], n_mels=2, func_dim=3, k=1, s=4))
 
 
 if __name__ == '__main__':
