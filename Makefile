@@ -152,9 +152,11 @@ BENCH_PROGRAM := $(if $(filter build,$(BUILD)),bench,$(BUILD)/bench)
 .SECONDARY:
 all: $(MELD_PROGRAM) $(BENCH_PROGRAM) $(EXAMPLES)
 
-# The tests need no vectorising cost model (and GCC 12 for aarch64 crashes
-# vectorising a max-reduction of tests/test_audio_spectral.c with it).
+# The tests and examples need no vectorising cost model (and GCC 12 for
+# aarch64 crashes vectorising max-reductions of tests/test_audio_spectral.c
+# and examples/gemm.c with it).
 $(BUILD)/tests/%.o: VECT :=
+$(BUILD)/examples/%.o: VECT :=
 $(BUILD)/%_avx2.o: EXTRA := $(AVX2_FLAGS)
 $(BUILD)/%_avx512.o: EXTRA := $(AVX512_FLAGS)
 $(BUILD)/%_neon.o: EXTRA :=
@@ -208,7 +210,9 @@ RUN_EXAMPLES = @for e in $(EXAMPLES); do echo "== $$e"; $(RUN) $$e || { echo "$$
 
 # The suite needs the meld program for the command-line tests. Under
 # qemu-user the tests, and the meld they start (through a two-line
-# wrapper), run emulated; the shell and ffmpeg they call run natively.
+# wrapper naming the emulator by its full path, so that tests running meld
+# with a PATH of their own still reach it), run emulated; the shell and
+# ffmpeg they call run natively.
 ifeq ($(RUN),)
 test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
 	$(RUN_EXAMPLES)
@@ -216,7 +220,7 @@ test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
 else
 test: $(TESTS) $(EXAMPLES) $(MELD_PROGRAM)
 	$(RUN_EXAMPLES)
-	@printf '#!/bin/sh\nexec $(RUN) %s "$$@"\n' $(abspath $(MELD_PROGRAM)) > $(BUILD)/meld-$(RUN)
+	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$$(command -v $(RUN))" $(abspath $(MELD_PROGRAM)) > $(BUILD)/meld-$(RUN)
 	@chmod +x $(BUILD)/meld-$(RUN)
 	@MELD_BIN=$(abspath $(BUILD)/meld-$(RUN)) TEST_RUNNER=$(RUN) sh tests/run.sh $(TESTS)
 endif

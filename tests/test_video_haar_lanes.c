@@ -22,8 +22,14 @@
 
 enum { W = 80, H = 48, STRIDE = W + 1, WIN = 24, MAX_STUMPS = 64 };
 
+#if defined(__x86_64__)
 static const CpuIsa ISAS[] = {CPU_ISA_SCALAR, CPU_ISA_AVX2, CPU_ISA_AVX512};
 enum { N_ISAS = 3 };
+#else
+/* No SIMD lanes on this architecture yet: the scalar reference alone. */
+static const CpuIsa ISAS[] = {CPU_ISA_SCALAR};
+enum { N_ISAS = 1 };
+#endif
 
 /* Integral images of a random image with flat patches (for the variance
  * gate), padded as the detector pads them. */
@@ -158,8 +164,10 @@ static void expect_dispatch(CpuIsa isa)
     HaarLanes stumps = {&c, NULL, &one, {0, 0, 0, 0}, 1.0}, trees = {&c, NULL, NULL, {0, 0, 0, 0}, 1.0};
     const HaarLaneKernels *k = haar_lanes_kernels(&stumps), *kt = haar_lanes_kernels(&trees);
     switch (isa) {
+#if defined(__x86_64__)
     case CPU_ISA_AVX512: assert_true(k->norms == haar_norms_avx512 && k->stages == haar_stages_avx512); break;
     case CPU_ISA_AVX2: assert_true(k->norms == haar_norms_avx2 && k->stages == haar_stages_avx2); break;
+#endif
     default: assert_true(k->norms == haar_norms_scalar && k->stages == haar_stages_scalar); break;
     }
     assert_true(kt->norms == haar_norms_scalar && kt->stages == haar_stages_trees);
@@ -179,7 +187,7 @@ static void every_path_matches_the_reference(void **state)
     if (active < CPU_ISA_AVX512)
         print_message("haar lanes: paths above %s not tested (CPU or MELD_ISA)\n", cpu_isa_name(active));
     cpu_set_isa(active);
-    assert_int_equal(paths, (int)active + 1);
+    assert_int_equal(paths, N_ISAS == 1 ? 1 : (int)active + 1);
 }
 
 /* The reference itself against a direct reading of OpenCV's rule on a

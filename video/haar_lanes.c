@@ -77,17 +77,17 @@ uint32_t haar_stages_trees(const HaarLanes *t, const uint32_t *s, const float in
     return alive;
 }
 
-static const HaarLaneKernels scalar = {haar_norms_scalar, haar_stages_scalar};
-static const HaarLaneKernels avx2 = {haar_norms_avx2, haar_stages_avx2};
-static const HaarLaneKernels avx512 = {haar_norms_avx512, haar_stages_avx512};
+static const HaarLaneKernels haar_lane_kernels_scalar = {haar_norms_scalar, haar_stages_scalar};
+#if defined(__x86_64__)
+static const HaarLaneKernels haar_lane_kernels_avx2 = {haar_norms_avx2, haar_stages_avx2};
+static const HaarLaneKernels haar_lane_kernels_avx512 = {haar_norms_avx512, haar_stages_avx512};
+#elif defined(__aarch64__)
+#define haar_lane_kernels_neon haar_lane_kernels_scalar   /* no NEON lanes yet: the reference */
+#endif
+static const HaarLaneKernels *const KERNELS[CPU_ISA_COUNT] = CPU_ISA_TABLE(haar_lane_kernels);
 static const HaarLaneKernels trees = {haar_norms_scalar, haar_stages_trees};
 
 const HaarLaneKernels *haar_lanes_kernels(const HaarLanes *t)
 {
-    if (!t->stumps) return &trees;
-    switch (cpu_isa()) {
-    case CPU_ISA_AVX512: return &avx512;
-    case CPU_ISA_AVX2: return &avx2;
-    default: return &scalar;
-    }
+    return t->stumps ? KERNELS[cpu_isa()] : &trees;
 }
